@@ -1,0 +1,143 @@
+//! The job's flags and their environment twins, and the configuration built from them.
+//!
+//! No `Default`: every run states (or inherits by documented default flag values) what it does.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use platform::{
+    date::TradeDate,
+    env,
+    fund::{self, Fund},
+    strategy::DmaParams,
+};
+
+use crate::run::{Failure, bad_input};
+
+/// Compute the day's double moving average signals, store the report and e-mail it.
+#[derive(Debug, clap::Parser)]
+#[command(name = "signal", version, about, long_about = None)]
+pub(crate) struct Flags {
+    /// The trade date to run, YYYYMMDD [default: today in Asia/Shanghai].
+    #[arg(long, env = env::DATE, value_parser = TradeDate::parse, conflicts_with_all = ["from", "to"])]
+    pub(crate) date: Option<TradeDate>,
+
+    /// The first trade date of a range run (backfill), YYYYMMDD; needs --to.
+    #[arg(long, env = env::FROM, value_parser = TradeDate::parse, requires = "to")]
+    pub(crate) from: Option<TradeDate>,
+
+    /// The last trade date of a range run, YYYYMMDD; needs --from.
+    #[arg(long, env = env::TO, value_parser = TradeDate::parse, requires = "from")]
+    pub(crate) to: Option<TradeDate>,
+
+    /// Run the latest N trading days up to --date (or today).
+    #[arg(long, env = env::LAST, value_name = "N", conflicts_with_all = ["from", "to"],
+          value_parser = clap::value_parser!(u32).range(1..=5000))]
+    pub(crate) last: Option<u32>,
+
+    /// Where prices come from: generated sample data (no account, no network) or the Tushare Pro API.
+    #[arg(long, env = env::SOURCE, value_enum, default_value = "sample")]
+    pub(crate) source: SourceFlag,
+
+    /// The fund list, one `CODE,NAME` per line [default: the bundled list of A-share ETFs].
+    #[arg(long, env = env::FUNDS_FILE, value_name = "FILE")]
+    pub(crate) funds: Option<PathBuf>,
+
+    /// The local data folder: reports/, state/, outbox/ and subscribers.json.
+    #[arg(long, env = env::DATA_DIR, value_name = "DIR", default_value = "data")]
+    pub(crate) data_dir: PathBuf,
+
+    /// The short moving-average period, in trading days.
+    #[arg(long, env = env::MA_SHORT, default_value_t = 11)]
+    pub(crate) short: usize,
+
+    /// The long moving-average period, in trading days.
+    #[arg(long, env = env::MA_LONG, default_value_t = 22)]
+    pub(crate) long: usize,
+
+    /// The window of prices the averages are computed over, in calendar days before the trade date.
+    #[arg(long, env = env::LOOKBACK_DAYS, default_value_t = 150)]
+    pub(crate) lookback_days: u32,
+
+    /// Store reports but send no e-mail (for backfills).
+    #[arg(long, env = env::NO_PUBLISH)]
+    pub(crate) no_publish: bool,
+
+    /// Send the e-mail again even if this day's report was already published.
+    #[arg(long, env = env::REPUBLISH, conflicts_with = "no_publish")]
+    pub(crate) republish: bool,
+}
+
+/// Where prices come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum SourceFlag {
+    /// Generated, deterministic sample data.
+    Sample,
+    /// The Tushare Pro HTTP API (needs TUSHARE_TOKEN).
+    Tushare,
+}
+
+/// Which days a run covers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Days {
+    /// One day.
+    One(TradeDate),
+    /// Every trading day in `from..=to`.
+    Range { from: TradeDate, to: TradeDate },
+    /// The latest `n` trading days up to `until`.
+    Last { n: u32, until: TradeDate },
+}
+
+/// The checked configuration of one run.
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub(crate) days: Days,
+    pub(crate) funds: Vec<Fund>,
+    pub(crate) params: DmaParams,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) publish: Publish,
+}
+
+/// Whether and when to e-mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Publish {
+    /// Once per day: skip days already published.
+    Once,
+    /// Even if already published.
+    Again,
+    /// Never (backfill).
+    Never,
+}
+
+impl Config {
+    /// Checks the flags; everything wrong here is bad input (exit 2).
+    pub(crate) fn from_flags(flags: &Flags) -> Result<Config, Failure> {
+        let params =
+            DmaParams::new(flags.short, flags.long, flags.lookback_days).map_err(|err| bad_input(err.into()))?;
+        let days = match (flags.from, flags.to, flags.last) {
+            (Some(from), Some(to), _) if from > to => {
+                return Err(bad_input(anyhow::format_err!("--from {from} is after --to {to}")));
+            }
+            (Some(from), Some(to), _) => Days::Range { from, to },
+            (_, _, Some(n)) => Days::Last { n, until: flags.date.unwrap_or_else(TradeDate::today_in_shanghai) },
+            _ => Days::One(flags.date.unwrap_or_else(TradeDate::today_in_shanghai)),
+        };
+        let funds = match &flags.funds {
+            None => fund::bundled_funds(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the funds file {}", path.display()))
+                    .map_err(bad_input)?;
+                fund::parse_fund_list(&text)
+                    .with_context(|| format!("funds file {}", path.display()))
+                    .map_err(bad_input)?
+            }
+        };
+        let publish = match (flags.no_publish, flags.republish) {
+            (true, _) => Publish::Never,
+            (false, true) => Publish::Again,
+            (false, false) => Publish::Once,
+        };
+        Ok(Config { days, funds, params, data_dir: flags.data_dir.clone(), publish })
+    }
+}

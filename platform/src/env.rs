@@ -1,0 +1,39 @@
+//! The environment variables the job and the functions read, each named once.
+//!
+//! The stacks set these names in task definitions and function configurations; a test in `xtask`
+//! checks that the names in the templates are these.
+
+/// `sample` or `tushare`: where prices come from.
+pub const SOURCE: &str = "ALCHEMY_SOURCE";
+/// A fund list file (`CODE,NAME` per line) replacing the bundled one.
+pub const FUNDS_FILE: &str = "ALCHEMY_FUNDS_FILE";
+/// The local data folder: reports, job state, the outbox and the subscribers file.
+pub const DATA_DIR: &str = "ALCHEMY_DATA_DIR";
+/// The trade date to run, `YYYYMMDD`.
+pub const DATE: &str = "ALCHEMY_DATE";
+/// The first trade date of a range run.
+pub const FROM: &str = "ALCHEMY_FROM";
+/// The last trade date of a range run.
+pub const TO: &str = "ALCHEMY_TO";
+/// Run the latest N trading days up to the date.
+pub const LAST: &str = "ALCHEMY_LAST";
+/// The short moving-average period.
+pub const MA_SHORT: &str = "ALCHEMY_MA_SHORT";
+/// The long moving-average period.
+pub const MA_LONG: &str = "ALCHEMY_MA_LONG";
+/// The lookback window in calendar days.
+pub const LOOKBACK_DAYS: &str = "ALCHEMY_LOOKBACK_DAYS";
+/// Do not publish (backfill).
+pub const NO_PUBLISH: &str = "ALCHEMY_NO_PUBLISH";
+/// Publish again even if the day was published.
+pub const REPUBLISH: &str = "ALCHEMY_REPUBLISH";
+/// The Tushare Pro API token. Secret: never logged, never stored.
+pub const TUSHARE_TOKEN: &str = "TUSHARE_TOKEN";
+/// The Tushare Pro API address.
+pub const TUSHARE_API_URL: &str = "TUSHARE_API_URL";
+/// The reports bucket (cloud mode).
+pub const REPORTS_BUCKET: &str = "ALCHEMY_REPORTS_BUCKET";
+/// The signal topic's ARN (cloud mode).
+pub const TOPIC_ARN: &str = "ALCHEMY_TOPIC_ARN";
+/// The site's public address, for links in e-mails.
+pub const SITE_URL: &str = "ALCHEMY_SITE_URL";

@@ -1,0 +1,116 @@
+//! The market data port: trading calendars, daily bars and adjustment factors.
+//!
+//! Every source answers the same two questions (which days traded, and what a fund's closes and
+//! adjustment factors were), so the job and the strategy do not know where the numbers came from.
+//! The report does: [`SourceKind`] is carried into every report, and sample data says so.
+
+use crate::{date::TradeDate, fund::FundCode, sample::SampleSource};
+
+/// One day's close of one security, unadjusted, as the exchange printed it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bar {
+    /// The trading day.
+    pub trade_date: TradeDate,
+    /// The unadjusted close.
+    pub close: f64,
+}
+
+/// One day's cumulative adjustment factor (it steps up on dividends and splits).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdjFactor {
+    /// The trading day.
+    pub trade_date: TradeDate,
+    /// The factor; forward-adjusted close = `close * factor / factor_of_the_last_day`.
+    pub factor: f64,
+}
+
+/// What a source knows of one security over a date range. Rows may come in any order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    /// Daily closes.
+    pub bars: Vec<Bar>,
+    /// Daily adjustment factors.
+    pub factors: Vec<AdjFactor>,
+    /// Remarks the report must carry, e.g. that a factor was carried forward.
+    pub notes: Vec<String>,
+}
+
+/// Where a report's numbers came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// The deterministic, generated sample data: not real prices.
+    Sample,
+    /// The Tushare Pro API.
+    Tushare,
+}
+
+impl SourceKind {
+    /// The name used in flags and JSON: `sample` or `tushare`.
+    pub fn id(self) -> &'static str {
+        match self {
+            SourceKind::Sample => "sample",
+            SourceKind::Tushare => "tushare",
+        }
+    }
+
+    /// The label reports print in their header.
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceKind::Sample => "样例数据 (程序生成, 非真实行情, 仅供演示)",
+            SourceKind::Tushare => "Tushare Pro",
+        }
+    }
+}
+
+/// Why a source could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum MarketError {
+    /// The source refused our credentials: no later call can succeed, so the run stops.
+    #[error("the data source rejected the credentials: {message}")]
+    Unauthorized { message: String },
+    /// One request failed (after any retries); other securities may still succeed.
+    #[error("{what} failed: {message}")]
+    Request { what: String, message: String },
+}
+
+impl MarketError {
+    /// Whether the whole run must stop rather than mark one fund undecided.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, MarketError::Unauthorized { .. })
+    }
+}
+
+/// The market data port.
+#[derive(Debug, Clone)]
+pub enum MarketData {
+    /// Generated sample data (see [`crate::sample`]).
+    Sample(SampleSource),
+}
+
+impl MarketData {
+    /// The sample source.
+    pub fn sample() -> MarketData {
+        MarketData::Sample(SampleSource::new())
+    }
+
+    /// Which kind of source this is.
+    pub fn kind(&self) -> SourceKind {
+        match self {
+            MarketData::Sample(_) => SourceKind::Sample,
+        }
+    }
+
+    /// The exchange's trading days in `from..=to`, oldest first.
+    pub async fn trading_days(&self, from: TradeDate, to: TradeDate) -> Result<Vec<TradeDate>, MarketError> {
+        match self {
+            MarketData::Sample(source) => Ok(source.trading_days(from, to)),
+        }
+    }
+
+    /// Bars and adjustment factors of `code` for trading days in `from..=to`.
+    pub async fn history(&self, code: &FundCode, from: TradeDate, to: TradeDate) -> Result<History, MarketError> {
+        match self {
+            MarketData::Sample(source) => Ok(source.history(code, from, to)),
+        }
+    }
+}

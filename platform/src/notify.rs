@@ -1,0 +1,187 @@
+//! The notifier port: how the day's report reaches subscribers. An SNS topic in the cloud, an
+//! outbox folder of `.eml` files locally.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+use chrono::Utc;
+
+use crate::{email::Email, store::BoxError};
+
+/// A message to all subscribers: an ASCII one-line subject and a UTF-8 text body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    subject: String,
+    body: String,
+}
+
+/// Why a message cannot be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("subject {subject:?} is not allowed: it must be 1 to 100 printable ASCII characters on one line")]
+pub struct InvalidSubject {
+    /// The rejected subject.
+    pub subject: String,
+}
+
+impl Message {
+    /// A message whose subject satisfies SNS's rules: printable ASCII, 1 to 100 characters, no line break.
+    pub fn new(subject: &str, body: &str) -> Result<Message, InvalidSubject> {
+        let valid = (1..=100).contains(&subject.len()) && subject.bytes().all(|b| (b' '..=b'~').contains(&b));
+        if !valid {
+            return Err(InvalidSubject { subject: subject.to_owned() });
+        }
+        Ok(Message { subject: subject.to_owned(), body: body.to_owned() })
+    }
+
+    /// The subject.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// The body.
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+}
+
+/// Why a message was not delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// Handing the message over failed; the cause is `source`.
+    #[error("cannot deliver {subject:?} through {channel}")]
+    Deliver { subject: String, channel: String, source: BoxError },
+}
+
+/// The notifier port.
+#[derive(Debug, Clone)]
+pub enum Notifier {
+    /// `.eml` files in a folder.
+    Outbox(Outbox),
+}
+
+impl Notifier {
+    /// An outbox in `dir` (created on first message).
+    pub fn outbox(dir: &Path) -> Notifier {
+        Notifier::Outbox(Outbox { dir: dir.to_owned() })
+    }
+
+    /// Where messages go, for messages: `outbox /x/y` or `topic arn:...`.
+    pub fn describe(&self) -> String {
+        match self {
+            Notifier::Outbox(outbox) => format!("outbox {}", outbox.dir.display()),
+        }
+    }
+
+    /// Sends `message` to every subscriber.
+    pub async fn publish(&self, message: &Message) -> Result<(), NotifyError> {
+        match self {
+            Notifier::Outbox(outbox) => outbox.write(OUTBOX_TOPIC, message).await,
+        }
+    }
+}
+
+/// Who an outbox message to the topic is addressed to.
+const OUTBOX_TOPIC: &str = "signal-subscribers@invest-alchemy.local";
+
+/// A folder of `.eml` files standing in for e-mail: one file per message, readable by any mail client.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    dir: PathBuf,
+}
+
+static MESSAGE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Outbox {
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes one message to one recipient (e.g. a subscription confirmation).
+    pub async fn send_to(&self, to: &Email, message: &Message) -> Result<(), NotifyError> {
+        self.write(to.as_str(), message).await
+    }
+
+    async fn write(&self, to: &str, message: &Message) -> Result<(), NotifyError> {
+        let error = |source: std::io::Error| NotifyError::Deliver {
+            subject: message.subject.clone(),
+            channel: format!("outbox {}", self.dir.display()),
+            source: source.into(),
+        };
+        let now = Utc::now();
+        let n = MESSAGE_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let id = format!("{}.{}.{n}", now.format("%Y%m%dT%H%M%S%.6fZ"), std::process::id());
+        let eml = render_eml(to, &id, &now.to_rfc2822(), message);
+        tokio::fs::create_dir_all(&self.dir).await.map_err(error)?;
+        let slug: String = message
+            .subject
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .collect();
+        let slug = slug.split('-').filter(|it| !it.is_empty()).collect::<Vec<_>>().join("-");
+        let temp = self.dir.join(format!(".{id}.tmp"));
+        let path = self.dir.join(format!("{id}-{slug}.eml"));
+        tokio::fs::write(&temp, eml).await.map_err(error)?;
+        tokio::fs::rename(&temp, &path).await.map_err(error)?;
+        Ok(())
+    }
+}
+
+/// An RFC 5322 message with a UTF-8 plain-text body sent as 8bit, CRLF line ends.
+fn render_eml(to: &str, id: &str, date: &str, message: &Message) -> String {
+    let mut eml = String::new();
+    for (name, value) in [
+        ("From", "invest-alchemy <signals@invest-alchemy.local>".to_owned()),
+        ("To", format!("<{to}>")),
+        ("Subject", message.subject.clone()),
+        ("Date", date.to_owned()),
+        ("Message-ID", format!("<{id}@invest-alchemy.local>")),
+        ("MIME-Version", "1.0".to_owned()),
+        ("Content-Type", "text/plain; charset=utf-8".to_owned()),
+        ("Content-Transfer-Encoding", "8bit".to_owned()),
+    ] {
+        eml.push_str(&format!("{name}: {value}\r\n"));
+    }
+    eml.push_str("\r\n");
+    for line in message.body.lines() {
+        eml.push_str(line);
+        eml.push_str("\r\n");
+    }
+    eml
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_must_be_one_short_ascii_line() {
+        assert!(Message::new("Double MA signals 2026-11-27 (A-share ETFs)", "正文").is_ok());
+        for subject in ["", "信号", "a\nb", &"x".repeat(101)] {
+            assert!(Message::new(subject, "body").is_err(), "{subject:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_outbox_writes_one_eml_per_message_with_headers_and_a_utf8_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let notifier = Notifier::outbox(dir.path());
+        let message =
+            Message::new("Double MA signals 2026-11-27 (A-share ETFs)", "可买标的:\n300ETF(510300.SH)可买\n").unwrap();
+        notifier.publish(&message).await.unwrap();
+        notifier.publish(&message).await.unwrap();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path()).unwrap().map(|it| it.unwrap().path()).collect();
+        files.sort();
+        assert_eq!(files.len(), 2);
+        assert!(files[0].to_string_lossy().ends_with("-double-ma-signals-2026-11-27-a-share-etfs.eml"), "{files:?}");
+        let eml = std::fs::read_to_string(&files[0]).unwrap();
+        let (head, body) = eml.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains("Subject: Double MA signals 2026-11-27 (A-share ETFs)\r\n"), "{head}");
+        assert!(head.contains("Content-Type: text/plain; charset=utf-8"), "{head}");
+        assert!(head.contains("MIME-Version: 1.0"), "{head}");
+        assert!(head.contains("Date: "), "{head}");
+        assert_eq!(body, "可买标的:\r\n300ETF(510300.SH)可买\r\n");
+    }
+}

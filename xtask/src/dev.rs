@@ -1,0 +1,41 @@
+//! `cargo xtask dev`: the whole product on this machine, with no account, no token and no network.
+//!
+//! Runs the signal job on the bundled sample data for the latest trading days into
+//! `target/dev/data/` (replaced on each run) and prints the newest report.
+
+use anyhow::Context;
+use xshell::{Shell, cmd};
+
+use crate::flags;
+
+impl flags::Dev {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let data_dir = sh.current_dir().join("target/dev/data");
+        if data_dir.exists() {
+            sh.remove_path(&data_dir).with_context(|| format!("clearing {}", data_dir.display()))?;
+        }
+        let days = self.days.to_string();
+        eprintln!("running the signal job on sample data for the latest {days} trading days");
+        cmd!(
+            sh,
+            "cargo run --quiet --package jobs --bin signal -- --source sample --last {days} --data-dir {data_dir}"
+        )
+        .run()
+        .context("running the signal job")?;
+
+        let reports_dir = data_dir.join("reports/dma-11-22");
+        let mut reports: Vec<_> = std::fs::read_dir(&reports_dir)
+            .with_context(|| format!("listing {}", reports_dir.display()))?
+            .filter_map(|entry| entry.ok().map(|it| it.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "txt"))
+            .collect();
+        reports.sort();
+        let newest = reports.last().context("the job wrote no report")?;
+        let text = std::fs::read_to_string(newest).with_context(|| format!("reading {}", newest.display()))?;
+        println!("\n{}:\n\n{text}", newest.display());
+        println!("data folder: {}", data_dir.display());
+        println!("reports:     {} ({} days)", reports_dir.display(), reports.len());
+        println!("outbox:      {}", data_dir.join("outbox").display());
+        Ok(())
+    }
+}

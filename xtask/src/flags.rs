@@ -1,0 +1,27 @@
+//! The command line of `cargo xtask`: one clap struct per subcommand.
+
+/// Build, check, run and ship invest-alchemy.
+#[derive(Debug, clap::Parser)]
+#[command(name = "cargo xtask", version, about, long_about = None)]
+pub(crate) struct Xtask {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum Command {
+    /// Run the job on sample data for the latest trading days into target/dev/data/ and print the newest report.
+    Dev(Dev),
+    /// Run the whole test suite: format, lints, tests.
+    Test(Test),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Dev {
+    /// How many of the latest trading days to run.
+    #[arg(long, default_value_t = 30)]
+    pub(crate) days: u32,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Test {}

@@ -1,0 +1,38 @@
+//! `cargo xtask`: build, check, run and ship this workspace (the cargo-xtask convention).
+//!
+//! `.cargo/config.toml` aliases `cargo xtask` to `cargo run --package xtask --`.
+
+mod dev;
+mod flags;
+mod test;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::Parser;
+use xshell::Shell;
+
+fn main() -> ExitCode {
+    let flags = flags::Xtask::parse();
+    match run(flags) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(flags: flags::Xtask) -> anyhow::Result<()> {
+    let sh = Shell::new()?;
+    sh.change_dir(project_root());
+    match flags.command {
+        flags::Command::Dev(cmd) => cmd.run(&sh),
+        flags::Command::Test(cmd) => cmd.run(&sh),
+    }
+}
+
+/// The workspace root: xtask lives one level below it.
+fn project_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().expect("xtask/ is one level below the root").to_owned()
+}
