@@ -5,6 +5,7 @@
 mod dev;
 mod flags;
 mod test;
+mod tools;
 
 use std::{path::PathBuf, process::ExitCode};
 
