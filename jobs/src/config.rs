@@ -16,7 +16,7 @@ use crate::run::{Failure, bad_input};
 
 /// Compute the day's double moving average signals, store the report and e-mail it.
 #[derive(Debug, clap::Parser)]
-#[command(name = "signal", version, about, long_about = None)]
+#[command(name = "signal", version, long_about = None)]
 pub(crate) struct Flags {
     /// The trade date to run, YYYYMMDD [default: today in Asia/Shanghai].
     #[arg(long, env = env::DATE, value_parser = TradeDate::parse, conflicts_with_all = ["from", "to"])]
