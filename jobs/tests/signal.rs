@@ -41,7 +41,6 @@ fn a_range_run_writes_one_text_and_one_json_per_trading_day_and_nothing_on_holid
     let expected: Vec<String> = ["20260928", "20260929", "20260930", "20261008", "20261009"]
         .iter()
         .flat_map(|day| [format!("{day}.json"), format!("{day}.txt")])
-        .chain(["index.json".to_owned()])
         .collect();
     assert_eq!(files(&dir.path().join(REPORTS)), expected);
     assert!(files(&dir.path().join("outbox")).is_empty(), "--no-publish sends nothing");
@@ -57,7 +56,7 @@ fn a_range_run_writes_one_text_and_one_json_per_trading_day_and_nothing_on_holid
     assert_eq!(json["funds"].as_array().unwrap().len(), 46);
 
     let index: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join(REPORTS).join("index.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(dir.path().join("reports/index/dma-11-22.json")).unwrap()).unwrap();
     let days: Vec<&str> =
         index["days"].as_array().unwrap().iter().map(|it| it["trade_date"].as_str().unwrap()).collect();
     assert_eq!(days, ["20261009", "20261008", "20260930", "20260929", "20260928"], "newest first");
@@ -98,15 +97,7 @@ fn the_last_n_days_are_the_latest_trading_days_up_to_the_date() {
     let reports = files(&dir.path().join(REPORTS));
     assert_eq!(
         reports,
-        [
-            "20260928.json",
-            "20260928.txt",
-            "20260929.json",
-            "20260929.txt",
-            "20260930.json",
-            "20260930.txt",
-            "index.json"
-        ]
+        ["20260928.json", "20260928.txt", "20260929.json", "20260929.txt", "20260930.json", "20260930.txt",]
     );
 }
 
@@ -158,4 +149,21 @@ fn env_twins_configure_the_job_like_flags() {
         serde_json::from_slice(&std::fs::read(data.join(REPORTS).join("20261127.json")).unwrap()).unwrap();
     assert_eq!(json["funds"][0]["code"], "510300.SH");
     assert!(!data.join("outbox").exists());
+}
+
+#[test]
+fn an_unreadable_index_is_rebuilt_from_the_stored_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = signal(dir.path(), &["--date", "20261126", "--no-publish"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let index_path = dir.path().join("reports/index/dma-11-22.json");
+    std::fs::write(&index_path, "{ not json").unwrap();
+
+    let output = signal(dir.path(), &["--date", "20261127", "--no-publish"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("rebuilding it"), "{}", stderr(&output));
+    let index: serde_json::Value = serde_json::from_slice(&std::fs::read(&index_path).unwrap()).unwrap();
+    let days: Vec<&str> =
+        index["days"].as_array().unwrap().iter().map(|it| it["trade_date"].as_str().unwrap()).collect();
+    assert_eq!(days, ["20261127", "20261126"]);
 }

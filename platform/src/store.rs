@@ -63,9 +63,10 @@ impl ObjectKey {
         ObjectKey(format!("reports/{}/{date}.{}", params.id(), format.extension()))
     }
 
-    /// The index of stored days of `params`.
+    /// The index of stored days of `params`: `reports/index/dma-11-22.json`, beside the day reports'
+    /// folder so that folder holds nothing but one `.txt` and one `.json` per trading day.
     pub fn report_index(params: &DmaParams) -> ObjectKey {
-        ObjectKey(format!("reports/{}/index.json", params.id()))
+        ObjectKey(format!("reports/index/{}.json", params.id()))
     }
 
     /// The marker that `date`'s report was published.
@@ -320,7 +321,7 @@ mod tests {
         let params = DmaParams::STANDARD;
         assert_eq!(ObjectKey::report(&params, date, ReportFormat::Text).as_str(), "reports/dma-11-22/20261127.txt");
         assert_eq!(ObjectKey::report(&params, date, ReportFormat::Json).as_str(), "reports/dma-11-22/20261127.json");
-        assert_eq!(ObjectKey::report_index(&params).as_str(), "reports/dma-11-22/index.json");
+        assert_eq!(ObjectKey::report_index(&params).as_str(), "reports/index/dma-11-22.json");
         assert_eq!(ObjectKey::published_marker(date).as_str(), "state/published/20261127");
     }
 

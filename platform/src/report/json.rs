@@ -106,7 +106,7 @@ pub struct SeriesJson {
     pub ma_long: Vec<Option<f64>>,
 }
 
-/// The index of stored days, `reports/<strategy>/index.json`: the home page's one read.
+/// The index of stored days, `reports/index/<strategy>.json`: the home page's one read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IndexJson {
     /// [`SCHEMA`].
