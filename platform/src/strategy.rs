@@ -5,8 +5,6 @@
 //! both to 3 decimals half to even (as numpy does) and classifies the trade date. What cannot be
 //! decided is a value, [`State::Undecided`], never an error.
 
-use std::collections::BTreeMap;
-
 use ta::{Next, indicators::SimpleMovingAverage};
 
 use crate::{date::TradeDate, market::History};
@@ -235,26 +233,46 @@ pub fn round_half_even(value: f64, decimals: i32) -> f64 {
 
 fn adjusted_series(params: &DmaParams, from: TradeDate, to: TradeDate, history: &History) -> Series {
     let usable = |date: TradeDate, value: f64| (from..=to).contains(&date) && value.is_finite() && value > 0.0;
-    let factors: BTreeMap<TradeDate, f64> = history
+    // Sort-merge join on the trade date. Sources answer in date order (either way), for which the
+    // stable sorts below are linear; a duplicate date keeps its first row.
+    let mut bars: Vec<(TradeDate, f64)> =
+        history.bars.iter().filter(|it| usable(it.trade_date, it.close)).map(|it| (it.trade_date, it.close)).collect();
+    let mut factors: Vec<(TradeDate, f64)> = history
         .factors
         .iter()
         .filter(|it| usable(it.trade_date, it.factor))
         .map(|it| (it.trade_date, it.factor))
         .collect();
-    let mut joined: BTreeMap<TradeDate, (f64, f64)> = BTreeMap::new();
-    for bar in history.bars.iter().filter(|it| usable(it.trade_date, it.close)) {
-        if let Some(&factor) = factors.get(&bar.trade_date) {
-            joined.entry(bar.trade_date).or_insert((bar.close, factor));
+    bars.sort_by_key(|it| it.0);
+    bars.dedup_by_key(|it| it.0);
+    factors.sort_by_key(|it| it.0);
+    factors.dedup_by_key(|it| it.0);
+    let mut joined: Vec<(TradeDate, f64, f64)> = Vec::with_capacity(bars.len());
+    let mut factor_idx = 0;
+    for (date, close) in bars {
+        while factor_idx < factors.len() && factors[factor_idx].0 < date {
+            factor_idx += 1;
+        }
+        if let Some(&(factor_date, factor)) = factors.get(factor_idx)
+            && factor_date == date
+        {
+            joined.push((date, close, factor));
         }
     }
-    let Some(&(_, last_factor)) = joined.values().next_back() else {
+    let Some(&(_, _, last_factor)) = joined.last() else {
         return Series::default();
     };
 
-    let mut series = Series::default();
+    let n = joined.len();
+    let mut series = Series {
+        dates: Vec::with_capacity(n),
+        close: Vec::with_capacity(n),
+        ma_short: Vec::with_capacity(n),
+        ma_long: Vec::with_capacity(n),
+    };
     let mut short = SimpleMovingAverage::new(params.short).expect("short >= 1");
     let mut long = SimpleMovingAverage::new(params.long).expect("long > short >= 1");
-    for (idx, (date, (close, factor))) in joined.into_iter().enumerate() {
+    for (idx, (date, close, factor)) in joined.into_iter().enumerate() {
         // Multiply first, then divide: the order the reference computes in.
         let qfq = close * factor / last_factor;
         let ma_short = short.next(qfq);
