@@ -28,6 +28,8 @@ pub mod scheduler;
 pub mod sns;
 pub mod ssm;
 
+mod yaml;
+
 pub use crate::{
     config::{Config, ConfigError, StageConfig},
     model::{SynthError, Template},

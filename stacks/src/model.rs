@@ -489,7 +489,7 @@ impl Template {
 
     /// The template as YAML. Keys are sorted, so the same stack gives the same bytes everywhere.
     pub fn to_yaml(&self) -> String {
-        serde_yaml::to_string(&self.body).expect("a JSON value with string keys always serializes to YAML")
+        crate::yaml::to_yaml(&self.body)
     }
 }
 
