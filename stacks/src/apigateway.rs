@@ -103,9 +103,7 @@ impl HttpApiRef {
             route_key: route_key.to_owned(),
             target: Expr::Join("/", vec![Expr::str("integrations"), Expr::Ref(integration_id)]),
         };
-        let resource = Resource::new("AWS::ApiGatewayV2::Route", &route)?
-            .skip_checkov("CKV_AWS_309", "a public web site and its subscribe form: anyone may call it, throttled");
-        stack.add(&id, resource)?;
+        stack.add(&id, Resource::new("AWS::ApiGatewayV2::Route", &route)?)?;
 
         // `<api>/<stage>/<method>/<path>`; the `$default` route is any method on any path.
         let source = match route_key.split_once(' ') {

@@ -132,13 +132,7 @@ pub fn distribution(stack: &mut Stack, id: &str, props: DistributionProps) -> Re
             "CKV_AWS_68",
             "AWS WAF costs at least $5 a month, five times this app; API Gateway throttles instead",
         )
-        .skip_checkov("CKV_AWS_86", "standard logs need a bucket with ACLs and cost more than this app")
-        .skip_checkov("CKV_AWS_310", "one origin: the HTTP API has no second region to fail over to")
-        .skip_checkov(
-            "CKV_AWS_305",
-            "the origin is a function that serves `/` itself; a default root object is for S3 origins",
-        )
-        .skip_checkov("CKV_AWS_374", "a public site for readers wherever they are: no geo restriction");
+        .skip_checkov("CKV_AWS_86", "standard logs need a bucket with ACLs and cost more than this app");
     if props.domain.is_none() {
         resource = resource.skip_checkov(
             "CKV_AWS_174",

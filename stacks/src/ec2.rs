@@ -35,10 +35,7 @@ pub struct VpcRef {
 pub fn vpc(stack: &mut Stack, id: &str, props: VpcProps) -> Result<VpcRef, SynthError> {
     let id = LogicalId::new(id)?;
     let vpc = CfnVpc { cidr_block: props.cidr, enable_dns_hostnames: true, enable_dns_support: true };
-    let resource = Resource::new("AWS::EC2::VPC", &vpc)?
-        .skip_checkov("CKV2_AWS_11", "flow logs cost more than this app; nothing listens on this network")
-        .skip_checkov("CKV2_AWS_12", "the default security group is unused: every task gets the group made here");
-    stack.add(&id, resource)?;
+    stack.add(&id, Resource::new("AWS::EC2::VPC", &vpc)?)?;
     let vpc_id = Expr::Ref(id.clone());
 
     let gateway = id.child("Gateway")?;

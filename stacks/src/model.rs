@@ -659,6 +659,16 @@ mod tests {
     }
 
     #[test]
+    fn suppressions_are_written_where_cfn_lint_and_checkov_read_them() {
+        let mut stack = Stack::new("test", "a test").unwrap();
+        let resource = bucket().ignore_cfn_lint("W3005", "a reason").skip_checkov("CKV_AWS_18", "another reason");
+        stack.add(&LogicalId::new("Bucket").unwrap(), resource.retain_on_delete_and_replace()).unwrap();
+        let template = stack.synth().unwrap();
+        expect![[r#"{"DeletionPolicy":"Retain","Metadata":{"cfn-lint":{"config":{"ignore_checks":["W3005"]}},"cfn-lint-reasons":{"W3005":"a reason"},"checkov":{"skip":[{"comment":"another reason","id":"CKV_AWS_18"}]}},"Type":"AWS::S3::Bucket","UpdateReplacePolicy":"Retain"}"#]]
+            .assert_eq(&template.json()["Resources"]["Bucket"].to_string());
+    }
+
+    #[test]
     fn synth_is_deterministic_whatever_the_insertion_order() {
         let mut first = Stack::new("test", "a test").unwrap();
         let mut second = Stack::new("test", "a test").unwrap();

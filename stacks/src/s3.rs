@@ -68,15 +68,10 @@ pub fn bucket(stack: &mut Stack, id: &str, props: BucketProps) -> Result<BucketR
         versioning_configuration: props.versioned.then_some(Versioning { status: "Enabled" }),
         lifecycle_configuration: (!rules.is_empty()).then_some(LifecycleConfiguration { rules }),
     };
-    let mut resource = Resource::new("AWS::S3::Bucket", &properties)?
-        .skip_checkov(
-            "CKV_AWS_18",
-            "access logs need a second bucket and cost more than this app; CloudTrail covers who did what",
-        )
-        .skip_checkov(
-            "CKV_AWS_145",
-            "SSE-S3 encryption; a customer KMS key costs $1 a month, the whole budget of this app",
-        );
+    let mut resource = Resource::new("AWS::S3::Bucket", &properties)?.skip_checkov(
+        "CKV_AWS_18",
+        "access logs need a second bucket and cost more than this app; CloudTrail covers who did what",
+    );
     if !props.versioned {
         resource = resource
             .skip_checkov("CKV_AWS_21", "objects are content-addressed build artifacts: a new version is a new key");
