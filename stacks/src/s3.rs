@@ -70,7 +70,7 @@ pub fn bucket(stack: &mut Stack, id: &str, props: BucketProps) -> Result<BucketR
     };
     let mut resource = Resource::new("AWS::S3::Bucket", &properties)?.skip_checkov(
         "CKV_AWS_18",
-        "access logs need a second bucket and cost more than this app; CloudTrail covers who did what",
+        "server access logs need a second bucket; no one but this app's own roles can reach this one",
     );
     if !props.versioned {
         resource = resource
