@@ -47,7 +47,7 @@ pub fn http_api(stack: &mut Stack, id: &str, props: HttpApiProps) -> Result<Http
     stack.add(&id, Resource::new("AWS::ApiGatewayV2::Api", &api)?)?;
 
     let logs_id = id.child("Logs")?;
-    logs::log_group(stack, &logs_id, LogGroupProps { name: None, retention_days: props.log_retention_days })?;
+    logs::log_group(stack, logs_id.as_str(), LogGroupProps { name: None, retention_days: props.log_retention_days })?;
     let stage = CfnStage {
         api_id: Expr::Ref(id.clone()),
         stage_name: "$default",

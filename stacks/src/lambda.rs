@@ -66,7 +66,7 @@ pub fn function(stack: &mut Stack, id: &str, props: FunctionProps) -> Result<Fun
     let role = iam::role(stack, &id.child("Role")?, ServicePrincipal::Lambda)?;
     let log_props =
         LogGroupProps { name: Some(format!("/aws/lambda/{}", props.name)), retention_days: props.log_retention_days };
-    let log_group = logs::log_group(stack, &id.child("Logs")?, log_props)?;
+    let log_group = logs::log_group(stack, id.child("Logs")?.as_str(), log_props)?;
     stack.grant(&role, log_group.grant_write());
 
     let properties = CfnFunction {

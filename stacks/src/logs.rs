@@ -29,12 +29,13 @@ pub struct LogGroupRef {
 }
 
 /// Adds a log group that deletes events after its retention.
-pub fn log_group(stack: &mut Stack, id: &LogicalId, props: LogGroupProps) -> Result<LogGroupRef, SynthError> {
+pub fn log_group(stack: &mut Stack, id: &str, props: LogGroupProps) -> Result<LogGroupRef, SynthError> {
+    let id = LogicalId::new(id)?;
     let properties = CfnLogGroup { log_group_name: props.name, retention_in_days: props.retention_days };
     let resource = Resource::new("AWS::Logs::LogGroup", &properties)?
         .skip_checkov("CKV_AWS_158", "CloudWatch encrypts logs by default; a customer KMS key costs $1 a month");
-    stack.add(id, resource)?;
-    Ok(LogGroupRef { id: id.clone() })
+    stack.add(&id, resource)?;
+    Ok(LogGroupRef { id })
 }
 
 impl LogGroupRef {

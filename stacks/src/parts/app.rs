@@ -14,7 +14,7 @@ use crate::{
     events,
     lambda::{self, Code, FunctionProps},
     logs::{self, LogGroupProps},
-    model::{Expr, KeyPrefix, LogicalId, Parameter, ParameterType, Stack, SynthError},
+    model::{Expr, KeyPrefix, Parameter, ParameterType, Stack, SynthError},
     parts::{EnvNames, Part, job_repository_name, token_parameter_name},
     s3::{self, BucketProps},
     scheduler::{self, EcsScheduleProps},
@@ -101,11 +101,8 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
 
     // The signal job.
     let cluster = ecs::cluster(&mut stack, "Cluster")?;
-    let job_logs = logs::log_group(
-        &mut stack,
-        &LogicalId::new("JobLogs")?,
-        LogGroupProps { name: None, retention_days: stage.log_retention_days },
-    )?;
+    let job_logs =
+        logs::log_group(&mut stack, "JobLogs", LogGroupProps { name: None, retention_days: stage.log_retention_days })?;
     let mut job_environment = vec![
         (env.source.to_owned(), Expr::str(SOURCE_TUSHARE)),
         (env.reports_bucket.to_owned(), reports.name()),
