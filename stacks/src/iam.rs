@@ -115,3 +115,44 @@ impl RoleRef {
 struct CfnRole {
     assume_role_policy_document: Value,
 }
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::*;
+
+    fn publish(topic_arn: &str) -> Grant {
+        Grant::new(vec![Statement::allow(&["sns:Publish"], vec![Expr::str(topic_arn)])])
+    }
+
+    #[test]
+    fn grants_to_a_role_become_its_one_inline_policy_without_repeats() {
+        let mut stack = Stack::new("test", "a test").unwrap();
+        let role = role(&mut stack, &LogicalId::new("Role").unwrap(), ServicePrincipal::Lambda).unwrap();
+        stack.grant(&role, publish("arn:one"));
+        stack.grant(&role, publish("arn:two"));
+        stack.grant(&role, publish("arn:one"));
+        let template = stack.synth().unwrap();
+        expect![[r#"[{"PolicyDocument":{"Statement":[{"Action":["sns:Publish"],"Effect":"Allow","Resource":["arn:one"]},{"Action":["sns:Publish"],"Effect":"Allow","Resource":["arn:two"]}],"Version":"2012-10-17"},"PolicyName":"Grants"}]"#]]
+            .assert_eq(&template.json()["Resources"]["Role"]["Properties"]["Policies"].to_string());
+    }
+
+    #[test]
+    fn a_role_without_grants_has_no_policy() {
+        let mut stack = Stack::new("test", "a test").unwrap();
+        role(&mut stack, &LogicalId::new("Role").unwrap(), ServicePrincipal::EcsTasks).unwrap();
+        let template = stack.synth().unwrap();
+        assert!(template.json()["Resources"]["Role"]["Properties"].get("Policies").is_none());
+    }
+
+    #[test]
+    fn a_grant_to_a_role_of_another_stack_fails_synth() {
+        let mut other = Stack::new("other", "a test").unwrap();
+        let role = role(&mut other, &LogicalId::new("Role").unwrap(), ServicePrincipal::Lambda).unwrap();
+        let mut stack = Stack::new("test", "a test").unwrap();
+        stack.grant(&role, publish("arn:one"));
+        expect!["a grant names role Role, which is not a role in stack test"]
+            .assert_eq(&stack.synth().unwrap_err().to_string());
+    }
+}

@@ -24,6 +24,8 @@ pub enum SynthError {
     DuplicateId { stack: String, id: LogicalId },
     #[error("{from} refers to {to}, which is not in stack {stack}")]
     DanglingReference { stack: String, from: LogicalId, to: String },
+    #[error("a grant names role {role}, which is not a role in stack {stack}")]
+    GrantToUnknownRole { stack: String, role: LogicalId },
     #[error("stack name {0:?} is not 1 to 128 letters, digits or hyphens starting with a letter")]
     InvalidStackName(String),
     #[error("key prefix {0:?} is not a non-empty path ending in '/' without '*' or '$'")]
@@ -397,7 +399,7 @@ impl Stack {
         }
         for role in self.grants.keys() {
             if self.resources.get(role).is_none_or(|it| it.resource_type != "AWS::IAM::Role") {
-                return Err(self.dangling(role.clone(), role.to_string()));
+                return Err(SynthError::GrantToUnknownRole { stack: self.name.clone(), role: role.clone() });
             }
         }
         let parameters: Map<String, Value> =
