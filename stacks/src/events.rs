@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// Adds a rule that publishes a one-line message to `topic` whenever a task on `cluster` stops
-/// with a container whose exit code is not 0, and lets the rule publish there.
+/// with a container whose exit code is not 0 or fails to start, and lets the rule publish there.
 pub fn task_failure_alarm(
     stack: &mut Stack,
     id: &str,
@@ -24,11 +24,15 @@ pub fn task_failure_alarm(
         "detail": {
             "clusterArn": [cluster.arn()],
             "lastStatus": ["STOPPED"],
-            "containers": { "exitCode": [{ "anything-but": 0 }] },
+            // A container exited non-zero, or the task never started (no exit code at all).
+            "$or": [
+                { "containers": { "exitCode": [{ "anything-but": 0 }] } },
+                { "stopCode": ["TaskFailedToStart"] },
+            ],
         },
     });
     let properties = CfnRule {
-        description: "The signal job's task stopped with a non-zero exit code",
+        description: "The signal job's task failed to start or stopped with a non-zero exit code",
         event_pattern: pattern,
         state: "ENABLED",
         targets: vec![RuleTarget {
@@ -40,7 +44,7 @@ pub fn task_failure_alarm(
                     "exitCode": "$.detail.containers[0].exitCode",
                     "reason": "$.detail.stoppedReason",
                 }),
-                input_template: "\"invest-alchemy: the signal job <task> stopped with exit code <exitCode> (<reason>). See its log group.\"",
+                input_template: "\"invest-alchemy: the signal job <task> stopped (exit code <exitCode>, <reason>). See its log group.\"",
             },
         }],
     };

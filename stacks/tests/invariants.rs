@@ -197,6 +197,21 @@ fn the_schedule_starts_the_job_on_fargate_spot_with_a_public_ip() {
 }
 
 #[test]
+fn a_failed_job_reaches_the_alarm_topic_and_only_its_rule_may_publish_there() {
+    for (stage, _, template) in common::all_templates().into_iter().filter(|(_, part, _)| *part == Part::App) {
+        let resources = &template.json()["Resources"];
+        let rule = &resources["JobFailed"]["Properties"];
+        assert_eq!(rule["Targets"][0]["Arn"]["Ref"], "Alarms", "{stage}");
+        assert_eq!(rule["EventPattern"]["detail"]["lastStatus"][0], "STOPPED");
+        let statement = &resources["AlarmsPolicy"]["Properties"]["PolicyDocument"]["Statement"][0];
+        assert_eq!(statement["Principal"]["Service"], "events.amazonaws.com");
+        assert_eq!(statement["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::GetAtt"][0], "JobFailed");
+        let subscribed = resources.get("AlarmsOwner").is_some();
+        assert_eq!(subscribed, stage == "prod", "only prod has an alarm e-mail");
+    }
+}
+
+#[test]
 fn every_log_group_expires_and_no_output_is_exported() {
     for (stage, part, template) in common::all_templates() {
         let json = template.json();
