@@ -12,8 +12,10 @@ pub(crate) struct Xtask {
 pub(crate) enum Command {
     /// Run the job on sample data for the latest trading days into target/dev/data/ and print the newest report.
     Dev(Dev),
-    /// Run the whole test suite: format, lints, tests.
+    /// Run the whole test suite: format, lints, tests, template checks.
     Test(Test),
+    /// Write the CloudFormation templates of a stage to target/cfn/<stage>/ (no credentials, no network).
+    Synth(Synth),
 }
 
 #[derive(Debug, clap::Args)]
@@ -25,3 +27,10 @@ pub(crate) struct Dev {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Test {}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Synth {
+    /// The stage of alchemy.toml to synthesize.
+    #[arg(long, default_value = "dev")]
+    pub(crate) stage: String,
+}
