@@ -112,12 +112,12 @@ impl BucketRef {
         Expr::GetAtt(self.id.clone(), "Arn")
     }
 
-    /// Read the objects under `prefix` and list that prefix: no other keys.
+    /// Read the objects under `prefix`, and list the bucket so a missing key answers 404, not 403.
     pub fn grant_read(&self, prefix: &KeyPrefix) -> Grant {
         Grant::new(vec![Statement::allow(&["s3:GetObject"], vec![self.objects(prefix.as_str())]), self.list(prefix)])
     }
 
-    /// Write objects under `prefix` and list that prefix: no other keys, no deletes.
+    /// Write objects under `prefix` (no other keys, no deletes), and list the bucket (see `list`).
     pub fn grant_write(&self, prefix: &KeyPrefix) -> Grant {
         Grant::new(vec![Statement::allow(&["s3:PutObject"], vec![self.objects(prefix.as_str())]), self.list(prefix)])
     }
@@ -127,9 +127,12 @@ impl BucketRef {
         Expr::Sub(format!("${{{}.Arn}}/{prefix}*", self.id))
     }
 
-    fn list(&self, prefix: &KeyPrefix) -> Statement {
-        let only_prefix = json!({ "StringLike": { "s3:prefix": [format!("{prefix}*")] } });
-        Statement::allow(&["s3:ListBucket"], vec![self.arn()]).with_condition(only_prefix)
+    /// `s3:ListBucket` on the bucket, without an `s3:prefix` condition: S3 answers a `GetObject` of a
+    /// missing key with 404 only to callers allowed to list the bucket, and a `GetObject` request
+    /// carries no `s3:prefix`, so a prefix-conditioned grant would turn every "not there yet" (the
+    /// published marker, the first index) into 403 AccessDenied. Listing reveals key names only.
+    fn list(&self, _prefix: &KeyPrefix) -> Statement {
+        Statement::allow(&["s3:ListBucket"], vec![self.arn()])
     }
 }
 
