@@ -31,6 +31,12 @@ pub const REPUBLISH: &str = "ALCHEMY_REPUBLISH";
 pub const TUSHARE_TOKEN: &str = "TUSHARE_TOKEN";
 /// The Tushare Pro API address.
 pub const TUSHARE_API_URL: &str = "TUSHARE_API_URL";
+/// Tushare calls per minute per API.
+pub const TUSHARE_CALLS_PER_MINUTE: &str = "TUSHARE_CALLS_PER_MINUTE";
+/// Tushare calls in flight at once.
+pub const TUSHARE_CONCURRENCY: &str = "TUSHARE_CONCURRENCY";
+/// The first retry's backoff for Tushare calls, in milliseconds.
+pub const TUSHARE_RETRY_DELAY_MS: &str = "TUSHARE_RETRY_DELAY_MS";
 /// The reports bucket (cloud mode).
 pub const REPORTS_BUCKET: &str = "ALCHEMY_REPORTS_BUCKET";
 /// The signal topic's ARN (cloud mode).
