@@ -10,8 +10,9 @@ use platform::{
     env,
     fund::{self, Fund},
     market::MarketData,
+    store::ObjectStore,
     strategy::DmaParams,
-    tushare::{self, Token, TushareClient, TushareConfig},
+    tushare::{self, Token, TushareClient, TushareConfig, TushareSource},
 };
 
 use crate::run::{Failure, bad_input};
@@ -58,6 +59,10 @@ pub(crate) struct Flags {
     /// The first retry's backoff for Tushare calls in milliseconds; each further retry doubles it.
     #[arg(long, env = env::TUSHARE_RETRY_DELAY_MS, value_name = "MS", default_value_t = 500)]
     pub(crate) tushare_retry_delay_ms: u64,
+
+    /// Do not use the price cache (prices/tushare/ in the data folder or bucket): ask for every fund's whole window.
+    #[arg(long, env = env::TUSHARE_NO_CACHE)]
+    pub(crate) tushare_no_cache: bool,
 
     /// The fund list, one `CODE,NAME` per line [default: the bundled list of A-share ETFs].
     #[arg(long, env = env::FUNDS_FILE, value_name = "FILE")]
@@ -162,8 +167,9 @@ impl Config {
     }
 }
 
-/// The market data source the flags name; `--source tushare` needs the token in `TUSHARE_TOKEN`.
-pub(crate) fn market_data(flags: &Flags) -> Result<MarketData, Failure> {
+/// The market data source the flags name; `--source tushare` needs the token in `TUSHARE_TOKEN`
+/// and keeps its price cache in `store`.
+pub(crate) fn market_data(flags: &Flags, store: &ObjectStore) -> Result<MarketData, Failure> {
     match flags.source {
         SourceFlag::Sample => Ok(MarketData::sample()),
         SourceFlag::Tushare => {
@@ -178,7 +184,8 @@ pub(crate) fn market_data(flags: &Flags) -> Result<MarketData, Failure> {
             config.max_concurrent = flags.tushare_concurrency as usize;
             config.retry.base_delay = Duration::from_millis(flags.tushare_retry_delay_ms);
             let client = TushareClient::new(config).context("setting up the Tushare client").map_err(bad_input)?;
-            Ok(MarketData::Tushare(client))
+            let cache = (!flags.tushare_no_cache).then(|| store.clone());
+            Ok(MarketData::Tushare(TushareSource::new(client, cache)))
         }
     }
 }

@@ -44,8 +44,8 @@ pub(crate) fn bad_input(err: anyhow::Error) -> Failure {
 /// Runs the job as the flags say.
 pub(crate) async fn main(flags: Flags) -> Result<(), Failure> {
     let config = Config::from_flags(&flags)?;
-    let market = config::market_data(&flags)?;
     let store = ObjectStore::local(&config.data_dir);
+    let market = config::market_data(&flags, &store)?;
     let notifier = Notifier::outbox(&config.data_dir.join("outbox"));
     run(&config, &market, &store, &notifier).await
 }

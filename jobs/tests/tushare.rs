@@ -50,22 +50,7 @@ async fn the_job_writes_reports_whose_states_are_the_strategy_on_the_same_rows()
     let stored = ReportJson::parse(&std::fs::read(reports.join(format!("{DATE}.json"))).unwrap()).unwrap();
     assert_eq!(stored.source, "tushare");
 
-    // The strategy run directly on the rows the server holds.
-    let trade_date = TradeDate::parse(DATE).unwrap();
-    let funds = platform::fund::parse_fund_list(FUNDS).unwrap();
-    let expected = Report {
-        trade_date,
-        source: SourceKind::Tushare,
-        params: DmaParams::STANDARD,
-        funds: funds
-            .iter()
-            .map(|fund| FundReport {
-                fund: fund.clone(),
-                evaluation: strategy::evaluate(&DmaParams::STANDARD, trade_date, &history_of(&market, fund)),
-            })
-            .collect(),
-    };
-    let expected = ReportJson::parse(expected.json_text().as_bytes()).unwrap();
+    let expected = expected_report(&market);
     assert_eq!(stored.funds, expected.funds);
     assert_eq!(stored.counts, expected.counts);
 
@@ -76,9 +61,45 @@ async fn the_job_writes_reports_whose_states_are_the_strategy_on_the_same_rows()
 
     // Two calls per fund and one for the calendar; stocks use their own APIs.
     let seen = fake.seen();
-    assert_eq!(seen.len(), 2 * funds.len() + 1);
+    assert_eq!(seen.len(), 2 * 7 + 1);
     assert!(seen.iter().any(|it| it.api == "daily" && it.params["ts_code"] == "600519.SH"));
     assert!(seen.iter().any(|it| it.api == "fund_daily" && it.params["ts_code"] == "510500.SH"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_days_run_asks_only_the_new_days_and_reports_the_same() {
+    let mut market =
+        Market::generate(&["510300.SH", "510500.SH", "159915.SZ", "512880.SH", "600519.SH", "588000.SH"], DATE);
+    market.rows.get_mut("510500.SH").unwrap().last_mut().unwrap().2 = None;
+    let fake = FakeTushare::start(Duration::ZERO, {
+        let market = market.clone();
+        move |seen| market.reply(seen)
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+
+    let yesterday = signal_on(&fake, dir.path(), "20261126", &[]).await;
+    assert!(yesterday.status.success(), "{}", String::from_utf8_lossy(&yesterday.stderr));
+    let before = fake.calls();
+    let today = signal(&fake, dir.path(), &[]).await;
+    assert!(today.status.success(), "{}", String::from_utf8_lossy(&today.stderr));
+
+    // The calendar, then fund_daily and fund_adj for the whole market on the 26th and the 27th
+    // (the stock 600519.SH adds daily and adj_factor for both days).
+    let apis: Vec<String> = fake.seen()[before..].iter().map(|it| format!("{} {}", it.api, it.params)).collect();
+    assert_eq!(apis.len(), 1 + 2 * 2 * 2, "{apis:#?}");
+    let stored =
+        ReportJson::parse(&std::fs::read(dir.path().join(format!("reports/dma-11-22/{DATE}.json"))).unwrap()).unwrap();
+    let expected = expected_report(&market);
+    assert_eq!(stored.funds, expected.funds);
+
+    // Without the cache, the same report from two calls per fund.
+    let uncached = tempfile::tempdir().unwrap();
+    let before = fake.calls();
+    let output = signal(&fake, uncached.path(), &[("TUSHARE_NO_CACHE", "true")]).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(fake.calls() - before, 2 * 7 + 1);
+    assert!(!uncached.path().join("prices").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,11 +162,16 @@ fn without_a_token_the_job_exits_2_and_names_the_variable() {
 
 /// Runs the job for [`DATE`] over [`FUNDS`] against `fake`, with retries 1 ms apart.
 async fn signal(fake: &FakeTushare, data_dir: &Path, env: &[(&str, &str)]) -> Output {
+    signal_on(fake, data_dir, DATE, env).await
+}
+
+/// Runs the job for `date` over [`FUNDS`] against `fake`, with retries 1 ms apart.
+async fn signal_on(fake: &FakeTushare, data_dir: &Path, date: &str, env: &[(&str, &str)]) -> Output {
     let funds_file = data_dir.join("funds.csv");
     std::fs::write(&funds_file, FUNDS).unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_signal"));
     command
-        .args(["--source", "tushare", "--tushare-url", &fake.url, "--date", DATE, "--tushare-retry-delay-ms", "1"])
+        .args(["--source", "tushare", "--tushare-url", &fake.url, "--date", date, "--tushare-retry-delay-ms", "1"])
         .arg("--funds")
         .arg(&funds_file)
         .arg("--data-dir")
@@ -155,6 +181,25 @@ async fn signal(fake: &FakeTushare, data_dir: &Path, env: &[(&str, &str)]) -> Ou
         command.env(name, value);
     }
     tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap()
+}
+
+/// The report of the strategy run directly on the rows the server holds, as stored JSON.
+fn expected_report(market: &Market) -> ReportJson {
+    let trade_date = TradeDate::parse(DATE).unwrap();
+    let funds = platform::fund::parse_fund_list(FUNDS).unwrap();
+    let expected = Report {
+        trade_date,
+        source: SourceKind::Tushare,
+        params: DmaParams::STANDARD,
+        funds: funds
+            .iter()
+            .map(|fund| FundReport {
+                fund: fund.clone(),
+                evaluation: strategy::evaluate(&DmaParams::STANDARD, trade_date, &history_of(market, fund)),
+            })
+            .collect(),
+    };
+    ReportJson::parse(expected.json_text().as_bytes()).unwrap()
 }
 
 /// The rows the server holds for `fund`, as the port's types: the expected input of the strategy.

@@ -37,6 +37,8 @@ pub const TUSHARE_CALLS_PER_MINUTE: &str = "TUSHARE_CALLS_PER_MINUTE";
 pub const TUSHARE_CONCURRENCY: &str = "TUSHARE_CONCURRENCY";
 /// The first retry's backoff for Tushare calls, in milliseconds.
 pub const TUSHARE_RETRY_DELAY_MS: &str = "TUSHARE_RETRY_DELAY_MS";
+/// Ask Tushare for every fund's whole window instead of using the price cache.
+pub const TUSHARE_NO_CACHE: &str = "TUSHARE_NO_CACHE";
 /// The reports bucket (cloud mode).
 pub const REPORTS_BUCKET: &str = "ALCHEMY_REPORTS_BUCKET";
 /// The signal topic's ARN (cloud mode).

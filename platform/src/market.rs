@@ -4,7 +4,7 @@
 //! adjustment factors were), so the job and the strategy do not know where the numbers came from.
 //! The report does: [`SourceKind`] is carried into every report, and sample data says so.
 
-use crate::{date::TradeDate, fund::FundCode, sample::SampleSource, tushare::TushareClient};
+use crate::{date::TradeDate, fund::FundCode, sample::SampleSource, tushare::TushareSource};
 
 /// One day's close of one security, unadjusted, as the exchange printed it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -87,7 +87,7 @@ pub enum MarketData {
     /// Generated sample data (see [`crate::sample`]).
     Sample(SampleSource),
     /// The Tushare Pro HTTP API (see [`crate::tushare`]).
-    Tushare(TushareClient),
+    Tushare(TushareSource),
 }
 
 impl MarketData {
@@ -108,8 +108,8 @@ impl MarketData {
     pub async fn trading_days(&self, from: TradeDate, to: TradeDate) -> Result<Vec<TradeDate>, MarketError> {
         match self {
             MarketData::Sample(source) => Ok(source.trading_days(from, to)),
-            MarketData::Tushare(client) => {
-                client.trading_days(from, to).await.map_err(|err| err.into_market_error("the trading calendar"))
+            MarketData::Tushare(source) => {
+                source.trading_days(from, to).await.map_err(|err| err.into_market_error("the trading calendar"))
             }
         }
     }
@@ -118,8 +118,8 @@ impl MarketData {
     pub async fn history(&self, code: &FundCode, from: TradeDate, to: TradeDate) -> Result<History, MarketError> {
         match self {
             MarketData::Sample(source) => Ok(source.history(code, from, to)),
-            MarketData::Tushare(client) => {
-                client.history(code, from, to).await.map_err(|err| err.into_market_error(code.as_str()))
+            MarketData::Tushare(source) => {
+                source.history(code, from, to).await.map_err(|err| err.into_market_error(code.as_str()))
             }
         }
     }

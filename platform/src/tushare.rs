@@ -22,12 +22,13 @@ use std::{
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 
 use crate::{
     date::TradeDate,
     fund::{FundCode, SecurityKind},
     market::{AdjFactor, Bar, History, MarketError},
+    store::{ObjectKey, ObjectStore},
 };
 
 /// The documented address of the Tushare Pro API.
@@ -147,6 +148,9 @@ pub enum TushareError {
     /// A value of the answer is not what its field holds.
     #[error("{api}: field {field:?} of row {row} is {value}, not {expected}")]
     BadValue { api: String, field: &'static str, row: usize, value: String, expected: &'static str },
+    /// A failure already met by another fund's request for the same answer.
+    #[error(transparent)]
+    Shared(Arc<TushareError>),
     /// Retries did not get through; `source` is the last failure.
     #[error("{api}: gave up after {tries} tries")]
     GaveUp { api: String, tries: u32, source: Box<TushareError> },
@@ -167,6 +171,7 @@ impl TushareError {
         match self {
             TushareError::Token { .. } => true,
             TushareError::GaveUp { source, .. } => source.is_token_error(),
+            TushareError::Shared(source) => source.is_token_error(),
             _ => false,
         }
     }
@@ -441,44 +446,231 @@ impl TushareClient {
     }
 }
 
-/// Turns two answers (bars and factors) into a [`History`]; public for tests and benchmarks.
+/// The market source on Tushare: the client, plus an optional price cache in the object store.
+///
+/// With the cache, a fund's rows up to the day before the last run's trade date are read from
+/// `prices/tushare/<code>.json`, and only the days since are asked, one whole-market call per API
+/// and day (`fund_daily` with `trade_date`) shared by all funds: a daily run needs a constant number
+/// of calls instead of two per fund. The trade date itself is never cached, since its factor may
+/// not be published yet. A fund new to the list, a longer lookback or a gap of more than
+/// [`TushareSource::MAX_GAP_DAYS`] calendar days fetches the fund's whole window again.
+/// A cache that cannot be read or written is skipped with a warning: it only saves calls.
+#[derive(Debug, Clone)]
+pub struct TushareSource {
+    client: TushareClient,
+    cache: Option<ObjectStore>,
+    days: Arc<WholeDays>,
+}
+
+/// The whole-market answers of this run, by API and day.
+type WholeDays = Mutex<HashMap<(&'static str, TradeDate), Arc<WholeDay>>>;
+
+/// One whole-market answer, or the failure every fund that needs it shares (asked once, not 46 times).
+type WholeDay = OnceCell<Result<Arc<Table>, Arc<TushareError>>>;
+
+/// What the price cache holds for one security.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+struct CachedPrices {
+    /// The first day asked: rows before it were never fetched.
+    from: TradeDate,
+    /// Every row up to this day is final and stored.
+    through: TradeDate,
+    rows: Rows,
+}
+
+impl TushareSource {
+    /// The widest gap, in calendar days since the cached `through`, that is filled day by day.
+    pub const MAX_GAP_DAYS: i64 = 10;
+
+    /// A source; `cache` is where prices are kept between runs (`None`: ask for every window).
+    pub fn new(client: TushareClient, cache: Option<ObjectStore>) -> TushareSource {
+        TushareSource { client, cache, days: Arc::default() }
+    }
+
+    /// The client.
+    pub fn client(&self) -> &TushareClient {
+        &self.client
+    }
+
+    /// See [`TushareClient::trading_days`].
+    pub async fn trading_days(&self, from: TradeDate, to: TradeDate) -> Result<Vec<TradeDate>, TushareError> {
+        self.client.trading_days(from, to).await
+    }
+
+    /// See [`TushareClient::history`]; with a cache, only the days it lacks are asked.
+    pub async fn history(&self, code: &FundCode, from: TradeDate, to: TradeDate) -> Result<History, TushareError> {
+        let Some(store) = &self.cache else {
+            return self.client.history(code, from, to).await;
+        };
+        let key = ObjectKey::new(&format!("prices/tushare/{code}.json")).expect("a code makes a valid key");
+        let cached = match store.get(&key).await {
+            Ok(Some(bytes)) => serde_json::from_slice::<CachedPrices>(&bytes)
+                .inspect_err(|err| tracing::warn!("ignoring the unreadable price cache {key}: {err}"))
+                .ok(),
+            Ok(None) => None,
+            Err(err) => {
+                tracing::warn!("ignoring the price cache {key}: {err}");
+                None
+            }
+        };
+        let (mut rows, cache_from) = match cached {
+            Some(cached) if cached.from <= from && cached.through >= to => (cached.rows, cached.from),
+            Some(cached) if cached.from <= from && to.days_since(cached.through) <= Self::MAX_GAP_DAYS => {
+                let mut rows = cached.rows;
+                let mut day = cached.through;
+                while let Some(next) = day.next_day().filter(|it| *it <= to) {
+                    day = next;
+                    let (bars, factors) = self.api_names(code);
+                    let (bars, factors) = tokio::try_join!(self.whole_day(bars, day), self.whole_day(factors, day))?;
+                    rows.add_tables(&bars, &factors, Some(code))?;
+                }
+                (rows, cached.from)
+            }
+            _ => {
+                let (bars, factors) = self.api_names(code);
+                let params =
+                    json!({"ts_code": code.as_str(), "start_date": from.to_string(), "end_date": to.to_string()});
+                let (bars, factors) =
+                    tokio::try_join!(self.client.query(bars, &params), self.client.query(factors, &params))?;
+                let mut rows = Rows::default();
+                rows.add_tables(&bars, &factors, None)?;
+                (rows, from)
+            }
+        };
+        rows.normalize(cache_from, to);
+
+        // Everything before the trade date is final; the trade date is asked again next time.
+        let through = to.minus_days(1);
+        if through >= cache_from {
+            let mut stored = rows.clone();
+            stored.normalize(cache_from, through);
+            let body = serde_json::to_vec(&CachedPrices { from: cache_from, through, rows: stored })
+                .expect("prices serialize");
+            if let Err(err) = store.put(&key, body, "application/json").await {
+                tracing::warn!("cannot update the price cache {key}: {err}");
+            }
+        }
+        rows.normalize(from, to);
+        Ok(rows.into_history())
+    }
+
+    fn api_names(&self, code: &FundCode) -> (&'static str, &'static str) {
+        match code.kind() {
+            SecurityKind::Fund => ("fund_daily", "fund_adj"),
+            SecurityKind::Stock => ("daily", "adj_factor"),
+        }
+    }
+
+    /// The whole market's answer of `api` for one day, asked once however many funds need it.
+    async fn whole_day(&self, api: &'static str, day: TradeDate) -> Result<Arc<Table>, TushareError> {
+        let cell =
+            self.days.lock().expect("no panic while holding the day lock").entry((api, day)).or_default().clone();
+        let answer = cell
+            .get_or_init(|| async {
+                self.client.query(api, &json!({"trade_date": day.to_string()})).await.map(Arc::new).map_err(Arc::new)
+            })
+            .await;
+        answer.clone().map_err(TushareError::Shared)
+    }
+}
+
+/// Turns two answers (bars and factors) into a [`History`].
 pub fn history_from_tables(bars: &Table, factors: &Table) -> Result<History, TushareError> {
-    let mut history = History::default();
+    let mut rows = Rows::default();
+    rows.add_tables(bars, factors, None)?;
+    Ok(rows.into_history())
+}
 
-    let date_column = bars.column("trade_date")?;
-    let close_column = bars.column("close")?;
-    for row in 0..bars.items.len() {
-        let trade_date = bars.date(row, date_column, "trade_date")?;
-        match bars.number(row, close_column, "close")? {
-            Some(close) => history.bars.push(Bar { trade_date, close }),
-            None => history.notes.push(format!("{trade_date} 无收盘价, 该日不计")),
+/// Raw rows of one security: what the price cache stores (nothing carried forward).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, Deserialize)]
+struct Rows {
+    /// `(trade_date, close)`.
+    bars: Vec<(TradeDate, f64)>,
+    /// `(trade_date, adj_factor)`.
+    factors: Vec<(TradeDate, f64)>,
+    /// Days whose bar had a null close.
+    null_closes: Vec<TradeDate>,
+}
+
+impl Rows {
+    /// Adds the rows of two answers; with `code`, only that security's rows (a whole-market answer).
+    fn add_tables(&mut self, bars: &Table, factors: &Table, code: Option<&FundCode>) -> Result<(), TushareError> {
+        let date_column = bars.column("trade_date")?;
+        let close_column = bars.column("close")?;
+        for row in rows_of(bars, code)? {
+            let trade_date = bars.date(row, date_column, "trade_date")?;
+            match bars.number(row, close_column, "close")? {
+                Some(close) => self.bars.push((trade_date, close)),
+                None => self.null_closes.push(trade_date),
+            }
         }
+        let date_column = factors.column("trade_date")?;
+        let factor_column = factors.column("adj_factor")?;
+        for row in rows_of(factors, code)? {
+            let trade_date = factors.date(row, date_column, "trade_date")?;
+            if let Some(factor) = factors.number(row, factor_column, "adj_factor")? {
+                self.factors.push((trade_date, factor));
+            }
+        }
+        Ok(())
     }
 
-    let date_column = factors.column("trade_date")?;
-    let factor_column = factors.column("adj_factor")?;
-    for row in 0..factors.items.len() {
-        let trade_date = factors.date(row, date_column, "trade_date")?;
-        if let Some(factor) = factors.number(row, factor_column, "adj_factor")? {
-            history.factors.push(AdjFactor { trade_date, factor });
+    /// Sorted by date, one row per date (the later added wins), only dates in `from..=to`.
+    fn normalize(&mut self, from: TradeDate, to: TradeDate) {
+        fn keep<T>(rows: &mut Vec<(TradeDate, T)>, from: TradeDate, to: TradeDate) {
+            rows.retain(|(date, _)| (from..=to).contains(date));
+            // Stable sort, then keep the last of equal dates: a fresh answer replaces a cached one.
+            rows.sort_by_key(|(date, _)| *date);
+            let mut deduped: Vec<(TradeDate, T)> = Vec::with_capacity(rows.len());
+            for row in rows.drain(..) {
+                match deduped.last_mut() {
+                    Some(last) if last.0 == row.0 => *last = row,
+                    _ => deduped.push(row),
+                }
+            }
+            *rows = deduped;
         }
+        keep(&mut self.bars, from, to);
+        keep(&mut self.factors, from, to);
+        self.null_closes.retain(|date| (from..=to).contains(date));
+        self.null_closes.sort_unstable();
+        self.null_closes.dedup();
+        let bar_days: Vec<TradeDate> = self.bars.iter().map(|(date, _)| *date).collect();
+        self.null_closes.retain(|date| !bar_days.contains(date));
     }
 
-    history.bars.sort_by_key(|it| it.trade_date);
-    history.factors.sort_by_key(|it| it.trade_date);
-    if let Some(last_bar) = history.bars.last() {
-        let last_date = last_bar.trade_date;
-        let published = history.factors.iter().any(|it| it.trade_date == last_date);
-        let previous = history.factors.iter().rev().find(|it| it.trade_date < last_date).copied();
-        if let (false, Some(previous)) = (published, previous) {
-            history.factors.push(AdjFactor { trade_date: last_date, factor: previous.factor });
-            history.notes.push(format!(
-                "{last_date} 复权因子尚未发布, 沿用 {} 的因子 (该日若除权除息则不准确)",
-                previous.trade_date
-            ));
+    /// The history, with notes; the last bar's unpublished factor is carried forward.
+    fn into_history(mut self) -> History {
+        let (from, to) = (TradeDate::from_ymd(1990, 1, 1), TradeDate::from_ymd(2099, 12, 31));
+        self.normalize(from.expect("a real day"), to.expect("a real day"));
+        let mut history = History {
+            bars: self.bars.iter().map(|&(trade_date, close)| Bar { trade_date, close }).collect(),
+            factors: self.factors.iter().map(|&(trade_date, factor)| AdjFactor { trade_date, factor }).collect(),
+            notes: self.null_closes.iter().map(|date| format!("{date} 无收盘价, 该日不计")).collect(),
+        };
+        if let Some(last_bar) = history.bars.last() {
+            let last_date = last_bar.trade_date;
+            let published = history.factors.iter().any(|it| it.trade_date == last_date);
+            let previous = history.factors.iter().rev().find(|it| it.trade_date < last_date).copied();
+            if let (false, Some(previous)) = (published, previous) {
+                history.factors.push(AdjFactor { trade_date: last_date, factor: previous.factor });
+                history.notes.push(format!(
+                    "{last_date} 复权因子尚未发布, 沿用 {} 的因子 (该日若除权除息则不准确)",
+                    previous.trade_date
+                ));
+            }
         }
+        history
     }
-    Ok(history)
+}
+
+/// The rows of `table` that belong to `code` (all rows without a code).
+fn rows_of(table: &Table, code: Option<&FundCode>) -> Result<Vec<usize>, TushareError> {
+    let Some(code) = code else {
+        return Ok((0..table.items.len()).collect());
+    };
+    let code_column = table.column("ts_code")?;
+    Ok((0..table.items.len()).filter(|&row| table.value(row, code_column).as_str() == Some(code.as_str())).collect())
 }
 
 /// One answer: its table and whether more pages follow.

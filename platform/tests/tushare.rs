@@ -13,8 +13,9 @@ use platform::{
     date::TradeDate,
     fund::FundCode,
     market::{AdjFactor, Bar, History, MarketData, MarketError},
+    store::ObjectStore,
     strategy::{self, DmaParams, State, Undecided},
-    tushare::{RetryPolicy, Token, TushareClient, TushareConfig, TushareError},
+    tushare::{RetryPolicy, Token, TushareClient, TushareConfig, TushareError, TushareSource},
 };
 use serde_json::json;
 
@@ -141,7 +142,7 @@ async fn retries_stop_after_the_configured_tries() {
 #[tokio::test]
 async fn a_bad_token_fails_at_once_and_stops_the_run() {
     let fake = FakeTushare::start(Duration::ZERO, |_| error(-2001, "您的token不对，请确认。")).await;
-    let market = MarketData::Tushare(client(&fake));
+    let market = MarketData::Tushare(TushareSource::new(client(&fake), None));
 
     let err = market.history(&code("510300.SH"), date("20261101"), date("20261127")).await.unwrap_err();
     assert!(err.is_fatal());
@@ -397,4 +398,85 @@ async fn concurrent_calls_stay_within_the_limit() {
     assert_eq!(fake.calls(), 10);
     assert_eq!(client.calls(), 10);
     assert!(fake.max_in_flight() <= 3, "{}", fake.max_in_flight());
+}
+
+/// Three funds' histories through a source with a price cache in `dir`.
+async fn cached_histories(fake: &FakeTushare, dir: &std::path::Path, to: &str) -> Vec<History> {
+    let source = TushareSource::new(client(fake), Some(ObjectStore::local(dir)));
+    let mut histories = Vec::new();
+    for text in ["510300.SH", "510500.SH", "159915.SZ"] {
+        histories.push(source.history(&code(text), date(to).minus_days(150), date(to)).await.unwrap());
+    }
+    histories
+}
+
+async fn uncached_histories(fake: &FakeTushare, to: &str) -> Vec<History> {
+    let mut histories = Vec::new();
+    for text in ["510300.SH", "510500.SH", "159915.SZ"] {
+        histories.push(client(fake).history(&code(text), date(to).minus_days(150), date(to)).await.unwrap());
+    }
+    histories
+}
+
+#[tokio::test]
+async fn with_the_price_cache_the_next_day_costs_two_calls_per_day_for_all_funds() {
+    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // The first run fetches each fund's window: two calls per fund.
+    assert_eq!(cached_histories(&fake, dir.path(), "20261125").await, uncached_histories(&fake, "20261125").await);
+    assert_eq!(fake.calls(), 6 + 6);
+
+    // The next day asks the days since the cached ones (the 25th again, and the 26th), whole-market.
+    let before = fake.calls();
+    let got = cached_histories(&fake, dir.path(), "20261126").await;
+    let whole_day: Vec<_> = fake.seen()[before..].iter().map(|it| (it.api.clone(), it.params.clone())).collect();
+    assert_eq!(whole_day.len(), 4, "{whole_day:?}");
+    assert!(whole_day.iter().all(|(_, params)| params.get("ts_code").is_none() && params["trade_date"].is_string()));
+    assert_eq!(got, uncached_histories(&fake, "20261126").await);
+}
+
+#[tokio::test]
+async fn a_factor_published_late_replaces_the_carried_one_on_the_next_run() {
+    let mut market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
+    let published = market.clone();
+    for rows in market.rows.values_mut() {
+        let last = rows.iter_mut().find(|row| row.0 == "20261126").unwrap();
+        last.2 = None;
+    }
+    let late = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    let on_time = FakeTushare::start(Duration::ZERO, move |seen| published.reply(seen)).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    let first = cached_histories(&late, dir.path(), "20261126").await;
+    assert!(first.iter().all(|it| it.notes.len() == 1 && it.notes[0].contains("复权因子尚未发布")), "{first:?}");
+
+    let next = cached_histories(&on_time, dir.path(), "20261127").await;
+    assert_eq!(next, uncached_histories(&on_time, "20261127").await);
+    assert!(next.iter().all(|it| it.notes.is_empty()));
+}
+
+#[tokio::test]
+async fn a_long_gap_or_a_longer_window_fetches_the_whole_window_again() {
+    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    let dir = tempfile::tempdir().unwrap();
+    cached_histories(&fake, dir.path(), "20261106").await;
+
+    let before = fake.calls();
+    let got = cached_histories(&fake, dir.path(), "20261127").await;
+    assert!(fake.seen()[before..].iter().all(|it| it.params["ts_code"].is_string()));
+    assert_eq!(fake.calls() - before, 6);
+    assert_eq!(got, uncached_histories(&fake, "20261127").await);
+}
+
+#[tokio::test]
+async fn an_unreadable_price_cache_is_ignored() {
+    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("prices/tushare")).unwrap();
+    std::fs::write(dir.path().join("prices/tushare/510300.SH.json"), "{not json").unwrap();
+    assert_eq!(cached_histories(&fake, dir.path(), "20261127").await, uncached_histories(&fake, "20261127").await);
 }

@@ -140,6 +140,9 @@ pub fn error(code: i64, msg: &str) -> Reply {
     Reply::Json(json!({"request_id": "test", "code": code, "msg": msg, "data": null}))
 }
 
+/// One day of one security: (trade_date, close, factor); a `None` factor is not yet published.
+pub type Row = (String, f64, Option<f64>);
+
 /// A generated market: weekdays are trading days, every fund has a wavy close and some a dividend.
 ///
 /// Answers `trade_cal`, `fund_daily`, `fund_adj`, `daily` and `adj_factor` like Tushare: newest
@@ -149,7 +152,7 @@ pub struct Market {
     /// Trading days, oldest first, as `YYYYMMDD`.
     pub days: Vec<String>,
     /// Per code: (trade_date, close, factor) oldest first; a `None` factor is not yet published.
-    pub rows: HashMap<String, Vec<(String, f64, Option<f64>)>>,
+    pub rows: HashMap<String, Vec<Row>>,
 }
 
 impl Market {
@@ -203,17 +206,30 @@ impl Market {
                 ok(&["exchange", "cal_date", "is_open", "pretrade_date"], items)
             }
             "fund_daily" | "daily" | "fund_adj" | "adj_factor" => {
-                let code = seen.params["ts_code"].as_str().unwrap_or_default();
-                let rows = self.rows.get(code).cloned().unwrap_or_default();
-                let in_window = rows.iter().rev().filter(|(day, _, _)| in_range(day));
+                // Either one security over a range, or the whole market on one day (`trade_date`).
+                let mut rows: Vec<(&str, &Row)> = Vec::new();
+                if let Some(day) = seen.params["trade_date"].as_str() {
+                    let mut codes: Vec<&String> = self.rows.keys().collect();
+                    codes.sort();
+                    for code in codes {
+                        rows.extend(self.rows[code].iter().filter(|row| row.0 == day).map(|row| (code.as_str(), row)));
+                    }
+                } else {
+                    let code = seen.params["ts_code"].as_str().unwrap_or_default();
+                    if let Some((code, series)) = self.rows.get_key_value(code) {
+                        rows.extend(series.iter().rev().filter(|row| in_range(&row.0)).map(|row| (code.as_str(), row)));
+                    }
+                }
                 if seen.api.ends_with("daily") {
-                    let items = in_window
-                        .map(|(day, close, _)| json!([close, code, 0.0, day, close, close, close, 1000.0]))
+                    let items = rows
+                        .into_iter()
+                        .map(|(code, (day, close, _))| json!([close, code, 0.0, day, close, close, close, 1000.0]))
                         .collect();
                     ok(&["close", "ts_code", "pct_chg", "trade_date", "open", "high", "low", "vol"], items)
                 } else {
-                    let items = in_window
-                        .filter_map(|(day, _, factor)| factor.map(|factor| json!([factor, day, code])))
+                    let items = rows
+                        .into_iter()
+                        .filter_map(|(code, (day, _, factor))| factor.map(|factor| json!([factor, day, code])))
                         .collect();
                     ok(&["adj_factor", "trade_date", "ts_code"], items)
                 }
