@@ -513,8 +513,14 @@ impl TushareSource {
                 None
             }
         };
-        let (mut rows, cache_from) = match cached {
-            Some(cached) if cached.from <= from && cached.through >= to => (cached.rows, cached.from),
+        let cached_through = cached.as_ref().map(|it| it.through);
+        let mut rows = match cached {
+            // An older day than the cache's newest: nothing to ask, nothing to store.
+            Some(cached) if cached.from <= from && cached.through >= to => {
+                let mut rows = cached.rows;
+                rows.normalize(from, to);
+                return Ok(rows.into_history());
+            }
             Some(cached) if cached.from <= from && to.days_since(cached.through) <= Self::MAX_GAP_DAYS => {
                 let mut rows = cached.rows;
                 let mut day = cached.through;
@@ -524,7 +530,7 @@ impl TushareSource {
                     let (bars, factors) = tokio::try_join!(self.whole_day(bars, day), self.whole_day(factors, day))?;
                     rows.add_tables(&bars, &factors, Some(code))?;
                 }
-                (rows, cached.from)
+                rows
             }
             _ => {
                 let (bars, factors) = self.api_names(code);
@@ -534,23 +540,23 @@ impl TushareSource {
                     tokio::try_join!(self.client.query(bars, &params), self.client.query(factors, &params))?;
                 let mut rows = Rows::default();
                 rows.add_tables(&bars, &factors, None)?;
-                (rows, from)
+                rows
             }
         };
-        rows.normalize(cache_from, to);
+        rows.normalize(from, to);
 
         // Everything before the trade date is final; the trade date is asked again next time.
+        // The cache keeps this run's window only, so it does not grow day by day, and it never
+        // moves back to an older day (a backfill does not spoil the next daily run).
         let through = to.minus_days(1);
-        if through >= cache_from {
+        if through >= from && cached_through.is_none_or(|it| it < through) {
             let mut stored = rows.clone();
-            stored.normalize(cache_from, through);
-            let body = serde_json::to_vec(&CachedPrices { from: cache_from, through, rows: stored })
-                .expect("prices serialize");
+            stored.normalize(from, through);
+            let body = serde_json::to_vec(&CachedPrices { from, through, rows: stored }).expect("prices serialize");
             if let Err(err) = store.put(&key, body, "application/json").await {
                 tracing::warn!("cannot update the price cache {key}: {err}");
             }
         }
-        rows.normalize(from, to);
         Ok(rows.into_history())
     }
 

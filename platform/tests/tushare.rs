@@ -480,3 +480,17 @@ async fn an_unreadable_price_cache_is_ignored() {
     std::fs::write(dir.path().join("prices/tushare/510300.SH.json"), "{not json").unwrap();
     assert_eq!(cached_histories(&fake, dir.path(), "20261127").await, uncached_histories(&fake, "20261127").await);
 }
+
+#[tokio::test]
+async fn a_backfill_of_an_older_day_does_not_move_the_cache_back() {
+    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    let dir = tempfile::tempdir().unwrap();
+    cached_histories(&fake, dir.path(), "20261127").await;
+    assert_eq!(cached_histories(&fake, dir.path(), "20261120").await, uncached_histories(&fake, "20261120").await);
+
+    // The cache still holds everything up to the 26th: the 27th again costs one whole-market day.
+    let before = fake.calls();
+    assert_eq!(cached_histories(&fake, dir.path(), "20261127").await, uncached_histories(&fake, "20261127").await);
+    assert_eq!(fake.seen()[before..].iter().filter(|it| it.params["trade_date"].is_string()).count(), 2);
+}
