@@ -522,12 +522,27 @@ impl TushareSource {
                 return Ok(rows.into_history());
             }
             Some(cached) if cached.from <= from && to.days_since(cached.through) <= Self::MAX_GAP_DAYS => {
-                let mut rows = cached.rows;
+                // All missing days at once: a Monday after a Friday costs one round trip, not four.
+                let (bars_api, factors_api) = self.api_names(code);
+                let mut tasks = tokio::task::JoinSet::new();
                 let mut day = cached.through;
                 while let Some(next) = day.next_day().filter(|it| *it <= to) {
                     day = next;
-                    let (bars, factors) = self.api_names(code);
-                    let (bars, factors) = tokio::try_join!(self.whole_day(bars, day), self.whole_day(factors, day))?;
+                    let source = self.clone();
+                    tasks.spawn(async move {
+                        let answers =
+                            tokio::try_join!(source.whole_day(bars_api, day), source.whole_day(factors_api, day));
+                        (day, answers)
+                    });
+                }
+                let mut answers = Vec::new();
+                while let Some(joined) = tasks.join_next().await {
+                    let (day, res) = joined.expect("a whole-day task does not panic");
+                    answers.push((day, res?));
+                }
+                answers.sort_by_key(|(day, _)| *day);
+                let mut rows = cached.rows;
+                for (_, (bars, factors)) in answers {
                     rows.add_tables(&bars, &factors, Some(code))?;
                 }
                 rows
