@@ -379,10 +379,7 @@ impl TushareClient {
     /// yet published, the previous factor is carried forward and a note says so: exact unless that
     /// day is an ex-dividend day.
     pub async fn history(&self, code: &FundCode, from: TradeDate, to: TradeDate) -> Result<History, TushareError> {
-        let (bars_api, factors_api) = match code.kind() {
-            SecurityKind::Fund => ("fund_daily", "fund_adj"),
-            SecurityKind::Stock => ("daily", "adj_factor"),
-        };
+        let (bars_api, factors_api) = api_names(code);
         let params = json!({"ts_code": code.as_str(), "start_date": from.to_string(), "end_date": to.to_string()});
         let (bars, factors) = tokio::try_join!(self.query(bars_api, &params), self.query(factors_api, &params))?;
         history_from_tables(&bars, &factors)
@@ -523,7 +520,7 @@ impl TushareSource {
             }
             Some(cached) if cached.from <= from && to.days_since(cached.through) <= Self::MAX_GAP_DAYS => {
                 // All missing days at once: a Monday after a Friday costs one round trip, not four.
-                let (bars_api, factors_api) = self.api_names(code);
+                let (bars_api, factors_api) = api_names(code);
                 let mut tasks = tokio::task::JoinSet::new();
                 let mut day = cached.through;
                 while let Some(next) = day.next_day().filter(|it| *it <= to) {
@@ -548,7 +545,7 @@ impl TushareSource {
                 rows
             }
             _ => {
-                let (bars, factors) = self.api_names(code);
+                let (bars, factors) = api_names(code);
                 let params =
                     json!({"ts_code": code.as_str(), "start_date": from.to_string(), "end_date": to.to_string()});
                 let (bars, factors) =
@@ -573,13 +570,6 @@ impl TushareSource {
             }
         }
         Ok(rows.into_history())
-    }
-
-    fn api_names(&self, code: &FundCode) -> (&'static str, &'static str) {
-        match code.kind() {
-            SecurityKind::Fund => ("fund_daily", "fund_adj"),
-            SecurityKind::Stock => ("daily", "adj_factor"),
-        }
     }
 
     /// The whole market's answer of `api` for one day, asked once however many funds need it.
@@ -682,6 +672,14 @@ impl Rows {
             }
         }
         history
+    }
+}
+
+/// The APIs of a security's bars and factors: funds and stocks have their own.
+fn api_names(code: &FundCode) -> (&'static str, &'static str) {
+    match code.kind() {
+        SecurityKind::Fund => ("fund_daily", "fund_adj"),
+        SecurityKind::Stock => ("daily", "adj_factor"),
     }
 }
 
