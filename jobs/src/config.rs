@@ -2,14 +2,17 @@
 //!
 //! No `Default`: every run states (or inherits by documented default flag values) what it does.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
 use anyhow::Context;
 use platform::{
     date::TradeDate,
     env,
     fund::{self, Fund},
+    market::MarketData,
+    store::ObjectStore,
     strategy::DmaParams,
+    tushare::{self, Token, TushareClient, TushareConfig, TushareSource},
 };
 
 use crate::run::{Failure, bad_input};
@@ -38,6 +41,28 @@ pub(crate) struct Flags {
     /// Where prices come from: generated sample data (no account, no network) or the Tushare Pro API.
     #[arg(long, env = env::SOURCE, value_enum, default_value = "sample")]
     pub(crate) source: SourceFlag,
+
+    /// The Tushare Pro API address; every call is posted to it as given. The token is read from TUSHARE_TOKEN only.
+    #[arg(long, env = env::TUSHARE_API_URL, value_name = "URL", default_value = tushare::DEFAULT_URL)]
+    pub(crate) tushare_url: String,
+
+    /// Tushare calls per minute per API (fund_daily, fund_adj, ...).
+    #[arg(long, env = env::TUSHARE_CALLS_PER_MINUTE, value_name = "N", default_value_t = 200,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) tushare_calls_per_minute: u32,
+
+    /// Tushare calls in flight at once.
+    #[arg(long, env = env::TUSHARE_CONCURRENCY, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub(crate) tushare_concurrency: u32,
+
+    /// The first retry's backoff for Tushare calls in milliseconds; each further retry doubles it.
+    #[arg(long, env = env::TUSHARE_RETRY_DELAY_MS, value_name = "MS", default_value_t = 500)]
+    pub(crate) tushare_retry_delay_ms: u64,
+
+    /// Do not use the price cache (prices/tushare/ in the data folder or bucket): ask for every fund's whole window.
+    #[arg(long, env = env::TUSHARE_NO_CACHE)]
+    pub(crate) tushare_no_cache: bool,
 
     /// The fund list, one `CODE,NAME` per line [default: the bundled list of A-share ETFs].
     #[arg(long, env = env::FUNDS_FILE, value_name = "FILE")]
@@ -139,5 +164,28 @@ impl Config {
             (false, false) => Publish::Once,
         };
         Ok(Config { days, funds, params, data_dir: flags.data_dir.clone(), publish })
+    }
+}
+
+/// The market data source the flags name; `--source tushare` needs the token in `TUSHARE_TOKEN`
+/// and keeps its price cache in `store`.
+pub(crate) fn market_data(flags: &Flags, store: &ObjectStore) -> Result<MarketData, Failure> {
+    match flags.source {
+        SourceFlag::Sample => Ok(MarketData::sample()),
+        SourceFlag::Tushare => {
+            let token = std::env::var(env::TUSHARE_TOKEN).ok().and_then(|it| Token::new(&it)).ok_or_else(|| {
+                bad_input(anyhow::format_err!(
+                    "--source tushare needs a Tushare Pro token in the environment variable {}",
+                    env::TUSHARE_TOKEN
+                ))
+            })?;
+            let mut config = TushareConfig::new(&flags.tushare_url, token);
+            config.calls_per_minute = flags.tushare_calls_per_minute;
+            config.max_concurrent = flags.tushare_concurrency as usize;
+            config.retry.base_delay = Duration::from_millis(flags.tushare_retry_delay_ms);
+            let client = TushareClient::new(config).context("setting up the Tushare client").map_err(bad_input)?;
+            let cache = (!flags.tushare_no_cache).then(|| store.clone());
+            Ok(MarketData::Tushare(TushareSource::new(client, cache)))
+        }
     }
 }

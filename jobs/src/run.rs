@@ -19,7 +19,7 @@ use platform::{
     strategy::{self, Evaluation, State, Undecided},
 };
 
-use crate::config::{Config, Days, Flags, Publish, SourceFlag};
+use crate::config::{self, Config, Days, Flags, Publish};
 
 /// A failed run and the exit code it earns.
 #[derive(Debug)]
@@ -44,15 +44,8 @@ pub(crate) fn bad_input(err: anyhow::Error) -> Failure {
 /// Runs the job as the flags say.
 pub(crate) async fn main(flags: Flags) -> Result<(), Failure> {
     let config = Config::from_flags(&flags)?;
-    let market = match flags.source {
-        SourceFlag::Sample => MarketData::sample(),
-        SourceFlag::Tushare => {
-            return Err(bad_input(anyhow::format_err!(
-                "--source tushare is not available in this build yet; use --source sample"
-            )));
-        }
-    };
     let store = ObjectStore::local(&config.data_dir);
+    let market = config::market_data(&flags, &store)?;
     let notifier = Notifier::outbox(&config.data_dir.join("outbox"));
     run(&config, &market, &store, &notifier).await
 }
@@ -99,7 +92,14 @@ async fn trading_days(config: &Config, market: &MarketData) -> Result<Vec<TradeD
         // Two calendar days per trading day plus a month of holidays always covers N trading days.
         Days::Last { n, until } => (until.minus_days(n.saturating_mul(2).saturating_add(30)), until),
     };
-    let mut days = market.trading_days(from, to).await.context("getting the trading calendar")?;
+    let mut days = match market.trading_days(from, to).await {
+        Ok(days) => days,
+        // A refused token is the operator's to fix: exit 2, like any bad configuration.
+        Err(err) if err.is_fatal() => {
+            return Err(bad_input(anyhow::Error::new(err).context("getting the trading calendar")));
+        }
+        Err(err) => return Err(anyhow::Error::new(err).context("getting the trading calendar").into()),
+    };
     if let Days::Last { n, .. } = config.days {
         let keep = n as usize;
         if days.len() > keep {
@@ -110,23 +110,36 @@ async fn trading_days(config: &Config, market: &MarketData) -> Result<Vec<TradeD
 }
 
 /// Each fund's history over the whole run; a fund whose source failed keeps its error.
+///
+/// All funds are asked at once: the source bounds its own concurrency and rate (the Tushare client
+/// holds the limits), so the run is as fast as the limits allow. A fatal error stops the others.
 async fn fetch_histories(
     config: &Config,
     market: &MarketData,
     from: TradeDate,
     to: TradeDate,
 ) -> Result<HashMap<FundCode, Result<History, String>>, Failure> {
-    let mut histories = HashMap::new();
+    let mut tasks = tokio::task::JoinSet::new();
     for fund in &config.funds {
-        let history = match market.history(&fund.code, from, to).await {
+        let market = market.clone();
+        let code = fund.code.clone();
+        tasks.spawn(async move {
+            let res = market.history(&code, from, to).await;
+            (code, res)
+        });
+    }
+    let mut histories = HashMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (code, res) = joined.context("a price fetch task failed")?;
+        let history = match res {
             Ok(history) => Ok(history),
             Err(err) if err.is_fatal() => return Err(bad_input(err.into())),
             Err(err) => {
-                tracing::warn!(code = %fund.code, "{err}");
+                tracing::warn!(code = %code, "{err}");
                 Err(err.to_string())
             }
         };
-        histories.insert(fund.code.clone(), history);
+        histories.insert(code, history);
     }
     Ok(histories)
 }

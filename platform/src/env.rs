@@ -31,6 +31,14 @@ pub const REPUBLISH: &str = "ALCHEMY_REPUBLISH";
 pub const TUSHARE_TOKEN: &str = "TUSHARE_TOKEN";
 /// The Tushare Pro API address.
 pub const TUSHARE_API_URL: &str = "TUSHARE_API_URL";
+/// Tushare calls per minute per API.
+pub const TUSHARE_CALLS_PER_MINUTE: &str = "TUSHARE_CALLS_PER_MINUTE";
+/// Tushare calls in flight at once.
+pub const TUSHARE_CONCURRENCY: &str = "TUSHARE_CONCURRENCY";
+/// The first retry's backoff for Tushare calls, in milliseconds.
+pub const TUSHARE_RETRY_DELAY_MS: &str = "TUSHARE_RETRY_DELAY_MS";
+/// Ask Tushare for every fund's whole window instead of using the price cache.
+pub const TUSHARE_NO_CACHE: &str = "TUSHARE_NO_CACHE";
 /// The reports bucket (cloud mode).
 pub const REPORTS_BUCKET: &str = "ALCHEMY_REPORTS_BUCKET";
 /// The signal topic's ARN (cloud mode).

@@ -4,7 +4,7 @@
 //! adjustment factors were), so the job and the strategy do not know where the numbers came from.
 //! The report does: [`SourceKind`] is carried into every report, and sample data says so.
 
-use crate::{date::TradeDate, fund::FundCode, sample::SampleSource};
+use crate::{date::TradeDate, fund::FundCode, sample::SampleSource, tushare::TushareSource};
 
 /// One day's close of one security, unadjusted, as the exchange printed it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,7 +66,8 @@ impl SourceKind {
 #[derive(Debug, thiserror::Error)]
 pub enum MarketError {
     /// The source refused our credentials: no later call can succeed, so the run stops.
-    #[error("the data source rejected the credentials: {message}")]
+    /// The message names the source, e.g. `Tushare rejected the token (code -2001: ...)`.
+    #[error("{message}")]
     Unauthorized { message: String },
     /// One request failed (after any retries); other securities may still succeed.
     #[error("{what} failed: {message}")]
@@ -85,6 +86,8 @@ impl MarketError {
 pub enum MarketData {
     /// Generated sample data (see [`crate::sample`]).
     Sample(SampleSource),
+    /// The Tushare Pro HTTP API (see [`crate::tushare`]).
+    Tushare(TushareSource),
 }
 
 impl MarketData {
@@ -97,6 +100,7 @@ impl MarketData {
     pub fn kind(&self) -> SourceKind {
         match self {
             MarketData::Sample(_) => SourceKind::Sample,
+            MarketData::Tushare(_) => SourceKind::Tushare,
         }
     }
 
@@ -104,6 +108,9 @@ impl MarketData {
     pub async fn trading_days(&self, from: TradeDate, to: TradeDate) -> Result<Vec<TradeDate>, MarketError> {
         match self {
             MarketData::Sample(source) => Ok(source.trading_days(from, to)),
+            MarketData::Tushare(source) => {
+                source.trading_days(from, to).await.map_err(|err| err.into_market_error("the trading calendar"))
+            }
         }
     }
 
@@ -111,6 +118,9 @@ impl MarketData {
     pub async fn history(&self, code: &FundCode, from: TradeDate, to: TradeDate) -> Result<History, MarketError> {
         match self {
             MarketData::Sample(source) => Ok(source.history(code, from, to)),
+            MarketData::Tushare(source) => {
+                source.history(code, from, to).await.map_err(|err| err.into_market_error(code.as_str()))
+            }
         }
     }
 }

@@ -1,0 +1,496 @@
+//! The Tushare client against an in-process server on 127.0.0.1 that speaks the protocol.
+//!
+//! Retries use a 1 ms base delay, so no test waits on a backoff; the one timeout test waits for
+//! its 300 ms timeout once.
+
+#[path = "support/fake_tushare.rs"]
+mod fake_tushare;
+
+use std::time::Duration;
+
+use fake_tushare::{FakeTushare, Market, Reply, Seen, error, ok};
+use platform::{
+    date::TradeDate,
+    fund::FundCode,
+    market::{AdjFactor, Bar, History, MarketData, MarketError},
+    store::ObjectStore,
+    strategy::{self, DmaParams, State, Undecided},
+    tushare::{RetryPolicy, Token, TushareClient, TushareConfig, TushareError, TushareSource},
+};
+use serde_json::json;
+
+const TOKEN: &str = "test-token-5f1d0c";
+
+fn client(fake: &FakeTushare) -> TushareClient {
+    let mut config = TushareConfig::new(&fake.url, Token::new(TOKEN).unwrap());
+    config.timeout = Duration::from_millis(300);
+    config.retry = RetryPolicy {
+        tries: 4,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(4),
+        deadline: Duration::from_secs(30),
+    };
+    TushareClient::new(config).unwrap()
+}
+
+fn code(text: &str) -> FundCode {
+    FundCode::parse(text).unwrap()
+}
+
+fn date(text: &str) -> TradeDate {
+    TradeDate::parse(text).unwrap()
+}
+
+fn bar(day: &str, close: f64) -> Bar {
+    Bar { trade_date: date(day), close }
+}
+
+fn factor(day: &str, factor: f64) -> AdjFactor {
+    AdjFactor { trade_date: date(day), factor }
+}
+
+/// Fetches 510300.SH for the last days of November 2026 from a server answering with `handler`.
+async fn history_from(
+    handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+) -> (Result<History, TushareError>, FakeTushare) {
+    let fake = FakeTushare::start(Duration::ZERO, handler).await;
+    let res = client(&fake).history(&code("510300.SH"), date("20261101"), date("20261127")).await;
+    (res, fake)
+}
+
+/// Two days of bars and factors, the way most tests want them.
+fn two_days(seen: &Seen) -> Reply {
+    match seen.api.as_str() {
+        "fund_daily" => ok(
+            &["ts_code", "trade_date", "close"],
+            vec![json!(["510300.SH", "20261127", 4.012]), json!(["510300.SH", "20261126", 3.998])],
+        ),
+        "fund_adj" => ok(
+            &["ts_code", "trade_date", "adj_factor"],
+            vec![json!(["510300.SH", "20261127", 1.0]), json!(["510300.SH", "20261126", 1.0])],
+        ),
+        _ => error(40101, "no such api"),
+    }
+}
+
+fn two_days_history() -> History {
+    History {
+        bars: vec![bar("20261126", 3.998), bar("20261127", 4.012)],
+        factors: vec![factor("20261126", 1.0), factor("20261127", 1.0)],
+        notes: vec![],
+    }
+}
+
+fn calls_of(fake: &FakeTushare, api: &str) -> usize {
+    fake.seen().iter().filter(|it| it.api == api).count()
+}
+
+#[tokio::test]
+async fn rows_are_read_by_field_name_whatever_the_field_order() {
+    let (res, fake) = history_from(|seen| match seen.api.as_str() {
+        "fund_daily" => ok(
+            &["vol", "close", "pre_close", "trade_date", "ts_code"],
+            vec![
+                json!([1e6, 4.012, 3.998, "20261127", "510300.SH"]),
+                json!([2e6, 3.998, 4.1, "20261126", "510300.SH"]),
+            ],
+        ),
+        "fund_adj" => ok(
+            &["adj_factor", "ts_code", "trade_date"],
+            vec![json!([1.0, "510300.SH", "20261127"]), json!([1.0, "510300.SH", "20261126"])],
+        ),
+        _ => error(40101, "no such api"),
+    })
+    .await;
+    assert_eq!(res.unwrap(), two_days_history());
+    let seen = fake.seen();
+    assert_eq!(seen.len(), 2);
+    for request in &seen {
+        assert_eq!(request.token, TOKEN);
+        assert_eq!(request.params, json!({"ts_code": "510300.SH", "start_date": "20261101", "end_date": "20261127"}));
+    }
+}
+
+#[tokio::test]
+async fn a_rate_limit_answer_twice_is_retried_until_it_succeeds() {
+    let (res, fake) = history_from(|seen| {
+        if seen.api == "fund_daily" && seen.nth < 2 {
+            return error(40203, "抱歉，您每分钟最多访问该接口200次");
+        }
+        two_days(seen)
+    })
+    .await;
+    assert_eq!(res.unwrap(), two_days_history());
+    assert_eq!(calls_of(&fake, "fund_daily"), 3);
+    assert_eq!(calls_of(&fake, "fund_adj"), 1);
+}
+
+#[tokio::test]
+async fn retries_stop_after_the_configured_tries() {
+    let (res, fake) = history_from(|seen| {
+        if seen.api == "fund_daily" {
+            return error(40203, "抱歉，您每分钟最多访问该接口200次");
+        }
+        two_days(seen)
+    })
+    .await;
+    let err = res.unwrap_err();
+    assert!(matches!(&err, TushareError::GaveUp { tries: 4, .. }), "{err:?}");
+    assert_eq!(calls_of(&fake, "fund_daily"), 4);
+}
+
+#[tokio::test]
+async fn a_bad_token_fails_at_once_and_stops_the_run() {
+    let fake = FakeTushare::start(Duration::ZERO, |_| error(-2001, "您的token不对，请确认。")).await;
+    let market = MarketData::Tushare(TushareSource::new(client(&fake), None));
+
+    let err = market.history(&code("510300.SH"), date("20261101"), date("20261127")).await.unwrap_err();
+    assert!(err.is_fatal());
+    assert!(matches!(err, MarketError::Unauthorized { .. }));
+    assert_eq!(err.to_string(), "Tushare rejected the token (code -2001: 您的token不对，请确认。)");
+    assert!(!format!("{err:?}").contains(TOKEN));
+    // No retry: one call per API.
+    assert_eq!(calls_of(&fake, "fund_daily"), 1);
+
+    let err = market.trading_days(date("20261101"), date("20261127")).await.unwrap_err();
+    assert!(err.is_fatal(), "{err}");
+}
+
+#[tokio::test]
+async fn an_http_500_is_retried() {
+    let (res, fake) = history_from(|seen| {
+        if seen.api == "fund_adj" && seen.nth == 0 {
+            return Reply::Status(500);
+        }
+        two_days(seen)
+    })
+    .await;
+    assert_eq!(res.unwrap(), two_days_history());
+    assert_eq!(calls_of(&fake, "fund_adj"), 2);
+}
+
+#[tokio::test]
+async fn a_client_error_status_is_not_retried() {
+    let (res, fake) =
+        history_from(|seen| if seen.api == "fund_adj" { Reply::Status(404) } else { two_days(seen) }).await;
+    let err = res.unwrap_err();
+    assert!(matches!(err, TushareError::Status { status: 404, .. }), "{err:?}");
+    assert_eq!(calls_of(&fake, "fund_adj"), 1);
+}
+
+#[tokio::test]
+async fn a_hang_beyond_the_timeout_is_retried() {
+    let (res, fake) = history_from(|seen| {
+        if seen.api == "fund_daily" && seen.nth == 0 {
+            return Reply::Hang;
+        }
+        two_days(seen)
+    })
+    .await;
+    assert_eq!(res.unwrap(), two_days_history());
+    assert_eq!(calls_of(&fake, "fund_daily"), 2);
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_typed_error() {
+    let (res, fake) =
+        history_from(
+            |seen| if seen.api == "fund_daily" { Reply::Raw("{\"code\": 0, \"data\": [") } else { two_days(seen) },
+        )
+        .await;
+    let err = res.unwrap_err();
+    assert!(matches!(err, TushareError::Malformed { .. }), "{err:?}");
+    assert!(err.to_string().starts_with("fund_daily: the answer is not Tushare's JSON"), "{err}");
+    assert_eq!(calls_of(&fake, "fund_daily"), 1);
+}
+
+#[tokio::test]
+async fn code_zero_without_data_is_a_typed_error() {
+    let (res, _fake) = history_from(|seen| {
+        if seen.api == "fund_adj" {
+            return Reply::Json(json!({"code": 0, "msg": "", "data": null}));
+        }
+        two_days(seen)
+    })
+    .await;
+    let err = res.unwrap_err();
+    assert!(matches!(err, TushareError::NoData { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "fund_adj: Tushare answered code 0 without data");
+}
+
+#[tokio::test]
+async fn a_missing_field_is_a_typed_error() {
+    let (res, _fake) = history_from(|seen| {
+        if seen.api == "fund_daily" {
+            return ok(&["ts_code", "trade_date", "open"], vec![json!(["510300.SH", "20261127", 4.0])]);
+        }
+        two_days(seen)
+    })
+    .await;
+    let err = res.unwrap_err();
+    assert!(matches!(err, TushareError::MissingField { field: "close", .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_text_where_a_number_belongs_is_a_typed_error() {
+    let (res, _fake) = history_from(|seen| {
+        if seen.api == "fund_daily" {
+            return ok(&["ts_code", "trade_date", "close"], vec![json!(["510300.SH", "20261127", "n/a"])]);
+        }
+        two_days(seen)
+    })
+    .await;
+    let err = res.unwrap_err();
+    assert_eq!(err.to_string(), "fund_daily: field \"close\" of row 0 is \"n/a\", not a number");
+}
+
+#[tokio::test]
+async fn empty_items_make_a_fund_undecided_with_no_data() {
+    let (res, _fake) = history_from(|seen| match seen.api.as_str() {
+        "fund_daily" => ok(&["ts_code", "trade_date", "close"], vec![]),
+        _ => ok(&["ts_code", "trade_date", "adj_factor"], vec![]),
+    })
+    .await;
+    let history = res.unwrap();
+    assert_eq!(history, History::default());
+    let evaluation = strategy::evaluate(&DmaParams::STANDARD, date("20261127"), &history);
+    assert_eq!(evaluation.state, State::Undecided(Undecided::NoData));
+}
+
+#[tokio::test]
+async fn a_null_close_leaves_that_day_out_and_says_so() {
+    let (res, _fake) = history_from(|seen| {
+        if seen.api == "fund_daily" {
+            return ok(
+                &["ts_code", "trade_date", "close"],
+                vec![json!(["510300.SH", "20261127", 4.012]), json!(["510300.SH", "20261126", null])],
+            );
+        }
+        two_days(seen)
+    })
+    .await;
+    let history = res.unwrap();
+    assert_eq!(history.bars, vec![bar("20261127", 4.012)]);
+    assert_eq!(history.notes, vec!["20261126 无收盘价, 该日不计".to_owned()]);
+}
+
+#[tokio::test]
+async fn a_missing_factor_for_the_last_day_is_carried_forward_and_noted() {
+    let (res, _fake) = history_from(|seen| {
+        if seen.api == "fund_adj" {
+            return ok(
+                &["ts_code", "trade_date", "adj_factor"],
+                vec![json!(["510300.SH", "20261126", 1.25]), json!(["510300.SH", "20261125", 1.25])],
+            );
+        }
+        if seen.api == "fund_daily" {
+            return ok(
+                &["ts_code", "trade_date", "close"],
+                vec![
+                    json!(["510300.SH", "20261127", 4.012]),
+                    json!(["510300.SH", "20261126", 3.998]),
+                    json!(["510300.SH", "20261125", 3.9]),
+                ],
+            );
+        }
+        error(40101, "no such api")
+    })
+    .await;
+    let history = res.unwrap();
+    assert_eq!(history.factors, vec![factor("20261125", 1.25), factor("20261126", 1.25), factor("20261127", 1.25)]);
+    assert_eq!(
+        history.notes,
+        vec!["20261127 复权因子尚未发布, 沿用 20261126 的因子 (该日若除权除息则不准确)".to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn items_out_of_date_order_give_the_same_signal_as_ordered_items() {
+    let market = Market::generate(&["510300.SH"], "20261127");
+    let ordered = FakeTushare::start(Duration::ZERO, {
+        let market = market.clone();
+        move |seen| market.reply(seen)
+    })
+    .await;
+    let shuffled = FakeTushare::start(Duration::ZERO, move |seen| {
+        let Reply::Json(mut answer) = market.reply(seen) else { unreachable!("the market answers JSON") };
+        let items = answer["data"]["items"].as_array_mut().unwrap();
+        // A fixed shuffle: even rows first, then the odd ones reversed.
+        let (even, odd): (Vec<_>, Vec<_>) = items.drain(..).enumerate().partition(|(idx, _)| idx % 2 == 0);
+        items.extend(even.into_iter().map(|(_, it)| it));
+        items.extend(odd.into_iter().rev().map(|(_, it)| it));
+        Reply::Json(answer)
+    })
+    .await;
+    let (from, to) = (date("20260601"), date("20261127"));
+    let want = client(&ordered).history(&code("510300.SH"), from, to).await.unwrap();
+    let got = client(&shuffled).history(&code("510300.SH"), from, to).await.unwrap();
+    assert_eq!(got, want);
+    assert!(got.bars.windows(2).all(|pair| pair[0].trade_date < pair[1].trade_date));
+    let evaluate = |history: &History| strategy::evaluate(&DmaParams::STANDARD, to, history);
+    assert!(!matches!(evaluate(&got).state, State::Undecided(_)), "{:?}", evaluate(&got).state);
+    assert_eq!(evaluate(&got), evaluate(&want));
+}
+
+#[tokio::test]
+async fn stocks_use_daily_and_adj_factor() {
+    let market = Market::generate(&["600519.SH"], "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    let history = client(&fake).history(&code("600519"), date("20261101"), date("20261127")).await.unwrap();
+    assert_eq!(history.bars.len(), 20);
+    let mut apis: Vec<String> = fake.seen().into_iter().map(|it| it.api).collect();
+    apis.sort();
+    assert_eq!(apis, ["adj_factor", "daily"]);
+}
+
+#[tokio::test]
+async fn the_calendar_comes_from_trade_cal_oldest_first() {
+    let fake = FakeTushare::start(Duration::ZERO, |seen| {
+        assert_eq!(seen.api, "trade_cal");
+        assert_eq!(seen.params["exchange"], "SSE");
+        ok(
+            &["is_open", "cal_date", "exchange"],
+            vec![
+                json!([1, "20261127", "SSE"]),
+                json!(["0", "20261126", "SSE"]),
+                json!(["1", "20261125", "SSE"]),
+                json!([1, "20261124", "SSE"]),
+            ],
+        )
+    })
+    .await;
+    let days = client(&fake).trading_days(date("20261124"), date("20261127")).await.unwrap();
+    assert_eq!(days, vec![date("20261124"), date("20261125"), date("20261127")]);
+}
+
+#[tokio::test]
+async fn pages_are_followed_while_has_more_is_true() {
+    let fake = FakeTushare::start(Duration::ZERO, |seen| {
+        let offset = seen.params["offset"].as_u64().unwrap_or(0);
+        let (day, has_more) = if offset == 0 { ("20261127", true) } else { ("20261126", false) };
+        Reply::Json(json!({"code": 0, "msg": "", "data": {
+            "fields": ["ts_code", "trade_date", "close", "adj_factor"],
+            "items": [["510300.SH", day, 4.0, 1.0]],
+            "has_more": has_more,
+        }}))
+    })
+    .await;
+    let table = client(&fake).query("fund_daily", &json!({"ts_code": "510300.SH"})).await.unwrap();
+    assert_eq!(table.items.len(), 2);
+    assert_eq!(fake.calls(), 2);
+}
+
+#[tokio::test]
+async fn concurrent_calls_stay_within_the_limit() {
+    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ", "512880.SH", "510050.SH"], "20261127");
+    let fake = FakeTushare::start(Duration::from_millis(20), move |seen| market.reply(seen)).await;
+    let mut config = TushareConfig::new(&fake.url, Token::new(TOKEN).unwrap());
+    config.max_concurrent = 3;
+    let client = TushareClient::new(config).unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for text in ["510300.SH", "510500.SH", "159915.SZ", "512880.SH", "510050.SH"] {
+        let client = client.clone();
+        tasks.spawn(async move { client.history(&code(text), date("20261101"), date("20261127")).await });
+    }
+    while let Some(res) = tasks.join_next().await {
+        assert_eq!(res.unwrap().unwrap().bars.len(), 20);
+    }
+    assert_eq!(fake.calls(), 10);
+    assert_eq!(client.calls(), 10);
+    assert!(fake.max_in_flight() <= 3, "{}", fake.max_in_flight());
+}
+
+/// Three funds' histories through a source with a price cache in `dir`.
+async fn cached_histories(fake: &FakeTushare, dir: &std::path::Path, to: &str) -> Vec<History> {
+    let source = TushareSource::new(client(fake), Some(ObjectStore::local(dir)));
+    let mut histories = Vec::new();
+    for text in ["510300.SH", "510500.SH", "159915.SZ"] {
+        histories.push(source.history(&code(text), date(to).minus_days(150), date(to)).await.unwrap());
+    }
+    histories
+}
+
+async fn uncached_histories(fake: &FakeTushare, to: &str) -> Vec<History> {
+    let mut histories = Vec::new();
+    for text in ["510300.SH", "510500.SH", "159915.SZ"] {
+        histories.push(client(fake).history(&code(text), date(to).minus_days(150), date(to)).await.unwrap());
+    }
+    histories
+}
+
+#[tokio::test]
+async fn with_the_price_cache_the_next_day_costs_two_calls_per_day_for_all_funds() {
+    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    // The first run fetches each fund's window: two calls per fund.
+    assert_eq!(cached_histories(&fake, dir.path(), "20261125").await, uncached_histories(&fake, "20261125").await);
+    assert_eq!(fake.calls(), 6 + 6);
+
+    // The next day asks the days since the cached ones (the 25th again, and the 26th), whole-market.
+    let before = fake.calls();
+    let got = cached_histories(&fake, dir.path(), "20261126").await;
+    let whole_day: Vec<_> = fake.seen()[before..].iter().map(|it| (it.api.clone(), it.params.clone())).collect();
+    assert_eq!(whole_day.len(), 4, "{whole_day:?}");
+    assert!(whole_day.iter().all(|(_, params)| params.get("ts_code").is_none() && params["trade_date"].is_string()));
+    assert_eq!(got, uncached_histories(&fake, "20261126").await);
+}
+
+#[tokio::test]
+async fn a_factor_published_late_replaces_the_carried_one_on_the_next_run() {
+    let mut market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
+    let published = market.clone();
+    for rows in market.rows.values_mut() {
+        let last = rows.iter_mut().find(|row| row.0 == "20261126").unwrap();
+        last.2 = None;
+    }
+    let late = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    let on_time = FakeTushare::start(Duration::ZERO, move |seen| published.reply(seen)).await;
+    let dir = tempfile::tempdir().unwrap();
+
+    let first = cached_histories(&late, dir.path(), "20261126").await;
+    assert!(first.iter().all(|it| it.notes.len() == 1 && it.notes[0].contains("复权因子尚未发布")), "{first:?}");
+
+    let next = cached_histories(&on_time, dir.path(), "20261127").await;
+    assert_eq!(next, uncached_histories(&on_time, "20261127").await);
+    assert!(next.iter().all(|it| it.notes.is_empty()));
+}
+
+#[tokio::test]
+async fn a_long_gap_or_a_longer_window_fetches_the_whole_window_again() {
+    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    let dir = tempfile::tempdir().unwrap();
+    cached_histories(&fake, dir.path(), "20261106").await;
+
+    let before = fake.calls();
+    let got = cached_histories(&fake, dir.path(), "20261127").await;
+    assert!(fake.seen()[before..].iter().all(|it| it.params["ts_code"].is_string()));
+    assert_eq!(fake.calls() - before, 6);
+    assert_eq!(got, uncached_histories(&fake, "20261127").await);
+}
+
+#[tokio::test]
+async fn an_unreadable_price_cache_is_ignored() {
+    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("prices/tushare")).unwrap();
+    std::fs::write(dir.path().join("prices/tushare/510300.SH.json"), "{not json").unwrap();
+    assert_eq!(cached_histories(&fake, dir.path(), "20261127").await, uncached_histories(&fake, "20261127").await);
+}
+
+#[tokio::test]
+async fn a_backfill_of_an_older_day_does_not_move_the_cache_back() {
+    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    let dir = tempfile::tempdir().unwrap();
+    cached_histories(&fake, dir.path(), "20261127").await;
+    assert_eq!(cached_histories(&fake, dir.path(), "20261120").await, uncached_histories(&fake, "20261120").await);
+
+    // The cache still holds everything up to the 26th: the 27th again costs one whole-market day.
+    let before = fake.calls();
+    assert_eq!(cached_histories(&fake, dir.path(), "20261127").await, uncached_histories(&fake, "20261127").await);
+    assert_eq!(fake.seen()[before..].iter().filter(|it| it.params["trade_date"].is_string()).count(), 2);
+}
