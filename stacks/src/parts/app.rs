@@ -83,6 +83,8 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
 
     let reports_prefix = KeyPrefix::new("reports/")?;
     let state_prefix = KeyPrefix::new("state/")?;
+    // The Tushare source's price cache, so a daily run needs a constant number of API calls.
+    let prices_prefix = KeyPrefix::new("prices/")?;
     let reports = s3::bucket(
         &mut stack,
         "Reports",
@@ -130,6 +132,8 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
     stack.grant(job.task_role(), reports.grant_write(&reports_prefix));
     stack.grant(job.task_role(), reports.grant_read(&state_prefix));
     stack.grant(job.task_role(), reports.grant_write(&state_prefix));
+    stack.grant(job.task_role(), reports.grant_read(&prices_prefix));
+    stack.grant(job.task_role(), reports.grant_write(&prices_prefix));
     stack.grant(job.task_role(), signals.grant_publish());
     scheduler::ecs_schedule(
         &mut stack,
