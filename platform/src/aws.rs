@@ -49,6 +49,22 @@ impl AwsConfig {
         AwsConfig { sdk, path_style }
     }
 
+    /// Clients for an AWS emulator or any AWS-compatible server at `endpoint_url`: fixed dummy
+    /// credentials and region `us-east-1`, nothing read from the environment or the network.
+    pub async fn emulator(endpoint_url: &str) -> AwsConfig {
+        let credentials = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "emulator");
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http_client())
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT).build())
+            .credentials_provider(credentials)
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(endpoint_url)
+            .load()
+            .await;
+        AwsConfig { sdk, path_style: true }
+    }
+
     /// The endpoint override, if any.
     pub fn endpoint_url(&self) -> Option<&str> {
         self.sdk.endpoint_url()
@@ -64,4 +80,9 @@ impl AwsConfig {
     pub fn sns(&self) -> aws_sdk_sns::Client {
         aws_sdk_sns::Client::new(&self.sdk)
     }
+}
+
+/// HTTPS (and plain HTTP, for emulators) through hyper 1 and rustls on `ring`, with the system's roots.
+fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https()
 }
