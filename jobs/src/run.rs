@@ -55,7 +55,7 @@ pub(crate) async fn main(flags: Flags) -> Result<(), Failure> {
         }
     };
     let within_deadline = async {
-        let (store, notifier) = adapters(&config).await;
+        let (store, notifier) = adapters(&config).await?;
         run(&config, &market, &store, &notifier).await
     };
     match tokio::time::timeout(config.deadline, within_deadline).await {
@@ -69,12 +69,17 @@ pub(crate) async fn main(flags: Flags) -> Result<(), Failure> {
 }
 
 /// The object store and the notifier: a bucket and a topic in cloud mode, the data folder locally.
-async fn adapters(config: &Config) -> (ObjectStore, Notifier) {
+async fn adapters(config: &Config) -> Result<(ObjectStore, Notifier), Failure> {
     match &config.target {
-        Target::Local => (ObjectStore::local(&config.data_dir), Notifier::outbox(&config.data_dir.join("outbox"))),
+        Target::Local => Ok((ObjectStore::local(&config.data_dir), Notifier::outbox(&config.data_dir.join("outbox")))),
         Target::Cloud { bucket, topic_arn, endpoint_url } => {
             let aws = AwsConfig::load(endpoint_url.as_deref()).await;
-            (ObjectStore::s3(aws.s3(), bucket), Notifier::sns(aws.sns(), topic_arn))
+            if aws.region().is_none() {
+                return Err(bad_input(anyhow::format_err!(
+                    "cloud mode needs an AWS region: set AWS_REGION or a region in the AWS profile"
+                )));
+            }
+            Ok((ObjectStore::s3(aws.s3(), bucket), Notifier::sns(aws.sns(), topic_arn)))
         }
     }
 }

@@ -146,6 +146,30 @@ fn only_one_of_bucket_and_topic_is_bad_input_naming_the_missing_one() {
 }
 
 #[test]
+fn cloud_mode_without_a_region_is_bad_input() {
+    let out = Command::new(env!("CARGO_BIN_EXE_signal"))
+        .args(["--date", DAY, "--endpoint-url", "http://127.0.0.1:9"])
+        .envs([
+            ("ALCHEMY_REPORTS_BUCKET", "reports"),
+            ("ALCHEMY_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:signals"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            // An empty profile file: no region from the profile either.
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ])
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("AWS_REGION"), "{stderr}");
+}
+
+#[test]
 fn a_run_past_its_deadline_stops_with_exit_1() {
     // An endpoint that accepts connections and never answers: only the deadline ends the run.
     let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();

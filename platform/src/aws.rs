@@ -65,6 +65,11 @@ impl AwsConfig {
         AwsConfig { sdk, path_style: true }
     }
 
+    /// The region the clients talk to, if the chain found one.
+    pub fn region(&self) -> Option<&str> {
+        self.sdk.region().map(|it| it.as_ref())
+    }
+
     /// The endpoint override, if any.
     pub fn endpoint_url(&self) -> Option<&str> {
         self.sdk.endpoint_url()
