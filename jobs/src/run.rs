@@ -117,19 +117,25 @@ async fn run_days(
     for &trade_date in days {
         let mut report = evaluate_day(config, market, trade_date, histories);
         report.complete = report.within_data_budget(config.data_gap_budget);
-        store_report(config, store, &report, &mut index).await?;
         let published = if report.complete {
+            store_report(config, store, &report, &mut index).await?;
             publish(config, store, notifier, &report).await?
         } else {
             tracing::warn!(
-                "{trade_date}: {} of {} funds lack data, over the budget of {}: the report is stored as incomplete \
-                 and not published",
+                "{trade_date}: {} of {} funds lack data, over the budget of {}: the report is incomplete and \
+                 not published",
                 report.data_gaps(),
                 report.funds.len(),
                 config.data_gap_budget
             );
             incomplete.push(trade_date);
-            "not published: incomplete"
+            // A worse re-run never replaces a complete report stored earlier.
+            if stored_complete(config, store, trade_date).await? {
+                "not published: incomplete; the complete report stored earlier is kept"
+            } else {
+                store_report(config, store, &report, &mut index).await?;
+                "not published: incomplete"
+            }
         };
         let counts = report.counts();
         let text_key = ObjectKey::report(&config.params, trade_date, ReportFormat::Text);
@@ -255,6 +261,13 @@ async fn rebuild_index(config: &Config, store: &ObjectStore) -> Result<IndexJson
     Ok(index)
 }
 
+/// Whether the day's stored report is complete (false when there is none or it is unreadable).
+async fn stored_complete(config: &Config, store: &ObjectStore, date: TradeDate) -> Result<bool, Failure> {
+    let key = ObjectKey::report(&config.params, date, ReportFormat::Json);
+    let stored = store.get(&key).await.with_context(|| format!("reading the stored {date} report"))?;
+    Ok(stored.is_some_and(|bytes| ReportJson::parse(&bytes).is_ok_and(|it| it.complete)))
+}
+
 /// Stores the JSON, the text and the updated index, in that order.
 async fn store_report(
     config: &Config,
@@ -357,6 +370,16 @@ mod tests {
         assert!(dir.path().join("state/published/20261127").exists());
         let index = IndexJson::parse(read(dir.path(), "reports/dma-11-22/index.json").as_bytes()).unwrap();
         assert!(index.days[0].complete);
+
+        // The source fails again on a re-run: the complete report stays, the run still fails.
+        for fund in config.funds.iter().step_by(2) {
+            histories.insert(fund.code.clone(), Err("数据源返回错误 (HTTP 500)".to_owned()));
+        }
+        let complete_text = read(dir.path(), "reports/dma-11-22/20261127.txt");
+        assert!(run_days(&config, &market, &[date], &histories, &store, &notifier).await.is_err());
+        assert_eq!(read(dir.path(), "reports/dma-11-22/20261127.txt"), complete_text);
+        assert!(ReportJson::parse(read(dir.path(), "reports/dma-11-22/20261127.json").as_bytes()).unwrap().complete);
+        assert_eq!(std::fs::read_dir(dir.path().join("outbox")).unwrap().count(), 1);
     }
 
     #[tokio::test]
