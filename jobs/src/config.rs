@@ -182,12 +182,12 @@ impl Config {
             (false, true) => Publish::Again,
             (false, false) => Publish::Once,
         };
-        let target = match (&flags.reports_bucket, &flags.topic_arn) {
-            (Some(bucket), Some(topic_arn)) => Target::Cloud {
-                bucket: bucket.clone(),
-                topic_arn: topic_arn.clone(),
-                endpoint_url: flags.endpoint_url.clone(),
-            },
+        // An empty variable (`ALCHEMY_TOPIC_ARN=`) counts as unset.
+        let non_empty = |it: &Option<String>| it.clone().filter(|it| !it.trim().is_empty());
+        let target = match (non_empty(&flags.reports_bucket), non_empty(&flags.topic_arn)) {
+            (Some(bucket), Some(topic_arn)) => {
+                Target::Cloud { bucket, topic_arn, endpoint_url: non_empty(&flags.endpoint_url) }
+            }
             (None, None) => Target::Local,
             (Some(_), None) => {
                 return Err(bad_input(only_one_of_the_cloud_settings(env::TOPIC_ARN, env::REPORTS_BUCKET)));
@@ -196,7 +196,7 @@ impl Config {
                 return Err(bad_input(only_one_of_the_cloud_settings(env::REPORTS_BUCKET, env::TOPIC_ARN)));
             }
         };
-        let site_url = match &flags.site_url {
+        let site_url = match &non_empty(&flags.site_url) {
             None => None,
             Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
                 Some(url.trim_end_matches('/').to_owned())
