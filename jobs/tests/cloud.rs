@@ -126,18 +126,20 @@ async fn the_token_appears_in_no_log_line_and_no_stored_object() {
 
 #[test]
 fn only_one_of_bucket_and_topic_is_bad_input_naming_the_missing_one() {
-    for (set, missing) in
-        [("ALCHEMY_REPORTS_BUCKET", "ALCHEMY_TOPIC_ARN"), ("ALCHEMY_TOPIC_ARN", "ALCHEMY_REPORTS_BUCKET")]
-    {
+    let pairs = [("ALCHEMY_REPORTS_BUCKET", "ALCHEMY_TOPIC_ARN"), ("ALCHEMY_TOPIC_ARN", "ALCHEMY_REPORTS_BUCKET")];
+    // Unset, or set to nothing (as a template with an empty parameter would): both are missing.
+    for ((set, missing), empty) in pairs.into_iter().flat_map(|pair| [(pair, false), (pair, true)]) {
         let dir = tempfile::tempdir().unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_signal"))
-            .args(["--date", DAY, "--data-dir"])
+        let mut job = Command::new(env!("CARGO_BIN_EXE_signal"));
+        job.args(["--date", DAY, "--data-dir"])
             .arg(dir.path())
             .env_remove("ALCHEMY_REPORTS_BUCKET")
             .env_remove("ALCHEMY_TOPIC_ARN")
-            .env(set, "something")
-            .output()
-            .unwrap();
+            .env(set, "something");
+        if empty {
+            job.env(missing, "");
+        }
+        let out = job.output().unwrap();
         assert_eq!(out.status.code(), Some(2));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(&format!("{missing} is not set")), "{stderr}");
