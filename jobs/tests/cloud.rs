@@ -135,6 +135,8 @@ fn only_one_of_bucket_and_topic_is_bad_input_naming_the_missing_one() {
             .arg(dir.path())
             .env_remove("ALCHEMY_REPORTS_BUCKET")
             .env_remove("ALCHEMY_TOPIC_ARN")
+            // Should this ever reach the AWS SDK, it must not look for instance metadata.
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             .env(set, "something");
         if empty {
             job.env(missing, "");
