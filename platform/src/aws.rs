@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 use crate::env;
@@ -35,12 +35,7 @@ pub struct AwsConfig {
 impl AwsConfig {
     /// Loads the standard chain. `endpoint_url`, when given, wins over `AWS_ENDPOINT_URL`.
     pub async fn load(endpoint_url: Option<&str>) -> AwsConfig {
-        let http_client =
-            aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http_client)
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT).build());
+        let mut loader = loader();
         if let Some(url) = endpoint_url {
             loader = loader.endpoint_url(url);
         }
@@ -50,13 +45,10 @@ impl AwsConfig {
     }
 
     /// Clients for an AWS emulator or any AWS-compatible server at `endpoint_url`: fixed dummy
-    /// credentials and region `us-east-1`, nothing read from the environment or the network.
+    /// credentials and region `us-east-1`, so no credential or region lookup (and no instance metadata).
     pub async fn emulator(endpoint_url: &str) -> AwsConfig {
         let credentials = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "emulator");
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http_client())
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT).build())
+        let sdk = loader()
             .credentials_provider(credentials)
             .region(aws_config::Region::new("us-east-1"))
             .endpoint_url(endpoint_url)
@@ -87,7 +79,13 @@ impl AwsConfig {
     }
 }
 
-/// HTTPS (and plain HTTP, for emulators) through hyper 1 and rustls on `ring`, with the system's roots.
-fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
-    aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https()
+/// The shared settings: one HTTPS client (hyper 1 and rustls on `ring`, with the system's roots; plain
+/// HTTP too, for emulators), standard retries and the per-attempt timeout.
+fn loader() -> ConfigLoader {
+    let http_client =
+        aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https();
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT).build())
 }
