@@ -91,6 +91,33 @@ pub(crate) struct Flags {
     /// Send the e-mail again even if this day's report was already published.
     #[arg(long, env = env::REPUBLISH, conflicts_with = "no_publish")]
     pub(crate) republish: bool,
+
+    /// The S3 bucket for reports and job state; with --topic-arn, selects cloud mode (else the local folder).
+    #[arg(long, env = env::REPORTS_BUCKET, value_name = "BUCKET")]
+    pub(crate) reports_bucket: Option<String>,
+
+    /// The SNS topic the report is published to; with --reports-bucket, selects cloud mode (else the outbox).
+    #[arg(long, env = env::TOPIC_ARN, value_name = "ARN")]
+    pub(crate) topic_arn: Option<String>,
+
+    /// The site's public address; a report too long for one e-mail ends with a link to its page there.
+    #[arg(long, env = env::SITE_URL, value_name = "URL")]
+    pub(crate) site_url: Option<String>,
+
+    /// Any AWS-compatible endpoint in place of AWS's own for every service, e.g. http://127.0.0.1:5000
+    /// (cloud mode). Without it the AWS SDK's own settings apply: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3,
+    /// AWS_ENDPOINT_URL_SNS or `endpoint_url` in the AWS config file.
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
+
+    /// The share of funds (0 to 1) that may lack data before a report is incomplete: stored, not e-mailed, exit 1.
+    #[arg(long, env = env::DATA_GAP_BUDGET, value_name = "SHARE", default_value_t = 0.2, value_parser = parse_share)]
+    pub(crate) data_gap_budget: f64,
+
+    /// The longest the whole run may take, in seconds; past it the run stops with exit 1.
+    #[arg(long, env = env::DEADLINE_SECS, value_name = "SECONDS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub(crate) deadline_secs: u64,
 }
 
 /// Where prices come from.
@@ -121,6 +148,23 @@ pub(crate) struct Config {
     pub(crate) params: DmaParams,
     pub(crate) data_dir: PathBuf,
     pub(crate) publish: Publish,
+    /// Where reports and e-mail go.
+    pub(crate) target: Target,
+    /// The site's address without a final `/`.
+    pub(crate) site_url: Option<String>,
+    /// The share of funds that may lack data.
+    pub(crate) data_gap_budget: f64,
+    /// The longest the run may take.
+    pub(crate) deadline: Duration,
+}
+
+/// Where reports and e-mail go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// The data folder and its outbox.
+    Local,
+    /// An S3 bucket and an SNS topic.
+    Cloud { bucket: String, topic_arn: String, endpoint_url: Option<String> },
 }
 
 /// Whether and when to e-mail.
@@ -163,7 +207,58 @@ impl Config {
             (false, true) => Publish::Again,
             (false, false) => Publish::Once,
         };
-        Ok(Config { days, funds, params, data_dir: flags.data_dir.clone(), publish })
+        // An empty variable (`ALCHEMY_TOPIC_ARN=`) counts as unset.
+        let non_empty = |it: &Option<String>| it.clone().filter(|it| !it.trim().is_empty());
+        let target = match (non_empty(&flags.reports_bucket), non_empty(&flags.topic_arn)) {
+            (Some(bucket), Some(topic_arn)) => {
+                Target::Cloud { bucket, topic_arn, endpoint_url: non_empty(&flags.endpoint_url) }
+            }
+            (None, None) => Target::Local,
+            (Some(_), None) => {
+                return Err(bad_input(only_one_of_the_cloud_settings(env::TOPIC_ARN, env::REPORTS_BUCKET)));
+            }
+            (None, Some(_)) => {
+                return Err(bad_input(only_one_of_the_cloud_settings(env::REPORTS_BUCKET, env::TOPIC_ARN)));
+            }
+        };
+        let site_url = match &non_empty(&flags.site_url) {
+            None => None,
+            Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                Some(url.trim_end_matches('/').to_owned())
+            }
+            Some(url) => {
+                return Err(bad_input(anyhow::format_err!(
+                    "{} {url:?} is not an address: it must start with https:// or http://",
+                    env::SITE_URL
+                )));
+            }
+        };
+        Ok(Config {
+            days,
+            funds,
+            params,
+            data_dir: flags.data_dir.clone(),
+            publish,
+            target,
+            site_url,
+            data_gap_budget: flags.data_gap_budget,
+            deadline: Duration::from_secs(flags.deadline_secs),
+        })
+    }
+}
+
+fn only_one_of_the_cloud_settings(missing: &str, set: &str) -> anyhow::Error {
+    anyhow::format_err!(
+        "{missing} is not set but {set} is: cloud mode needs both (the reports bucket and the signal topic), \
+         local mode neither"
+    )
+}
+
+/// A share from 0 to 1, e.g. `0.2`.
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("{text:?} is not a share from 0 to 1, e.g. 0.2")),
     }
 }
 

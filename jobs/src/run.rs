@@ -7,7 +7,9 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use platform::{
+    aws::AwsConfig,
     date::TradeDate,
+    env,
     fund::FundCode,
     market::{History, MarketData},
     notify::{Message, Notifier},
@@ -19,7 +21,7 @@ use platform::{
     strategy::{self, Evaluation, State, Undecided},
 };
 
-use crate::config::{self, Config, Days, Flags, Publish};
+use crate::config::{self, Config, Days, Flags, Publish, Target};
 
 /// A failed run and the exit code it earns.
 #[derive(Debug)]
@@ -41,13 +43,39 @@ pub(crate) fn bad_input(err: anyhow::Error) -> Failure {
     Failure::BadInput(err)
 }
 
-/// Runs the job as the flags say.
+/// Runs the job as the flags say, within its deadline.
 pub(crate) async fn main(flags: Flags) -> Result<(), Failure> {
     let config = Config::from_flags(&flags)?;
-    let store = ObjectStore::local(&config.data_dir);
-    let market = config::market_data(&flags, &store)?;
-    let notifier = Notifier::outbox(&config.data_dir.join("outbox"));
-    run(&config, &market, &store, &notifier).await
+    let within_deadline = async {
+        let (store, notifier) = adapters(&config).await?;
+        // The Tushare source keeps its price cache in the same store as the reports.
+        let market = config::market_data(&flags, &store)?;
+        run(&config, &market, &store, &notifier).await
+    };
+    match tokio::time::timeout(config.deadline, within_deadline).await {
+        Ok(res) => res,
+        Err(_) => Err(Failure::Failed(anyhow::format_err!(
+            "the run did not finish within its deadline of {} s ({}); it was stopped",
+            config.deadline.as_secs(),
+            env::DEADLINE_SECS
+        ))),
+    }
+}
+
+/// The object store and the notifier: a bucket and a topic in cloud mode, the data folder locally.
+async fn adapters(config: &Config) -> Result<(ObjectStore, Notifier), Failure> {
+    match &config.target {
+        Target::Local => Ok((ObjectStore::local(&config.data_dir), Notifier::outbox(&config.data_dir.join("outbox")))),
+        Target::Cloud { bucket, topic_arn, endpoint_url } => {
+            let aws = AwsConfig::load(endpoint_url.as_deref()).await;
+            if aws.region().is_none() {
+                return Err(bad_input(anyhow::format_err!(
+                    "cloud mode needs an AWS region: set AWS_REGION or a region in the AWS profile"
+                )));
+            }
+            Ok((ObjectStore::s3(aws.s3(), bucket), Notifier::sns(aws.sns(), topic_arn)))
+        }
+    }
 }
 
 /// Covers every trading day of the configuration.
@@ -65,22 +93,63 @@ async fn run(config: &Config, market: &MarketData, store: &ObjectStore, notifier
 
     let history_from = first.minus_days(config.params.lookback_days());
     let histories = fetch_histories(config, market, history_from, last).await?;
-    let mut index = load_index(config, store).await?;
+    run_days(config, market, &days, &histories, store, notifier).await
+}
 
-    for trade_date in days {
-        let report = evaluate_day(config, market, trade_date, &histories);
-        store_report(config, store, &report, &mut index).await?;
-        let published = publish(config, store, notifier, &report).await?;
+/// Stores each day's report and publishes the complete ones; an incomplete day fails the run (exit 1)
+/// after every day was stored.
+async fn run_days(
+    config: &Config,
+    market: &MarketData,
+    days: &[TradeDate],
+    histories: &HashMap<FundCode, Result<History, String>>,
+    store: &ObjectStore,
+    notifier: &Notifier,
+) -> Result<(), Failure> {
+    let mut index = load_index(config, store).await?;
+    let mut incomplete = Vec::new();
+    for &trade_date in days {
+        let mut report = evaluate_day(config, market, trade_date, histories);
+        report.complete = report.within_data_budget(config.data_gap_budget);
+        let published = if report.complete {
+            store_report(config, store, &report, &mut index).await?;
+            publish(config, store, notifier, &report).await?
+        } else {
+            tracing::warn!(
+                "{trade_date}: {} of {} funds lack data, over the budget of {}: the report is incomplete and \
+                 not published",
+                report.data_gaps(),
+                report.funds.len(),
+                config.data_gap_budget
+            );
+            incomplete.push(trade_date);
+            // A worse re-run never replaces a complete report stored earlier.
+            if stored_complete(config, store, trade_date).await? {
+                "not published: incomplete; the complete report stored earlier is kept"
+            } else {
+                store_report(config, store, &report, &mut index).await?;
+                "not published: incomplete"
+            }
+        };
         let counts = report.counts();
+        let text_key = ObjectKey::report(&config.params, trade_date, ReportFormat::Text);
+        let location = match store {
+            ObjectStore::Local(local) => local.root().join(text_key.as_str()).display().to_string(),
+            ObjectStore::S3(s3) => format!("s3://{}/{text_key}", s3.bucket()),
+        };
         println!(
-            "{trade_date}: 可买 {}, 可卖 {}, 持仓 {}, 空仓 {}, 无法判断 {} -> {} ({published})",
-            counts.buy,
-            counts.sell,
-            counts.hold,
-            counts.empty,
-            counts.undecided,
-            config.data_dir.join(ObjectKey::report(&config.params, trade_date, ReportFormat::Text).as_str()).display(),
+            "{trade_date}: 可买 {}, 可卖 {}, 持仓 {}, 空仓 {}, 无法判断 {} -> {location} ({published})",
+            counts.buy, counts.sell, counts.hold, counts.empty, counts.undecided,
         );
+    }
+    if !incomplete.is_empty() {
+        let dates: Vec<String> = incomplete.iter().map(ToString::to_string).collect();
+        return Err(Failure::Failed(anyhow::format_err!(
+            "incomplete report for {}: more than {}% of the funds lack data; stored with \"complete\": false, \
+             not e-mailed (a complete re-run of the day publishes it)",
+            dates.join(", "),
+            config.data_gap_budget * 100.0
+        )));
     }
     Ok(())
 }
@@ -167,7 +236,7 @@ fn evaluate_day(
             FundReport { fund: fund.clone(), evaluation }
         })
         .collect();
-    Report { trade_date, source: market.kind(), params: config.params, funds }
+    Report { trade_date, source: market.kind(), params: config.params, funds, complete: true }
 }
 
 async fn load_index(config: &Config, store: &ObjectStore) -> Result<IndexJson, Failure> {
@@ -204,6 +273,13 @@ async fn rebuild_index(config: &Config, store: &ObjectStore) -> Result<IndexJson
         }
     }
     Ok(index)
+}
+
+/// Whether the day's stored report is complete (false when there is none or it is unreadable).
+async fn stored_complete(config: &Config, store: &ObjectStore, date: TradeDate) -> Result<bool, Failure> {
+    let key = ObjectKey::report(&config.params, date, ReportFormat::Json);
+    let stored = store.get(&key).await.with_context(|| format!("reading the stored {date} report"))?;
+    Ok(stored.is_some_and(|bytes| ReportJson::parse(&bytes).is_ok_and(|it| it.complete)))
 }
 
 /// Stores the JSON, the text and the updated index, in that order.
@@ -247,7 +323,10 @@ async fn publish(
         }
         Publish::Again => {}
     }
-    let message = Message::new(&report.subject(), &report.text()).context("composing the e-mail")?;
+    let mut message = Message::new(&report.subject(), &report.text()).context("composing the e-mail")?;
+    if let Some(site) = &config.site_url {
+        message = message.with_link(&format!("{site}/reports/{date}"));
+    }
     notifier
         .publish(&message)
         .await
@@ -257,4 +336,104 @@ async fn publish(
         .await
         .with_context(|| format!("storing the published marker {marker}"))?;
     Ok("published")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{path::Path, time::Duration};
+
+    use platform::{fund, strategy::DmaParams};
+
+    use super::*;
+    use crate::config::Target;
+
+    #[tokio::test]
+    async fn half_the_funds_failing_make_an_incomplete_report_that_is_stored_not_published_then_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = local_config(dir.path());
+        let market = MarketData::sample();
+        let store = ObjectStore::local(dir.path());
+        let notifier = Notifier::outbox(&dir.path().join("outbox"));
+        let date = TradeDate::parse("20261127").unwrap();
+        let from = date.minus_days(config.params.lookback_days());
+        let mut histories = HashMap::new();
+        for (fund_idx, fund) in config.funds.iter().enumerate() {
+            let history = market.history(&fund.code, from, date).await.unwrap();
+            let answer =
+                if fund_idx % 2 == 0 { Err("数据源返回错误 (HTTP 500)".to_owned()) } else { Ok(history) };
+            histories.insert(fund.code.clone(), answer);
+        }
+
+        let failure = run_days(&config, &market, &[date], &histories, &store, &notifier).await.unwrap_err();
+        let Failure::Failed(err) = failure else { panic!("an incomplete day is exit 1, not bad input") };
+        assert!(format!("{err:#}").contains("incomplete report for 20261127"), "{err:#}");
+        let json = read(dir.path(), "reports/dma-11-22/20261127.json");
+        assert!(!ReportJson::parse(json.as_bytes()).unwrap().complete);
+        assert!(read(dir.path(), "reports/dma-11-22/20261127.txt").starts_with("警告: 报告不完整"));
+        assert!(!dir.path().join("outbox").exists(), "nothing was e-mailed");
+        assert!(!dir.path().join("state/published/20261127").exists());
+
+        // The source recovers: the same day is replaced by a complete report, and published once.
+        for fund in &config.funds {
+            histories.insert(fund.code.clone(), Ok(market.history(&fund.code, from, date).await.unwrap()));
+        }
+        run_days(&config, &market, &[date], &histories, &store, &notifier).await.unwrap();
+        let json = read(dir.path(), "reports/dma-11-22/20261127.json");
+        assert!(ReportJson::parse(json.as_bytes()).unwrap().complete);
+        assert_eq!(std::fs::read_dir(dir.path().join("outbox")).unwrap().count(), 1);
+        assert!(dir.path().join("state/published/20261127").exists());
+        let index = IndexJson::parse(read(dir.path(), "reports/dma-11-22/index.json").as_bytes()).unwrap();
+        assert!(index.days[0].complete);
+
+        // The source fails again on a re-run: the complete report stays, the run still fails.
+        for fund in config.funds.iter().step_by(2) {
+            histories.insert(fund.code.clone(), Err("数据源返回错误 (HTTP 500)".to_owned()));
+        }
+        let complete_text = read(dir.path(), "reports/dma-11-22/20261127.txt");
+        assert!(run_days(&config, &market, &[date], &histories, &store, &notifier).await.is_err());
+        assert_eq!(read(dir.path(), "reports/dma-11-22/20261127.txt"), complete_text);
+        assert!(ReportJson::parse(read(dir.path(), "reports/dma-11-22/20261127.json").as_bytes()).unwrap().complete);
+        assert_eq!(std::fs::read_dir(dir.path().join("outbox")).unwrap().count(), 1);
+    }
+
+    #[tokio::test]
+    async fn funds_undecided_for_strategy_reasons_do_not_count_against_the_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = local_config(dir.path());
+        // Every fund has too few bars for a 22-day average in a 20-day window: undecided, but complete.
+        config.params = DmaParams::new(11, 22, 20).unwrap();
+        config.data_gap_budget = 0.0;
+        let market = MarketData::sample();
+        let store = ObjectStore::local(dir.path());
+        let notifier = Notifier::outbox(&dir.path().join("outbox"));
+        let date = TradeDate::parse("20261127").unwrap();
+        let from = date.minus_days(config.params.lookback_days());
+        let mut histories = HashMap::new();
+        for fund in &config.funds {
+            histories.insert(fund.code.clone(), Ok(market.history(&fund.code, from, date).await.unwrap()));
+        }
+        run_days(&config, &market, &[date], &histories, &store, &notifier).await.unwrap();
+        let json = ReportJson::parse(read(dir.path(), "reports/dma-11-22/20261127.json").as_bytes()).unwrap();
+        assert_eq!(json.counts.undecided, config.funds.len());
+        assert!(json.complete);
+        assert_eq!(std::fs::read_dir(dir.path().join("outbox")).unwrap().count(), 1);
+    }
+
+    fn local_config(data_dir: &Path) -> Config {
+        Config {
+            days: Days::One(TradeDate::parse("20261127").unwrap()),
+            funds: fund::bundled_funds().into_iter().take(10).collect(),
+            params: DmaParams::STANDARD,
+            data_dir: data_dir.to_owned(),
+            publish: Publish::Once,
+            target: Target::Local,
+            site_url: None,
+            data_gap_budget: 0.2,
+            deadline: Duration::from_secs(600),
+        }
+    }
+
+    fn read(root: &Path, key: &str) -> String {
+        std::fs::read_to_string(root.join(key)).unwrap()
+    }
 }

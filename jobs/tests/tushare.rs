@@ -191,6 +191,7 @@ fn expected_report(market: &Market) -> ReportJson {
         trade_date,
         source: SourceKind::Tushare,
         params: DmaParams::STANDARD,
+        complete: true,
         funds: funds
             .iter()
             .map(|fund| FundReport {

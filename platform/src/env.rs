@@ -45,3 +45,12 @@ pub const REPORTS_BUCKET: &str = "ALCHEMY_REPORTS_BUCKET";
 pub const TOPIC_ARN: &str = "ALCHEMY_TOPIC_ARN";
 /// The site's public address, for links in e-mails.
 pub const SITE_URL: &str = "ALCHEMY_SITE_URL";
+/// Any AWS-compatible endpoint in place of AWS's own, for every service (the AWS SDKs' own name).
+pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+/// The same for S3 only (the AWS SDKs' own name); S3 then uses path-style addresses.
+pub const AWS_ENDPOINT_URL_S3: &str = "AWS_ENDPOINT_URL_S3";
+/// The share of funds (0 to 1) that may be undecided for data reasons before a report counts as
+/// incomplete and is not published.
+pub const DATA_GAP_BUDGET: &str = "ALCHEMY_DATA_GAP_BUDGET";
+/// The longest a whole run may take, in seconds.
+pub const DEADLINE_SECS: &str = "ALCHEMY_DEADLINE_SECS";

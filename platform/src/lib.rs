@@ -7,6 +7,7 @@
 //! `platform` knows nothing of axum, lambda_http or clap; the binaries parse their flags and hand
 //! typed values in.
 
+pub mod aws;
 pub mod date;
 pub mod email;
 pub mod env;

@@ -29,6 +29,9 @@ pub struct Report {
     pub params: DmaParams,
     /// One entry per fund, in fund-list order.
     pub funds: Vec<FundReport>,
+    /// False when too many funds are undecided for data reasons (see [`Report::within_data_budget`]):
+    /// the text then starts with a warning, and the job does not publish it.
+    pub complete: bool,
 }
 
 /// One fund's line in the report.
@@ -64,6 +67,20 @@ impl Report {
             }
         }
         counts
+    }
+
+    /// How many funds are undecided because of the data (no data, no bar on the trade date, a
+    /// source error), not because of the strategy (too few bars, equal averages).
+    pub fn data_gaps(&self) -> usize {
+        self.funds
+            .iter()
+            .filter(|it| matches!(&it.evaluation.state, State::Undecided(reason) if reason.is_data_problem()))
+            .count()
+    }
+
+    /// Whether at most `max_share` (0 to 1) of the funds have [`data_gaps`](Report::data_gaps).
+    pub fn within_data_budget(&self, max_share: f64) -> bool {
+        self.data_gaps() as f64 <= max_share * self.funds.len() as f64
     }
 
     /// The e-mail subject: ASCII, one line, well under SNS's 100 characters.
@@ -114,6 +131,19 @@ impl Report {
             self.trade_date.iso(),
             self.source.label()
         );
+        if !self.complete {
+            out.insert_str(
+                0,
+                &format!(
+                    "警告: 报告不完整, {} / {} 只基金因数据问题无法判断, 本报告未发送。\n\
+                     WARNING: incomplete report, {} of {} funds lack data; it was not e-mailed.\n",
+                    self.data_gaps(),
+                    self.funds.len(),
+                    self.data_gaps(),
+                    self.funds.len()
+                ),
+            );
+        }
         if self.source == SourceKind::Sample {
             out.push_str("注意: 本报告由样例数据生成, 不是真实行情, 不构成投资建议。\n");
         }
@@ -157,4 +187,79 @@ fn levels_words(levels: Option<&Levels>, short: usize, long: usize) -> String {
 /// Names and notes are printed on one line whatever they contain.
 fn one_line(text: &str) -> String {
     text.replace(['\r', '\n'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{
+        fund::{Fund, FundCode},
+        strategy::Undecided,
+    };
+
+    use super::*;
+
+    #[test]
+    fn only_data_problems_count_against_the_data_budget() {
+        let report = report(&[
+            State::Buy,
+            State::Undecided(Undecided::TooFewBars { have: 3, need: 23 }),
+            State::Undecided(Undecided::EqualAverages),
+            State::Undecided(Undecided::SourceError { message: "HTTP 500".to_owned() }),
+            State::Undecided(Undecided::NoData),
+        ]);
+        assert_eq!(report.data_gaps(), 2);
+        assert!(report.within_data_budget(0.4), "2 of 5 is 40%: at the budget is within it");
+        assert!(!report.within_data_budget(0.2));
+    }
+
+    #[test]
+    fn an_incomplete_report_starts_with_a_warning_and_says_so_in_its_json() {
+        let mut report = report(&[State::Sell, State::Undecided(Undecided::NoData)]);
+        assert!(!report.text().contains("WARNING"));
+        assert!(report.to_json().complete);
+        report.complete = false;
+        let text = report.text();
+        let first_line = text.lines().next().unwrap();
+        assert!(first_line.starts_with("警告: 报告不完整, 1 / 2 只基金"), "{text}");
+        assert!(text.lines().nth(1).unwrap().starts_with("WARNING: incomplete report, 1 of 2 funds"), "{text}");
+        let json = report.to_json();
+        assert!(!json.complete);
+        assert!(!report.index_day().complete);
+    }
+
+    #[test]
+    fn a_report_stored_before_the_complete_field_existed_reads_as_complete() {
+        let mut report = report(&[State::Buy]);
+        report.complete = false;
+        let mut value: serde_json::Value = serde_json::from_str(&report.json_text()).unwrap();
+        assert_eq!(value["complete"], serde_json::Value::Bool(false));
+        value.as_object_mut().unwrap().remove("complete");
+        let old = json::ReportJson::parse(value.to_string().as_bytes()).unwrap();
+        assert!(old.complete);
+        let old_day = json::IndexDay::from_report(&old);
+        assert!(old_day.complete);
+    }
+
+    fn report(states: &[State]) -> Report {
+        let funds = states
+            .iter()
+            .enumerate()
+            .map(|(idx, state)| FundReport {
+                fund: Fund { code: FundCode::parse(&format!("51030{idx}.SH")).unwrap(), name: format!("ETF{idx}") },
+                evaluation: Evaluation {
+                    state: state.clone(),
+                    levels: None,
+                    series: Default::default(),
+                    notes: Vec::new(),
+                },
+            })
+            .collect();
+        Report {
+            trade_date: TradeDate::parse("20261127").unwrap(),
+            source: SourceKind::Tushare,
+            params: DmaParams::STANDARD,
+            funds,
+            complete: true,
+        }
+    }
 }

@@ -9,6 +9,8 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
 };
 
+use aws_sdk_s3::primitives::ByteStream;
+
 use crate::{date::TradeDate, strategy::DmaParams};
 
 /// A boxed error from an adapter's client.
@@ -156,6 +158,8 @@ pub enum StoreError {
 /// The object store port.
 #[derive(Debug, Clone)]
 pub enum ObjectStore {
+    /// An S3 bucket.
+    S3(S3Store),
     /// A folder on disk.
     Local(LocalStore),
 }
@@ -166,9 +170,15 @@ impl ObjectStore {
         ObjectStore::Local(LocalStore { root: root.to_owned() })
     }
 
+    /// A store on the S3 bucket `bucket`, through `client` (see [`crate::aws::AwsConfig::s3`]).
+    pub fn s3(client: aws_sdk_s3::Client, bucket: &str) -> ObjectStore {
+        ObjectStore::S3(S3Store { client, bucket: bucket.to_owned() })
+    }
+
     /// Where the objects are, for messages: `folder /x/y` or `bucket b`.
     pub fn describe(&self) -> String {
         match self {
+            ObjectStore::S3(store) => store.describe(),
             ObjectStore::Local(store) => format!("folder {}", store.root.display()),
         }
     }
@@ -176,6 +186,7 @@ impl ObjectStore {
     /// Stores `body` under `key`, replacing what was there; readers see the old or the new object, never a part.
     pub async fn put(&self, key: &ObjectKey, body: Vec<u8>, content_type: &str) -> Result<(), StoreError> {
         match self {
+            ObjectStore::S3(store) => store.put(key, body, content_type).await,
             ObjectStore::Local(store) => store.put(key, body, content_type).await,
         }
     }
@@ -183,6 +194,7 @@ impl ObjectStore {
     /// The object under `key`, or `None` when there is none.
     pub async fn get(&self, key: &ObjectKey) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
+            ObjectStore::S3(store) => store.get(key).await,
             ObjectStore::Local(store) => store.get(key).await,
         }
     }
@@ -190,8 +202,75 @@ impl ObjectStore {
     /// Every key under `prefix`, sorted.
     pub async fn list(&self, prefix: &KeyPrefix) -> Result<Vec<ObjectKey>, StoreError> {
         match self {
+            ObjectStore::S3(store) => store.list(prefix).await,
             ObjectStore::Local(store) => store.list(prefix).await,
         }
+    }
+}
+
+/// An S3 bucket. A missing key reads as `None`; every other failure names the bucket and the key.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3Store {
+    /// The bucket's name.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    fn describe(&self) -> String {
+        format!("bucket {}", self.bucket)
+    }
+
+    /// One `PutObject`: S3 replaces objects atomically, readers never see a part.
+    async fn put(&self, key: &ObjectKey, body: Vec<u8>, content_type: &str) -> Result<(), StoreError> {
+        let res = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(()),
+            Err(err) => Err(StoreError::Write { key: key.to_string(), store: self.describe(), source: err.into() }),
+        }
+    }
+
+    async fn get(&self, key: &ObjectKey) -> Result<Option<Vec<u8>>, StoreError> {
+        let error = |source: BoxError| StoreError::Read { key: key.to_string(), store: self.describe(), source };
+        let res = self.client.get_object().bucket(&self.bucket).key(key.as_str()).send().await;
+        let output = match res {
+            Ok(it) => it,
+            Err(err) if err.as_service_error().is_some_and(|it| it.is_no_such_key()) => return Ok(None),
+            Err(err) => return Err(error(err.into())),
+        };
+        match output.body.collect().await {
+            Ok(bytes) => Ok(Some(bytes.into_bytes().to_vec())),
+            Err(err) => Err(error(err.into())),
+        }
+    }
+
+    async fn list(&self, prefix: &KeyPrefix) -> Result<Vec<ObjectKey>, StoreError> {
+        let mut pages =
+            self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix.as_str()).into_paginator().send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| StoreError::List {
+                prefix: prefix.to_string(),
+                store: self.describe(),
+                source: err.into(),
+            })?;
+            // Objects whose keys this program would never write (e.g. put there by hand) are skipped.
+            keys.extend(page.contents().iter().filter_map(|it| it.key()).filter_map(|it| ObjectKey::new(it).ok()));
+        }
+        keys.sort();
+        Ok(keys)
     }
 }
 

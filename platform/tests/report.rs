@@ -46,6 +46,7 @@ fn sample_report(source: SourceKind) -> Report {
         trade_date: date("20261127"),
         source,
         params: DmaParams::STANDARD,
+        complete: true,
         funds: vec![
             entry("510300.SH", "300ETF", State::Buy, levels(4.012, 3.998, 3.990)),
             entry("510500.SH", "500ETF", State::Sell, levels(6.1, 6.12, 6.125)),

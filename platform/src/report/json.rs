@@ -27,6 +27,10 @@ pub struct ReportJson {
     pub source: String,
     /// True when the prices are generated sample data, not market data.
     pub sample_data: bool,
+    /// False when too many funds lacked data: the report was stored but not published.
+    /// Reports written before this field existed were complete.
+    #[serde(default = "complete_by_default")]
+    pub complete: bool,
     /// The strategy and its parameters.
     pub strategy: StrategyJson,
     /// Funds per state.
@@ -122,6 +126,9 @@ pub struct IndexDay {
     pub trade_date: TradeDate,
     /// Whether the day was made from sample data.
     pub sample_data: bool,
+    /// False when too many funds lacked data (see [`ReportJson::complete`]).
+    #[serde(default = "complete_by_default")]
+    pub complete: bool,
     /// Funds per state.
     pub counts: CountsJson,
     /// The funds with a BUY signal.
@@ -155,6 +162,7 @@ impl Report {
             trade_date: self.trade_date,
             source: self.source.id().to_owned(),
             sample_data: self.source == SourceKind::Sample,
+            complete: self.complete,
             strategy: StrategyJson {
                 id: params.id(),
                 short: params.short(),
@@ -185,6 +193,7 @@ impl Report {
         IndexDay {
             trade_date: self.trade_date,
             sample_data: self.source == SourceKind::Sample,
+            complete: self.complete,
             counts: self.counts().into(),
             buy: named(|state| matches!(state, State::Buy)),
             sell: named(|state| matches!(state, State::Sell)),
@@ -213,6 +222,7 @@ impl IndexDay {
         IndexDay {
             trade_date: report.trade_date,
             sample_data: report.sample_data,
+            complete: report.complete,
             counts: report.counts,
             buy: named("BUY"),
             sell: named("SELL"),
@@ -240,6 +250,10 @@ impl IndexJson {
         let at = self.days.partition_point(|it| it.trade_date > day.trade_date);
         self.days.insert(at, day);
     }
+}
+
+fn complete_by_default() -> bool {
+    true
 }
 
 fn fund_json(trade_date: TradeDate, entry: &FundReport) -> FundJson {

@@ -1,0 +1,340 @@
+//! The job binary in cloud mode (S3 + SNS) against the moto server, plus the cloud settings' checks.
+//!
+//! The emulator tests need `cargo xtask test`, which starts moto and sets `AWS_ENDPOINT_URL` and
+//! dummy credentials; without it they fail loudly. Each test makes its own bucket and topic.
+//! Prices come from the sample source: the Tushare fake lives with the Tushare source.
+
+use std::{
+    io::{Read, Write},
+    net::{TcpListener, TcpStream},
+    process::{Command, Output},
+    sync::atomic::{AtomicU32, Ordering},
+};
+
+use platform::aws::AwsConfig;
+
+const NEEDS_MOTO: &str = "needs the AWS emulator: cargo xtask test";
+/// A Friday that the sample exchange trades on.
+const DAY: &str = "20261127";
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn a_cloud_run_stores_both_reports_and_publishes_one_email() {
+    let cloud = Cloud::new().await;
+    let out = cloud.job(&["--date", DAY]);
+    assert_success(&out);
+
+    let text = cloud.get(&format!("reports/dma-11-22/{DAY}.txt")).await.expect("the text report is stored");
+    let json = cloud.get(&format!("reports/dma-11-22/{DAY}.json")).await.expect("the JSON report is stored");
+    assert_eq!(cloud.content_type(&format!("reports/dma-11-22/{DAY}.txt")).await, "text/plain; charset=utf-8");
+    assert_eq!(cloud.content_type(&format!("reports/dma-11-22/{DAY}.json")).await, "application/json");
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["complete"], true);
+    assert!(cloud.get("reports/dma-11-22/index.json").await.is_some());
+    assert!(cloud.get(&format!("state/published/{DAY}")).await.is_some(), "the marker is written after publishing");
+
+    let sent = cloud.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].subject.is_ascii() && sent[0].subject.contains("2026-11-27"), "{}", sent[0].subject);
+    assert_eq!(sent[0].message, text, "the e-mail body is the stored text report");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("s3://{}/reports/dma-11-22/{DAY}.txt", cloud.bucket)), "{stdout}");
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn the_same_day_again_sends_no_second_email_unless_republish_is_given() {
+    let cloud = Cloud::new().await;
+    assert_success(&cloud.job(&["--date", DAY]));
+    let again = cloud.job(&["--date", DAY]);
+    assert_success(&again);
+    assert_eq!(cloud.sent().len(), 1);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already published"));
+
+    assert_success(&cloud.job(&["--date", DAY, "--republish"]));
+    assert_eq!(cloud.sent().len(), 2);
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn a_backfill_with_no_publish_stores_five_reports_and_sends_nothing() {
+    let cloud = Cloud::new().await;
+    assert_success(&cloud.job(&["--from", "20261123", "--to", DAY, "--no-publish"]));
+
+    let keys = cloud.keys().await;
+    let texts: Vec<&String> = keys.iter().filter(|it| it.ends_with(".txt")).collect();
+    assert_eq!(texts.len(), 5, "{keys:?}");
+    assert_eq!(keys.iter().filter(|it| it.starts_with("reports/dma-11-22/2026") && it.ends_with(".json")).count(), 5);
+    assert!(!keys.iter().any(|it| it.starts_with("state/published/")), "{keys:?}");
+    assert!(cloud.sent().is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn when_publishing_fails_the_report_is_kept_without_a_marker_and_the_next_run_publishes_once() {
+    let cloud = Cloud::new().await;
+    cloud.aws.sns().delete_topic().topic_arn(&cloud.topic_arn).send().await.unwrap();
+
+    let failed = cloud.job(&["--date", DAY]);
+    assert_eq!(failed.status.code(), Some(1), "{}", String::from_utf8_lossy(&failed.stderr));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("publishing") && stderr.contains(&cloud.topic_arn), "{stderr}");
+    assert!(cloud.get(&format!("reports/dma-11-22/{DAY}.txt")).await.is_some(), "stored before publishing");
+    assert!(cloud.get(&format!("state/published/{DAY}")).await.is_none(), "no marker without a publish");
+
+    // The same name gives the same ARN: the topic is back, and the next run catches up.
+    let recreated = cloud.aws.sns().create_topic().name(&cloud.topic_name).send().await.unwrap();
+    assert_eq!(recreated.topic_arn(), Some(cloud.topic_arn.as_str()));
+    assert_success(&cloud.job(&["--date", DAY]));
+    assert_success(&cloud.job(&["--date", DAY]));
+    assert_eq!(cloud.sent().len(), 1);
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn when_s3_is_unreachable_nothing_is_published_and_the_error_names_the_bucket() {
+    let cloud = Cloud::new().await;
+    let refused = format!("http://127.0.0.1:{}", closed_port());
+    let out = cloud.job_with(&["--date", DAY], &[("AWS_ENDPOINT_URL_S3", refused.as_str())]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("bucket {}", cloud.bucket)), "{stderr}");
+    assert!(cloud.sent().is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn the_token_appears_in_no_log_line_and_no_stored_object() {
+    let cloud = Cloud::new().await;
+    let token = format!("tok-{}-secret", unique_name("t"));
+    let env = [("TUSHARE_TOKEN", token.as_str()), ("RUST_LOG", "debug")];
+    let runs = [cloud.job_with(&["--date", DAY], &env), cloud.job_with(&["--help"], &env)];
+    for out in &runs {
+        assert_success(out);
+        for stream in [&out.stdout, &out.stderr] {
+            assert!(!String::from_utf8_lossy(stream).contains(&token), "the token was printed");
+        }
+    }
+    let keys = cloud.keys().await;
+    assert!(keys.len() >= 4, "{keys:?}");
+    for key in keys {
+        let body = cloud.get(&key).await.unwrap();
+        assert!(!body.contains(&token), "the token is in {key}");
+    }
+    assert!(cloud.sent().iter().all(|it| !it.message.contains(&token)));
+}
+
+#[test]
+fn only_one_of_bucket_and_topic_is_bad_input_naming_the_missing_one() {
+    let pairs = [("ALCHEMY_REPORTS_BUCKET", "ALCHEMY_TOPIC_ARN"), ("ALCHEMY_TOPIC_ARN", "ALCHEMY_REPORTS_BUCKET")];
+    // Unset, or set to nothing (as a template with an empty parameter would): both are missing.
+    for ((set, missing), empty) in pairs.into_iter().flat_map(|pair| [(pair, false), (pair, true)]) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut job = Command::new(env!("CARGO_BIN_EXE_signal"));
+        job.args(["--date", DAY, "--data-dir"])
+            .arg(dir.path())
+            .env_remove("ALCHEMY_REPORTS_BUCKET")
+            .env_remove("ALCHEMY_TOPIC_ARN")
+            // Should this ever reach the AWS SDK, it must not look for instance metadata.
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env(set, "something");
+        if empty {
+            job.env(missing, "");
+        }
+        let out = job.output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("{missing} is not set")), "{stderr}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing was written");
+    }
+}
+
+#[test]
+fn cloud_mode_without_a_region_is_bad_input() {
+    let out = Command::new(env!("CARGO_BIN_EXE_signal"))
+        .args(["--date", DAY, "--endpoint-url", "http://127.0.0.1:9"])
+        .envs([
+            ("ALCHEMY_REPORTS_BUCKET", "reports"),
+            ("ALCHEMY_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:signals"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            // An empty profile file: no region from the profile either.
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ])
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("AWS_REGION"), "{stderr}");
+}
+
+#[test]
+fn a_run_past_its_deadline_stops_with_exit_1() {
+    // An endpoint that accepts connections and never answers: only the deadline ends the run.
+    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_signal"))
+        .args(["--date", DAY, "--deadline-secs", "1", "--endpoint-url", &endpoint])
+        .envs([
+            ("ALCHEMY_REPORTS_BUCKET", "reports"),
+            ("ALCHEMY_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:signals"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ])
+        .env_remove("AWS_ENDPOINT_URL_S3")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("deadline of 1 s"), "{stderr}");
+}
+
+/// A fresh bucket and topic on the emulator, and the job pointed at them.
+struct Cloud {
+    aws: AwsConfig,
+    bucket: String,
+    topic_name: String,
+    topic_arn: String,
+    data_dir: tempfile::TempDir,
+}
+
+impl Cloud {
+    async fn new() -> Cloud {
+        std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| panic!("AWS_ENDPOINT_URL is not set: {NEEDS_MOTO}"));
+        let aws = AwsConfig::load(None).await;
+        let bucket = unique_name("bucket");
+        aws.s3().create_bucket().bucket(&bucket).send().await.unwrap_or_else(|err| panic!("{NEEDS_MOTO}: {err:?}"));
+        let topic_name = unique_name("topic");
+        let topic = aws.sns().create_topic().name(&topic_name).send().await.unwrap();
+        let topic_arn = topic.topic_arn().unwrap().to_owned();
+        Cloud { aws, bucket, topic_name, topic_arn, data_dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn job(&self, args: &[&str]) -> Output {
+        self.job_with(args, &[])
+    }
+
+    /// Runs the job binary in cloud mode on sample prices; `env` adds to the test's environment.
+    fn job_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let out = Command::new(env!("CARGO_BIN_EXE_signal"))
+            .args(args)
+            .args(["--source", "sample", "--data-dir"])
+            .arg(self.data_dir.path())
+            .env("ALCHEMY_REPORTS_BUCKET", &self.bucket)
+            .env("ALCHEMY_TOPIC_ARN", &self.topic_arn)
+            .env_remove("AWS_ENDPOINT_URL_S3")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let local = std::fs::read_dir(self.data_dir.path()).unwrap().count();
+        assert_eq!(local, 0, "cloud mode writes nothing to the local data folder");
+        out
+    }
+
+    async fn get(&self, key: &str) -> Option<String> {
+        let res = self.aws.s3().get_object().bucket(&self.bucket).key(key).send().await;
+        let object = match res {
+            Ok(it) => it,
+            Err(err) if err.as_service_error().is_some_and(|it| it.is_no_such_key()) => return None,
+            Err(err) => panic!("{err:?}"),
+        };
+        let bytes = object.body.collect().await.unwrap().into_bytes();
+        Some(String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    async fn content_type(&self, key: &str) -> String {
+        let head = self.aws.s3().head_object().bucket(&self.bucket).key(key).send().await.unwrap();
+        head.content_type().unwrap().to_owned()
+    }
+
+    async fn keys(&self) -> Vec<String> {
+        let listed = self.aws.s3().list_objects_v2().bucket(&self.bucket).send().await.unwrap();
+        listed.contents().iter().filter_map(|it| it.key()).map(str::to_owned).collect()
+    }
+
+    /// What SNS "sent" to the topic, from moto's `/moto-api/data.json`.
+    fn sent(&self) -> Vec<Sent> {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+        let data: serde_json::Value =
+            serde_json::from_str(&http_get(&format!("{endpoint}/moto-api/data.json"))).unwrap();
+        let topics = data["sns"]["Topic"].as_array().cloned().unwrap_or_default();
+        // moto lists every topic object it made: a deleted topic and its re-creation share the ARN.
+        let sent: Vec<serde_json::Value> = topics
+            .iter()
+            .filter(|it| it["arn"] == self.topic_arn.as_str())
+            .flat_map(|it| it["sent_notifications"].as_array().cloned().unwrap_or_default())
+            .collect();
+        // Each is `[message_id, message, subject, attributes, group_id]`.
+        sent.iter()
+            .map(|it| Sent {
+                message: it[1].as_str().unwrap_or_default().to_owned(),
+                subject: it[2].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug)]
+struct Sent {
+    subject: String,
+    message: String,
+}
+
+fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A name no other test uses, valid for buckets and topics.
+fn unique_name(what: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("job-{what}-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A port nothing listens on: connections to it are refused.
+fn closed_port() -> u16 {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// A plain HTTP/1.0 GET on 127.0.0.1: the body.
+///
+/// moto's `/moto-api/data.json` serializes every model of every service and now and then fails (500)
+/// when another test changes S3 objects at that moment: such an answer is asked again.
+fn http_get(url: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut last_head = String::new();
+    for _ in 0..20 {
+        let mut stream = TcpStream::connect(host).unwrap();
+        stream.write_all(format!("GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes()).unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let response = String::from_utf8(response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        if head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200") {
+            return body.to_owned();
+        }
+        last_head = head.to_owned();
+    }
+    panic!("GET {url} failed 20 times; the last answer:\n{last_head}");
+}

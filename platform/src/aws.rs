@@ -1,0 +1,91 @@
+//! AWS clients for the cloud adapters, configured the way every AWS tool is.
+//!
+//! Credentials and region come from the standard aws-config chain: environment, shared profile
+//! (including SSO and `credential_process`), web identity, the ECS container endpoint and instance
+//! metadata. An endpoint override (`AWS_ENDPOINT_URL`, or the caller's `--endpoint-url`) replaces
+//! every service's endpoint, which is how the tests run against a local AWS emulator; S3 then uses
+//! path-style addresses (`http://host/bucket/key`), since an emulator or an S3-compatible server
+//! rarely resolves `bucket.host`.
+//!
+//! One HTTPS client is shared by all clients: hyper 1 with rustls on the `ring` provider, trusting
+//! the system's root certificates.
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+
+use crate::env;
+
+/// How often one request is tried before its error is returned. Throttling, 5xx answers and
+/// connection failures are retried with exponential backoff and jitter (the SDK's standard mode).
+pub const MAX_ATTEMPTS: u32 = 4;
+
+/// How long one attempt of one request may take, so a connection that hangs is retried, not waited on.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The shared configuration of the AWS clients: credentials, region, endpoint, retries, HTTP client.
+#[derive(Debug, Clone)]
+pub struct AwsConfig {
+    sdk: SdkConfig,
+    /// S3 needs path-style addresses: an endpoint override is set.
+    path_style: bool,
+}
+
+impl AwsConfig {
+    /// Loads the standard chain. `endpoint_url`, when given, wins over `AWS_ENDPOINT_URL`.
+    pub async fn load(endpoint_url: Option<&str>) -> AwsConfig {
+        let mut loader = loader();
+        if let Some(url) = endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let sdk = loader.load().await;
+        let path_style = sdk.endpoint_url().is_some() || std::env::var_os(env::AWS_ENDPOINT_URL_S3).is_some();
+        AwsConfig { sdk, path_style }
+    }
+
+    /// Clients for an AWS emulator or any AWS-compatible server at `endpoint_url`: fixed dummy
+    /// credentials and region `us-east-1`, so no credential or region lookup (and no instance metadata).
+    pub async fn emulator(endpoint_url: &str) -> AwsConfig {
+        let credentials = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "emulator");
+        let sdk = loader()
+            .credentials_provider(credentials)
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(endpoint_url)
+            .load()
+            .await;
+        AwsConfig { sdk, path_style: true }
+    }
+
+    /// The region the clients talk to, if the chain found one.
+    pub fn region(&self) -> Option<&str> {
+        self.sdk.region().map(|it| it.as_ref())
+    }
+
+    /// The endpoint override, if any.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.sdk.endpoint_url()
+    }
+
+    /// An S3 client; path-style when an endpoint override is set.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk).force_path_style(self.path_style).build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// An SNS client.
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        aws_sdk_sns::Client::new(&self.sdk)
+    }
+}
+
+/// The shared settings: one HTTPS client (hyper 1 and rustls on `ring`, with the system's roots; plain
+/// HTTP too, for emulators), standard retries and the per-attempt timeout.
+fn loader() -> ConfigLoader {
+    let http_client =
+        aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https();
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT).build())
+}

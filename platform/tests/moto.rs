@@ -1,0 +1,249 @@
+//! The cloud adapters against the moto server, which speaks the real S3 and SNS wire protocols.
+//!
+//! `cargo xtask test` starts moto and sets `AWS_ENDPOINT_URL` and dummy credentials; without it
+//! these tests fail (loudly) instead of passing. Each test makes its own bucket or topic, so they
+//! run in parallel without resetting the emulator.
+
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    sync::atomic::{AtomicU32, Ordering},
+};
+
+use platform::{
+    aws::AwsConfig,
+    email::Email,
+    notify::{Message, Notifier, SNS_MAX_MESSAGE_BYTES},
+    store::{KeyPrefix, ObjectKey, ObjectStore, StoreError},
+    subscribers::{Added, Subscribers},
+};
+
+const NEEDS_MOTO: &str = "needs the AWS emulator: cargo xtask test";
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn the_s3_store_round_trips_objects_with_their_content_types() {
+    let aws = aws().await;
+    let bucket = create_bucket(&aws).await;
+    let store = ObjectStore::s3(aws.s3(), &bucket);
+    let key = |it: &str| ObjectKey::new(it).unwrap();
+
+    assert_eq!(store.get(&key("reports/dma-11-22/20261127.txt")).await.unwrap(), None, "missing is None");
+    store.put(&key("reports/dma-11-22/20261127.txt"), "可买标的:\n".into(), "text/plain; charset=utf-8").await.unwrap();
+    store.put(&key("reports/dma-11-22/20261127.json"), b"{}".to_vec(), "application/json").await.unwrap();
+    store.put(&key("state/published/20261127"), b"x".to_vec(), "text/plain; charset=utf-8").await.unwrap();
+    store.put(&key("reports/dma-11-22/20261127.txt"), "空仓标的:\n".into(), "text/plain; charset=utf-8").await.unwrap();
+
+    assert_eq!(store.get(&key("reports/dma-11-22/20261127.txt")).await.unwrap(), Some("空仓标的:\n".into()));
+    let listed = store.list(&KeyPrefix::new("reports/").unwrap()).await.unwrap();
+    let listed: Vec<&str> = listed.iter().map(ObjectKey::as_str).collect();
+    assert_eq!(listed, ["reports/dma-11-22/20261127.json", "reports/dma-11-22/20261127.txt"]);
+    assert_eq!(content_type(&aws, &bucket, "reports/dma-11-22/20261127.txt").await, "text/plain; charset=utf-8");
+    assert_eq!(content_type(&aws, &bucket, "reports/dma-11-22/20261127.json").await, "application/json");
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn the_s3_store_lists_past_one_page_of_keys() {
+    let aws = aws().await;
+    let bucket = create_bucket(&aws).await;
+    let store = ObjectStore::s3(aws.s3(), &bucket);
+    // ListObjectsV2 returns at most 1000 keys a page.
+    let mut puts = tokio::task::JoinSet::new();
+    for n in 0..1005 {
+        let store = store.clone();
+        let key = ObjectKey::new(&format!("reports/{n:05}.json")).unwrap();
+        puts.spawn(async move { store.put(&key, b"{}".to_vec(), "application/json").await });
+    }
+    while let Some(put) = puts.join_next().await {
+        put.unwrap().unwrap();
+    }
+    let listed = store.list(&KeyPrefix::new("reports/").unwrap()).await.unwrap();
+    assert_eq!(listed.len(), 1005);
+    assert_eq!(listed[1004].as_str(), "reports/01004.json");
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn s3_failures_name_the_bucket_and_the_key() {
+    let aws = aws().await;
+    let store = ObjectStore::s3(aws.s3(), &unique_name("missing"));
+    let key = ObjectKey::new("reports/dma-11-22/20261127.json").unwrap();
+    let read = store.get(&key).await.unwrap_err();
+    assert!(matches!(read, StoreError::Read { .. }), "a missing bucket is not a missing key: {read:?}");
+    let write = store.put(&key, b"{}".to_vec(), "application/json").await.unwrap_err();
+    for err in [read.to_string(), write.to_string()] {
+        assert!(err.contains("bucket it-missing-") && err.contains("reports/dma-11-22/20261127.json"), "{err}");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn the_sns_notifier_publishes_the_subject_and_the_body() {
+    let aws = aws().await;
+    let topic_arn = create_topic(&aws).await;
+    let notifier = Notifier::sns(aws.sns(), &topic_arn);
+    let message =
+        Message::new("Double MA 11/22 signals 2026-11-27 (A-share ETFs)", "可买标的:\n300ETF(510300.SH)可买\n")
+            .unwrap();
+    notifier.publish(&message).await.unwrap();
+
+    let sent = sent_notifications(&topic_arn);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].subject, "Double MA 11/22 signals 2026-11-27 (A-share ETFs)");
+    assert_eq!(sent[0].message, "可买标的:\n300ETF(510300.SH)可买\n");
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn a_message_over_256_kib_is_shortened_to_end_with_the_page_address_not_refused() {
+    let aws = aws().await;
+    let topic_arn = create_topic(&aws).await;
+    let notifier = Notifier::sns(aws.sns(), &topic_arn);
+    // moto counts characters, SNS bytes: an ASCII body makes moto refuse what SNS would refuse.
+    let body = "510300.SH HOLD since 20261101\n".repeat(10_000);
+    assert!(body.len() > SNS_MAX_MESSAGE_BYTES);
+    let url = "https://signals.example.com/reports/20261127";
+    let message = Message::new("Double MA signals 2026-11-27", &body).unwrap().with_link(url);
+    notifier.publish(&message).await.unwrap();
+
+    let sent = sent_notifications(&topic_arn);
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].message.len() <= SNS_MAX_MESSAGE_BYTES);
+    assert!(sent[0].message.trim_end().ends_with(url), "{}", &sent[0].message[sent[0].message.len() - 100..]);
+    assert!(sent[0].message.starts_with("510300.SH HOLD since 20261101\n"));
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn publishing_to_a_deleted_topic_fails_naming_the_topic() {
+    let aws = aws().await;
+    let topic_arn = create_topic(&aws).await;
+    aws.sns().delete_topic().topic_arn(&topic_arn).send().await.unwrap();
+    let err = Notifier::sns(aws.sns(), &topic_arn)
+        .publish(&Message::new("Double MA signals 2026-11-27", "body").unwrap())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains(&topic_arn), "{err}");
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn subscribing_the_same_address_twice_keeps_one_subscription() {
+    let aws = aws().await;
+    let topic_arn = create_topic(&aws).await;
+    let subscribers = Subscribers::sns(aws.sns(), &topic_arn);
+
+    let email = Email::parse("investor@example.com").unwrap();
+    assert_eq!(subscribers.add(&email).await.unwrap(), Added::New);
+    // moto would not create a duplicate either; `Existing` shows the adapter did not ask SNS again
+    // (real SNS sends a second confirmation mail to a pending address).
+    assert_eq!(subscribers.add(&Email::parse("Investor@Example.com").unwrap()).await.unwrap(), Added::Existing);
+    assert_eq!(subscribers.add(&Email::parse("other@example.com").unwrap()).await.unwrap(), Added::New);
+
+    let listed = subscribers.list().await.unwrap();
+    assert_eq!(listed, [email, Email::parse("other@example.com").unwrap()]);
+    let on_topic = aws.sns().list_subscriptions_by_topic().topic_arn(&topic_arn).send().await.unwrap();
+    let endpoints: Vec<&str> = on_topic.subscriptions().iter().filter_map(|it| it.endpoint()).collect();
+    assert_eq!(endpoints.len(), 2, "{endpoints:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn an_invalid_address_never_reaches_sns() {
+    let aws = aws().await;
+    let topic_arn = create_topic(&aws).await;
+    let subscribers = Subscribers::sns(aws.sns(), &topic_arn);
+    // `add` takes only a parsed `Email`: an invalid address cannot be handed to SNS at all.
+    for text in ["not-an-address", "a@localhost", "a@x.com\nBcc: b@y.com", "<a@x.com>"] {
+        if let Ok(email) = Email::parse(text) {
+            subscribers.add(&email).await.unwrap();
+        }
+    }
+    let on_topic = aws.sns().list_subscriptions_by_topic().topic_arn(&topic_arn).send().await.unwrap();
+    assert!(on_topic.subscriptions().is_empty(), "{:?}", on_topic.subscriptions());
+}
+
+/// The clients, pointed at the emulator by `AWS_ENDPOINT_URL`; panics when it is not set.
+async fn aws() -> AwsConfig {
+    let endpoint =
+        std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| panic!("AWS_ENDPOINT_URL is not set: {NEEDS_MOTO}"));
+    let aws = AwsConfig::load(None).await;
+    assert_eq!(aws.endpoint_url(), Some(endpoint.as_str()));
+    aws
+}
+
+/// A name no other test uses: `it-<what>-<pid>-<n>`, valid for buckets and topics.
+fn unique_name(what: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("it-{what}-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+async fn create_bucket(aws: &AwsConfig) -> String {
+    let bucket = unique_name("bucket");
+    aws.s3().create_bucket().bucket(&bucket).send().await.unwrap_or_else(|err| panic!("{NEEDS_MOTO}: {err:?}"));
+    bucket
+}
+
+async fn create_topic(aws: &AwsConfig) -> String {
+    let name = unique_name("topic");
+    let created =
+        aws.sns().create_topic().name(name).send().await.unwrap_or_else(|err| panic!("{NEEDS_MOTO}: {err:?}"));
+    created.topic_arn().unwrap().to_owned()
+}
+
+async fn content_type(aws: &AwsConfig, bucket: &str, key: &str) -> String {
+    let head = aws.s3().head_object().bucket(bucket).key(key).send().await.unwrap();
+    head.content_type().unwrap().to_owned()
+}
+
+#[derive(Debug)]
+struct Sent {
+    subject: String,
+    message: String,
+}
+
+/// What SNS "sent" to `topic_arn`: moto keeps every published notification in `/moto-api/data.json`.
+fn sent_notifications(topic_arn: &str) -> Vec<Sent> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let data = http_get(&format!("{endpoint}/moto-api/data.json"));
+    let data: serde_json::Value = serde_json::from_str(&data).unwrap();
+    let topics = data["sns"]["Topic"].as_array().cloned().unwrap_or_default();
+    // moto lists every topic object it made: a deleted topic and its re-creation share the ARN.
+    let sent: Vec<serde_json::Value> = topics
+        .iter()
+        .filter(|it| it["arn"] == topic_arn)
+        .flat_map(|it| it["sent_notifications"].as_array().cloned().unwrap_or_default())
+        .collect();
+    // Each is `[message_id, message, subject, attributes, group_id]`.
+    sent.iter()
+        .map(|it| Sent {
+            message: it[1].as_str().unwrap_or_default().to_owned(),
+            subject: it[2].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
+/// A plain HTTP/1.0 GET on 127.0.0.1: the body.
+///
+/// moto's `/moto-api/data.json` serializes every model of every service and now and then fails (500)
+/// when another test changes S3 objects at that moment: such an answer is asked again.
+fn http_get(url: &str) -> String {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut last_head = String::new();
+    for _ in 0..20 {
+        let mut stream = TcpStream::connect(host).unwrap();
+        stream.write_all(format!("GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes()).unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let response = String::from_utf8(response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        if head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200") {
+            return body.to_owned();
+        }
+        last_head = head.to_owned();
+    }
+    panic!("GET {url} failed 20 times; the last answer:\n{last_head}");
+}
