@@ -37,3 +37,5 @@ pub const REPORTS_BUCKET: &str = "ALCHEMY_REPORTS_BUCKET";
 pub const TOPIC_ARN: &str = "ALCHEMY_TOPIC_ARN";
 /// The site's public address, for links in e-mails.
 pub const SITE_URL: &str = "ALCHEMY_SITE_URL";
+/// The local port the HTTP functions listen on when not under Lambda (default 3000).
+pub const PORT: &str = "ALCHEMY_PORT";
