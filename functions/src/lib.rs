@@ -37,6 +37,15 @@ pub async fn serve(app: Router, port: u16) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The whole site on one address, as CloudFront presents it: `/api/subscribe` is the subscribe
+/// function's, everything else the web function's. This is what the web binary serves locally.
+pub fn site(web: web::WebState, subscribe: subscribe::SubscribeState) -> Router {
+    web::routes(web)
+        .merge(subscribe::routes(subscribe))
+        .fallback(web::not_found)
+        .layer(axum::middleware::map_response(headers::security_headers))
+}
+
 /// Whether the Lambda runtime started this process.
 pub fn on_lambda() -> bool {
     std::env::var_os(LAMBDA_RUNTIME_API).is_some()
@@ -89,3 +98,35 @@ pub(crate) fn escape_xml(text: &str) -> String {
 
 #[cfg(test)]
 mod test_support;
+
+#[cfg(test)]
+mod tests {
+    use axum::{body::Body, http::Request};
+
+    use crate::test_support::{date, get, send, store_reports, usual_report};
+
+    #[tokio::test]
+    async fn the_local_site_serves_pages_and_the_subscribe_api_on_one_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = platform::store::ObjectStore::local(dir.path());
+        store_reports(&store, &[usual_report(date("20261103"))]).await;
+        let web = crate::web::WebState { store, params: platform::strategy::DmaParams::STANDARD };
+        let subscribe = crate::subscribe::SubscribeState::local(dir.path());
+        let site = || crate::site(web.clone(), subscribe.clone());
+
+        let home = get(site(), "/").await;
+        assert_eq!(home.status, 200);
+        assert!(home.body.contains(r#"action="/api/subscribe""#));
+        let request = Request::post("/api/subscribe")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("email=c%40example.com"))
+            .unwrap();
+        let subscribed = send(site(), request).await;
+        assert_eq!(subscribed.status, 202);
+        assert!(subscribed.body.contains("c@example.com"));
+        assert_eq!(subscribe.subscribers.list().await.unwrap().len(), 1);
+        let missing = get(site(), "/nothing").await;
+        assert_eq!(missing.status, 404);
+        assert_eq!(missing.header("x-content-type-options"), "nosniff");
+    }
+}

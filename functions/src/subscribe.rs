@@ -62,12 +62,13 @@ impl SubscribeState {
 
 /// The subscribe API's router: `POST /api/subscribe`.
 pub fn router(state: SubscribeState) -> Router {
-    Router::new()
-        .route("/api/subscribe", post(subscribe).fallback(method_not_allowed))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(map_response(security_headers))
-        .with_state(state)
+    routes(state).fallback(not_found).layer(map_response(security_headers))
+}
+
+/// The routes alone, for [`crate::site`] to merge with the site's.
+pub(crate) fn routes(state: SubscribeState) -> Router {
+    let subscribe = post(subscribe).fallback(method_not_allowed).layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    Router::new().route("/api/subscribe", subscribe).with_state(state)
 }
 
 #[derive(Deserialize)]

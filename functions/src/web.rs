@@ -50,13 +50,16 @@ impl WebState {
 
 /// The site's router.
 pub fn router(state: WebState) -> Router {
+    routes(state).fallback(not_found).layer(map_response(security_headers))
+}
+
+/// The routes alone, for [`crate::site`] to merge with the subscribe API's.
+pub(crate) fn routes(state: WebState) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/reports/{file}", get(report_file))
         .route("/feed.xml", get(feed))
         .route("/assets/{file}", get(asset))
-        .fallback(not_found)
-        .layer(map_response(security_headers))
         .with_state(state)
 }
 
@@ -261,7 +264,7 @@ async fn asset(Path(file): Path<String>) -> Result<Response, PageError> {
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, CACHE_A_DAY)], body).into_response())
 }
 
-async fn not_found() -> PageError {
+pub(crate) async fn not_found() -> PageError {
     PageError(AppError::NotFound)
 }
 

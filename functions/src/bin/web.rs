@@ -14,10 +14,10 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let app = functions::web::router(functions::web::WebState::from_env()?);
+    let web = functions::web::WebState::from_env()?;
     if functions::on_lambda() {
-        return functions::serve(app, 0).await;
+        return functions::serve(functions::web::router(web), 0).await;
     }
-    let subscribe = functions::subscribe::router(functions::subscribe::SubscribeState::from_env()?);
-    functions::serve(app.merge(subscribe), functions::port_from_env()?).await
+    let subscribe = functions::subscribe::SubscribeState::from_env()?;
+    functions::serve(functions::site(web, subscribe), functions::port_from_env()?).await
 }
