@@ -5,7 +5,7 @@
 //! Every extractor rejection is mapped to a 4xx that says what to fix: bad input is never a 500
 //! and never a subscription.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use askama::Template;
 use axum::{
@@ -52,10 +52,10 @@ impl SubscribeState {
     }
 
     /// The local state on the data folder `data_dir`.
-    pub fn local(data_dir: &std::path::Path) -> SubscribeState {
+    pub fn local(data_dir: &Path) -> SubscribeState {
         SubscribeState {
             subscribers: Subscribers::local(&data_dir.join("subscribers.json")),
-            confirmations: Some(Outbox::new(&PathBuf::from(data_dir).join("outbox"))),
+            confirmations: Some(Outbox::new(&data_dir.join("outbox"))),
         }
     }
 }
