@@ -52,6 +52,14 @@ fn a_visitor_subscribes_on_the_home_page_and_sees_charts_on_a_day_page() {
     driver.screenshot(&screenshots.join("day-page.png"));
     driver.screenshot_of(&charts[0], &screenshots.join("day-chart.png"));
 
+    // A phone-sized window: the table scrolls inside its box, the page does not.
+    driver.post("window/rect", json!({ "width": 390, "height": 844 }));
+    let page_width =
+        driver.post("execute/sync", json!({ "script": "return document.documentElement.scrollWidth;", "args": [] }));
+    let window_width = driver.post("execute/sync", json!({ "script": "return window.innerWidth;", "args": [] }));
+    assert!(page_width.as_f64() <= window_width.as_f64(), "no sideways scrolling: {page_width} > {window_width}");
+    driver.screenshot(&screenshots.join("day-page-phone.png"));
+
     // Without JavaScript's help the form still works: submit it as a plain form post.
     driver.go(&format!("{base}/"));
     driver.post("execute/sync", json!({ "script": "document.getElementById('email').value = 'plain@example.com'; HTMLFormElement.prototype.submit.call(document.getElementById('subscribe-form'));", "args": [] }));
