@@ -6,7 +6,7 @@ mod common;
 
 use std::{
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::Duration,
 };
 
@@ -15,7 +15,7 @@ use functions::{site, subscribe::SubscribeState, web::WebState};
 use platform::{env, store::ObjectStore, strategy::DmaParams};
 use serde_json::{Value, json};
 
-use common::{free_port, store_sample_reports, target_dir, tool, wait_for};
+use common::{Running, free_port, store_sample_reports, target_dir, tool, wait_for};
 
 #[test]
 #[ignore = "needs Chromium: cargo xtask test"]
@@ -85,7 +85,7 @@ fn start_site(data_dir: &Path) -> (String, Vec<platform::date::TradeDate>) {
 
 /// A ChromeDriver process with one headless Chromium session; both end when this drops.
 struct Driver {
-    process: Child,
+    _process: Running,
     session: String,
     _profile: tempfile::TempDir,
 }
@@ -95,14 +95,16 @@ impl Driver {
         let chromedriver = tool(env::TEST_CHROMEDRIVER, "/usr/bin/chromedriver");
         let chromium = tool(env::TEST_CHROMIUM, "/usr/bin/chromium");
         let port = free_port();
-        let process = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| {
-                panic!("cannot start {} ({err}): install it with `cargo xtask test`", chromedriver.display())
-            });
+        let process = Running(
+            Command::new(&chromedriver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|err| {
+                    panic!("cannot start {} ({err}): install it with `cargo xtask test`", chromedriver.display())
+                }),
+        );
         let root = format!("http://127.0.0.1:{port}");
         wait_for("ChromeDriver to listen", Duration::from_secs(30), || {
             agent().get(&format!("{root}/status")).call().ok()
@@ -125,7 +127,7 @@ impl Driver {
         } } });
         let answer = call(agent().post(&format!("{root}/session")).send_json(&capabilities), "starting Chromium");
         let session = answer["sessionId"].as_str().unwrap().to_owned();
-        Driver { process, session: format!("{root}/session/{session}"), _profile: profile }
+        Driver { _process: process, session: format!("{root}/session/{session}"), _profile: profile }
     }
 
     fn go(&self, url: &str) {
@@ -170,9 +172,8 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // Ends Chromium; ChromeDriver itself ends when `_process` drops right after.
         let _ = agent().delete(&self.session).call();
-        let _ = self.process.kill();
-        let _ = self.process.wait();
     }
 }
 

@@ -17,7 +17,7 @@ use std::{
 use platform::{env, store::ObjectStore};
 use serde_json::{Value, json};
 
-use common::{free_port, store_sample_reports, tool, wait_for};
+use common::{Running, free_port, store_sample_reports, tool, wait_for};
 
 #[test]
 #[ignore = "needs cargo-lambda: cargo xtask test"]
@@ -129,16 +129,6 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.process.kill();
         let _ = self.process.wait();
-    }
-}
-
-/// A function process, stopped when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 

@@ -5,6 +5,7 @@
 use std::{
     net::TcpListener,
     path::PathBuf,
+    process::Child,
     time::{Duration, Instant},
 };
 
@@ -77,4 +78,14 @@ pub(crate) fn target_dir(sub: &str) -> PathBuf {
 /// A tool's path from the variable `name`, else `default`.
 pub(crate) fn tool(name: &str, default: &str) -> PathBuf {
     std::env::var_os(name).map_or_else(|| PathBuf::from(default), PathBuf::from)
+}
+
+/// A child process, killed when dropped: also when a test panics before it is done with it.
+pub(crate) struct Running(pub(crate) Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
