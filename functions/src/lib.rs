@@ -1,5 +1,132 @@
 //! The HTTP functions: the subscribe API and the web site.
 //!
-//! Each will be an axum `Router` that runs under `lambda_http` on Lambda and as a plain server on
-//! 127.0.0.1 locally. The site issue fills this crate; for now it only pins the dependency direction
-//! (`functions` -> `platform`).
+//! Each is an axum `Router` built from its state; the binaries only choose where it runs: under the
+//! Lambda runtime when Lambda (or `cargo lambda watch`) started them, on 127.0.0.1 otherwise.
+//! Both routers share the security headers and the error type; neither knows which place it runs in.
+
+pub mod subscribe;
+pub mod web;
+
+mod chart;
+mod error;
+mod feed;
+mod headers;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use axum::Router;
+
+/// The variable the Lambda runtime sets; its presence is how a binary knows it runs on Lambda.
+const LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
+
+/// Serves `app` through the Lambda runtime API when there is one, else on `127.0.0.1:port`.
+///
+/// `lambda_http::run` needs the variables Lambda (or `cargo lambda watch`) sets, so the local branch
+/// is a plain axum server running the very same router.
+pub async fn serve(app: Router, port: u16) -> anyhow::Result<()> {
+    if std::env::var_os(LAMBDA_RUNTIME_API).is_some() {
+        return lambda_http::run(app).await.map_err(|err| anyhow::format_err!("the Lambda runtime failed: {err}"));
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("binding 127.0.0.1:{port}"))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    println!("serving http://{address}/ (Ctrl-C stops)");
+    axum::serve(listener, app).await.context("serving HTTP")?;
+    Ok(())
+}
+
+/// The whole site on one address, as CloudFront presents it: `/api/subscribe` is the subscribe
+/// function's, everything else the web function's. This is what the web binary serves locally.
+pub fn site(web: web::WebState, subscribe: subscribe::SubscribeState) -> Router {
+    web::routes(web)
+        .merge(subscribe::routes(subscribe))
+        .fallback(web::not_found)
+        .layer(axum::middleware::map_response(headers::security_headers))
+}
+
+/// Whether the Lambda runtime started this process.
+pub fn on_lambda() -> bool {
+    std::env::var_os(LAMBDA_RUNTIME_API).is_some()
+}
+
+/// The local port from `PORT`, 3000 when unset.
+pub fn port_from_env() -> anyhow::Result<u16> {
+    match std::env::var(platform::env::PORT) {
+        Ok(text) => {
+            text.parse().with_context(|| format!("{} must be a port number, not {text:?}", platform::env::PORT))
+        }
+        Err(_) => Ok(3000),
+    }
+}
+
+/// The local data folder from [`platform::env::DATA_DIR`]: reports, subscribers, outbox.
+fn data_dir_from_env() -> anyhow::Result<PathBuf> {
+    let name = platform::env::DATA_DIR;
+    let dir = std::env::var_os(name).with_context(|| {
+        format!("{name} is not set: point it at the data folder the job writes (cargo xtask dev uses target/dev/data)")
+    })?;
+    Ok(PathBuf::from(dir))
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`); on Lambda, CloudWatch keeps stderr.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(!on_lambda()).with_writer(std::io::stderr).init();
+}
+
+/// Escapes text for XML and HTML content and attribute values: the SVG charts and the Atom feed,
+/// which are written by hand rather than by askama.
+pub(crate) fn escape_xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Control characters other than tab and line ends are not allowed in XML 1.0 at all.
+            c if c.is_control() && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod test_support;
+
+#[cfg(test)]
+mod tests {
+    use axum::{body::Body, http::Request};
+
+    use crate::test_support::{date, get, send, store_reports, usual_report};
+
+    #[tokio::test]
+    async fn the_local_site_serves_pages_and_the_subscribe_api_on_one_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = platform::store::ObjectStore::local(dir.path());
+        store_reports(&store, &[usual_report(date("20261103"))]).await;
+        let web = crate::web::WebState { store, params: platform::strategy::DmaParams::STANDARD };
+        let subscribe = crate::subscribe::SubscribeState::local(dir.path());
+        let site = || crate::site(web.clone(), subscribe.clone());
+
+        let home = get(site(), "/").await;
+        assert_eq!(home.status, 200);
+        assert!(home.body.contains(r#"action="/api/subscribe""#));
+        let request = Request::post("/api/subscribe")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("email=c%40example.com"))
+            .unwrap();
+        let subscribed = send(site(), request).await;
+        assert_eq!(subscribed.status, 202);
+        assert!(subscribed.body.contains("c@example.com"));
+        assert_eq!(subscribe.subscribers.list().await.unwrap().len(), 1);
+        let missing = get(site(), "/nothing").await;
+        assert_eq!(missing.status, 404);
+        assert_eq!(missing.header("x-content-type-options"), "nosniff");
+    }
+}

@@ -54,3 +54,14 @@ pub const AWS_ENDPOINT_URL_S3: &str = "AWS_ENDPOINT_URL_S3";
 pub const DATA_GAP_BUDGET: &str = "ALCHEMY_DATA_GAP_BUDGET";
 /// The longest a whole run may take, in seconds.
 pub const DEADLINE_SECS: &str = "ALCHEMY_DEADLINE_SECS";
+/// The local port the HTTP functions listen on when not under Lambda (default 3000).
+pub const PORT: &str = "ALCHEMY_PORT";
+
+// Tools the tests use, set by `cargo xtask test` for the tests it runs with `--include-ignored`.
+
+/// The Chromium binary the browser test drives (default `/usr/bin/chromium`, from Debian).
+pub const TEST_CHROMIUM: &str = "ALCHEMY_TEST_CHROMIUM";
+/// The ChromeDriver binary the browser test starts (default `/usr/bin/chromedriver`).
+pub const TEST_CHROMEDRIVER: &str = "ALCHEMY_TEST_CHROMEDRIVER";
+/// The folder holding `cargo-lambda` (a virtualenv's `bin`), for the Lambda-runtime test.
+pub const TEST_CARGO_LAMBDA_BIN: &str = "ALCHEMY_TEST_CARGO_LAMBDA_BIN";

@@ -178,6 +178,11 @@ pub struct Outbox {
 static MESSAGE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Outbox {
+    /// An outbox in `dir` (created on first message), for one-recipient mail such as a subscription confirmation.
+    pub fn new(dir: &Path) -> Outbox {
+        Outbox { dir: dir.to_owned() }
+    }
+
     /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir

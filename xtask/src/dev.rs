@@ -1,7 +1,10 @@
 //! `cargo xtask dev`: the whole product on this machine, with no account, no token and no network.
 //!
 //! Runs the signal job on the bundled sample data for the latest trading days into
-//! `target/dev/data/` (replaced on each run) and prints the newest report.
+//! `target/dev/data/` (replaced on each run), prints the newest report, then serves the site (the web
+//! function with the subscribe API on the same address) on `http://127.0.0.1:3000/` until Ctrl-C.
+
+use std::path::Path;
 
 use anyhow::Context;
 use xshell::{Shell, cmd};
@@ -36,6 +39,24 @@ impl flags::Dev {
         println!("data folder: {}", data_dir.display());
         println!("reports:     {} ({} days)", reports_dir.display(), reports.len());
         println!("outbox:      {}", data_dir.join("outbox").display());
-        Ok(())
+        if self.no_serve {
+            return Ok(());
+        }
+        serve(sh, &data_dir, self.port)
     }
+}
+
+/// Builds and runs the web function locally on the data folder; returns when it stops (Ctrl-C).
+fn serve(sh: &Shell, data_dir: &Path, port: u16) -> anyhow::Result<()> {
+    eprintln!("\nbuilding the site");
+    cmd!(sh, "cargo build --quiet --package functions --bin web").run().context("building the web function")?;
+    let web = sh.current_dir().join("target/debug/web");
+    println!("subscribers: {}", data_dir.join("subscribers.json").display());
+    println!("\nthe site: http://127.0.0.1:{port}/ (Ctrl-C stops)\n");
+    cmd!(sh, "{web}")
+        .env(platform::env::DATA_DIR, data_dir)
+        .env(platform::env::PORT, port.to_string())
+        .run()
+        .context("serving the site")?;
+    Ok(())
 }

@@ -10,7 +10,7 @@ pub(crate) struct Xtask {
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
-    /// Run the job on sample data for the latest trading days into target/dev/data/ and print the newest report.
+    /// Run the job on sample data for the latest trading days into target/dev/data/, then serve the site on 127.0.0.1.
     Dev(Dev),
     /// Run the whole test suite: format, lints, tests, template checks.
     Test(Test),
@@ -23,6 +23,12 @@ pub(crate) struct Dev {
     /// How many of the latest trading days to run.
     #[arg(long, default_value_t = 30)]
     pub(crate) days: u32,
+    /// The local port the site is served on (http://127.0.0.1:PORT/).
+    #[arg(long, default_value_t = 3000)]
+    pub(crate) port: u16,
+    /// Run the job and stop, without serving the site.
+    #[arg(long)]
+    pub(crate) no_serve: bool,
 }
 
 #[derive(Debug, clap::Args)]

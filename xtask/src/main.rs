@@ -4,6 +4,7 @@
 
 mod dev;
 mod flags;
+mod site_tools;
 mod synth;
 mod test;
 mod tools;

@@ -16,7 +16,9 @@ use std::{
 use anyhow::Context;
 use xshell::{Shell, cmd};
 
-use crate::{flags, synth, tools};
+use platform::env;
+
+use crate::{flags, site_tools, synth, tools};
 
 /// The AWS emulator and what it needs, pinned to what pip resolved for `moto[server]` 5.2.
 const MOTO_REQUIREMENTS: &[&str] = &[
@@ -37,6 +39,7 @@ impl flags::Test {
         step("cargo clippy");
         cmd!(sh, "cargo clippy --workspace --all-targets --locked -- -D warnings").run()?;
 
+        site_test_tools(sh)?;
         step("moto (the AWS emulator)");
         let moto_bin = tools::python_venv(sh, "moto", MOTO_REQUIREMENTS)?;
         // Stopped when this guard drops: after the tests, and also when they fail.
@@ -56,16 +59,29 @@ impl flags::Test {
     }
 }
 
+/// Installs what the functions' browser and Lambda-runtime tests need.
+fn site_test_tools(sh: &Shell) -> anyhow::Result<()> {
+    step("Chromium and ChromeDriver");
+    site_tools::install_browser(sh)?;
+    step("cargo-lambda");
+    site_tools::install_cargo_lambda(sh)?;
+    Ok(())
+}
+
 /// Environment for the test run: where the tools and servers started above can be found.
 fn test_env(moto: &Moto) -> Vec<(String, String)> {
-    let aws = [
+    let cargo_lambda = site_tools::cargo_lambda_bin(&crate::project_root());
+    let vars = [
+        (env::TEST_CHROMIUM, site_tools::CHROMIUM.to_owned()),
+        (env::TEST_CHROMEDRIVER, site_tools::CHROMEDRIVER.to_owned()),
+        (env::TEST_CARGO_LAMBDA_BIN, cargo_lambda.display().to_string()),
         ("AWS_ENDPOINT_URL", moto.endpoint_url()),
         ("AWS_ACCESS_KEY_ID", "test".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
         ("AWS_REGION", "us-east-1".to_owned()),
         ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
     ];
-    aws.into_iter().map(|(name, value)| (name.to_owned(), value)).collect()
+    vars.into_iter().map(|(name, value)| (name.to_owned(), value)).collect()
 }
 
 /// A running `moto_server` on 127.0.0.1, stopped (by its PID) when dropped.

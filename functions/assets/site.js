@@ -1,0 +1,25 @@
+// The site's one script: subscribe in place. Without it the form posts and the server answers a page.
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("subscribe-form");
+  const result = document.getElementById("subscribe-result");
+  if (!form || !result || !window.fetch) return;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    result.className = "";
+    result.textContent = "正在提交…";
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Accept": "application/json" },
+        body: JSON.stringify({ email: form.elements.email.value }),
+      });
+      const body = await response.json();
+      result.className = response.ok ? "ok" : "error";
+      result.textContent = response.ok ? body.message : body.error;
+    } catch (err) {
+      result.className = "error";
+      result.textContent = "提交失败, 请稍后再试。";
+    }
+  });
+});

@@ -1,0 +1,584 @@
+//! The web site: the home page, one page per trading day, the stored objects, the Atom feed.
+//!
+//! Server-rendered with askama (which escapes every value), complete with JavaScript off. Each page
+//! costs at most two reads: the home page and the feed read the index the job keeps; a day page reads
+//! that day's JSON and the index (for the previous and next day).
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Path, Query, State, rejection::QueryRejection},
+    http::header,
+    middleware::map_response,
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use platform::{
+    date::TradeDate,
+    report::json::{FundJson, IndexDay, IndexFund, IndexJson, ReportJson},
+    store::{ObjectKey, ObjectStore, ReportFormat},
+    strategy::DmaParams,
+};
+use serde::Deserialize;
+
+use crate::{
+    chart,
+    error::{AppError, PageError},
+    feed,
+    headers::{CACHE_A_DAY, CACHE_A_MINUTE, security_headers},
+};
+
+/// Trading days on one page of the home page's history.
+pub const DAYS_PER_PAGE: usize = 100;
+
+/// What the web function works with.
+#[derive(Debug, Clone)]
+pub struct WebState {
+    /// Where the reports are: the bucket in the cloud, a folder locally.
+    pub store: ObjectStore,
+    /// The strategy whose reports are shown.
+    pub params: DmaParams,
+}
+
+impl WebState {
+    /// The local state: the folder store at [`platform::env::DATA_DIR`], the standard strategy.
+    pub fn from_env() -> anyhow::Result<WebState> {
+        let data_dir = crate::data_dir_from_env()?;
+        Ok(WebState { store: ObjectStore::local(&data_dir), params: DmaParams::STANDARD })
+    }
+}
+
+/// The site's router.
+pub fn router(state: WebState) -> Router {
+    routes(state).fallback(not_found).layer(map_response(security_headers))
+}
+
+/// The routes alone, for [`crate::site`] to merge with the subscribe API's.
+pub(crate) fn routes(state: WebState) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/reports/{file}", get(report_file))
+        .route("/feed.xml", get(feed))
+        .route("/assets/{file}", get(asset))
+        .with_state(state)
+}
+
+#[derive(Deserialize)]
+struct HomeQuery {
+    page: Option<String>,
+}
+
+/// A day in the history list.
+struct HistoryDay {
+    date: String,
+    label: String,
+    buy: usize,
+    sell: usize,
+}
+
+/// The history days of one month, newest first.
+struct HistoryMonth {
+    label: String,
+    days: Vec<HistoryDay>,
+}
+
+/// The newest report's summary.
+struct Latest {
+    date: String,
+    label: String,
+    sample_data: bool,
+    buy: usize,
+    sell: usize,
+    hold: usize,
+    empty: usize,
+    undecided: usize,
+    buy_funds: Vec<IndexFund>,
+    sell_funds: Vec<IndexFund>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    latest: Option<Latest>,
+    months: Vec<HistoryMonth>,
+    n_days: usize,
+    page: usize,
+    newer_page: Option<usize>,
+    older_page: Option<usize>,
+}
+
+async fn home(
+    State(state): State<WebState>,
+    query: Result<Query<HomeQuery>, QueryRejection>,
+) -> Result<Response, PageError> {
+    let Ok(Query(query)) = query else {
+        return Err(AppError::bad_request("请使用 ?page=2 这样的页码").into());
+    };
+    let page = match query.page.as_deref() {
+        None => 1,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if n >= 1 => n,
+            _ => return Err(AppError::NotFound.into()),
+        },
+    };
+    let index = load_index(&state).await?;
+    let start = (page - 1).saturating_mul(DAYS_PER_PAGE);
+    if page > 1 && start >= index.days.len() {
+        return Err(AppError::NotFound.into());
+    }
+    let shown = index.days.iter().skip(start).take(DAYS_PER_PAGE);
+    let mut months: Vec<HistoryMonth> = Vec::new();
+    for day in shown {
+        let label = month_label(day.trade_date);
+        let row = HistoryDay {
+            date: day.trade_date.to_string(),
+            label: day.trade_date.iso(),
+            buy: day.counts.buy,
+            sell: day.counts.sell,
+        };
+        match months.last_mut() {
+            Some(month) if month.label == label => month.days.push(row),
+            _ => months.push(HistoryMonth { label, days: vec![row] }),
+        }
+    }
+    let page = HomePage {
+        latest: index.days.first().map(latest),
+        months,
+        n_days: index.days.len(),
+        page,
+        newer_page: (page > 1).then(|| page - 1),
+        older_page: (start + DAYS_PER_PAGE < index.days.len()).then_some(page + 1),
+    };
+    Ok(html(page.render()?, CACHE_A_MINUTE))
+}
+
+/// One fund's row on a day page.
+struct FundRow {
+    code: String,
+    name: String,
+    state_class: &'static str,
+    state_label: &'static str,
+    since: String,
+    days: String,
+    pct: String,
+    close: String,
+    ma_short: String,
+    ma_long: String,
+    reason: String,
+    chart: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "day.html")]
+struct DayPage {
+    date: String,
+    label: String,
+    sample_data: bool,
+    short: usize,
+    long: usize,
+    buy: usize,
+    sell: usize,
+    hold: usize,
+    empty: usize,
+    undecided: usize,
+    decided: Vec<FundRow>,
+    undecided_funds: Vec<FundRow>,
+    previous: Option<(String, String)>,
+    next: Option<(String, String)>,
+}
+
+/// `/reports/YYYYMMDD` (the page), `/reports/YYYYMMDD.txt` and `/reports/YYYYMMDD.json` (the stored
+/// objects). Anything else is a 404 that never reaches the store.
+async fn report_file(State(state): State<WebState>, Path(file): Path<String>) -> Result<Response, PageError> {
+    let (stem, format) = match file.split_once('.') {
+        None => (file.as_str(), None),
+        Some((stem, "txt")) => (stem, Some(ReportFormat::Text)),
+        Some((stem, "json")) => (stem, Some(ReportFormat::Json)),
+        Some(_) => return Err(AppError::NotFound.into()),
+    };
+    let Ok(date) = TradeDate::parse(stem) else {
+        return Err(AppError::NotFound.into());
+    };
+    match format {
+        Some(format) => stored_object(&state, date, format).await,
+        None => day(&state, date).await,
+    }
+}
+
+async fn stored_object(state: &WebState, date: TradeDate, format: ReportFormat) -> Result<Response, PageError> {
+    let Some(body) = state.store.get(&ObjectKey::report(&state.params, date, format)).await? else {
+        return Err(AppError::NotFound.into());
+    };
+    let headers = [(header::CONTENT_TYPE, format.content_type()), (header::CACHE_CONTROL, CACHE_A_DAY)];
+    Ok((headers, body).into_response())
+}
+
+async fn day(state: &WebState, date: TradeDate) -> Result<Response, PageError> {
+    let key = ObjectKey::report(&state.params, date, ReportFormat::Json);
+    let Some(bytes) = state.store.get(&key).await? else {
+        return Err(AppError::NotFound.into());
+    };
+    let report = ReportJson::parse(&bytes).map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
+    let index = load_index(state).await?;
+    // The index is newest first: the previous trading day is the first one older than this.
+    let link = |day: &IndexDay| (day.trade_date.to_string(), day.trade_date.iso());
+    let previous = index.days.iter().find(|it| it.trade_date < date).map(link);
+    let next = index.days.iter().rev().find(|it| it.trade_date > date).map(link);
+
+    let mut rows: Vec<(usize, FundRow)> = report.funds.iter().map(|fund| fund_row(&report, fund)).collect();
+    rows.sort_by_key(|(group, _)| *group);
+    let (undecided_funds, decided): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(group, _)| *group == 4);
+    let counts = report.counts;
+    let page = DayPage {
+        date: date.to_string(),
+        label: date.iso(),
+        sample_data: report.sample_data,
+        short: report.strategy.short,
+        long: report.strategy.long,
+        buy: counts.buy,
+        sell: counts.sell,
+        hold: counts.hold,
+        empty: counts.empty,
+        undecided: counts.undecided,
+        decided: decided.into_iter().map(|(_, row)| row).collect(),
+        undecided_funds: undecided_funds.into_iter().map(|(_, row)| row).collect(),
+        previous,
+        next,
+    };
+    Ok(html(page.render()?, CACHE_A_DAY))
+}
+
+async fn feed(State(state): State<WebState>) -> Result<Response, PageError> {
+    let index = load_index(&state).await?;
+    let headers =
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"), (header::CACHE_CONTROL, CACHE_A_MINUTE)];
+    Ok((headers, feed::atom(&index, &state.params)).into_response())
+}
+
+async fn asset(Path(file): Path<String>) -> Result<Response, PageError> {
+    let (content_type, body) = match file.as_str() {
+        "site.css" => ("text/css; charset=utf-8", include_str!("../assets/site.css")),
+        "site.js" => ("text/javascript; charset=utf-8", include_str!("../assets/site.js")),
+        _ => return Err(AppError::NotFound.into()),
+    };
+    Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, CACHE_A_DAY)], body).into_response())
+}
+
+pub(crate) async fn not_found() -> PageError {
+    PageError(AppError::NotFound)
+}
+
+/// The index of stored days; none yet is an empty index, not an error.
+async fn load_index(state: &WebState) -> Result<IndexJson, AppError> {
+    let key = ObjectKey::report_index(&state.params);
+    let Some(bytes) = state.store.get(&key).await? else {
+        return Ok(IndexJson::default());
+    };
+    let index = IndexJson::parse(&bytes).map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
+    Ok(index)
+}
+
+fn html(body: String, cache_control: &'static str) -> Response {
+    ([(header::CACHE_CONTROL, cache_control)], Html(body)).into_response()
+}
+
+fn latest(day: &IndexDay) -> Latest {
+    Latest {
+        date: day.trade_date.to_string(),
+        label: day.trade_date.iso(),
+        sample_data: day.sample_data,
+        buy: day.counts.buy,
+        sell: day.counts.sell,
+        hold: day.counts.hold,
+        empty: day.counts.empty,
+        undecided: day.counts.undecided,
+        buy_funds: day.buy.clone(),
+        sell_funds: day.sell.clone(),
+    }
+}
+
+/// `2026年11月`.
+fn month_label(date: TradeDate) -> String {
+    let key = date.month_key();
+    format!("{}年{}月", &key[..4], key[4..].trim_start_matches('0'))
+}
+
+/// A fund's row and its group: 0 BUY, 1 SELL, 2 HOLD, 3 EMPTY, 4 undecided (the e-mail's order).
+fn fund_row(report: &ReportJson, fund: &FundJson) -> (usize, FundRow) {
+    let (group, state_class, state_label) = match fund.state.as_str() {
+        "BUY" => (0, "buy", "买入"),
+        "SELL" => (1, "sell", "卖出"),
+        "HOLD" => (2, "hold", "持仓"),
+        "EMPTY" => (3, "empty", "空仓"),
+        _ => (4, "undecided", "无法判断"),
+    };
+    let since = match fund.since {
+        Some(date) if fund.since_is_window_start => format!("{}或更早", date.iso()),
+        Some(date) => date.iso(),
+        None => "-".to_owned(),
+    };
+    let days = match (fund.days, fund.since_is_window_start) {
+        (Some(days), true) => format!("≥{days}"),
+        (Some(days), false) => days.to_string(),
+        (None, _) => "-".to_owned(),
+    };
+    let number = |value: Option<f64>| value.map_or("-".to_owned(), |it| format!("{it:.3}"));
+    let marked = fund.since.filter(|it| *it <= report.trade_date).or(Some(report.trade_date));
+    let title = format!("{}({}) {}", fund.name, fund.code.as_str(), state_label);
+    let row = FundRow {
+        code: fund.code.as_str().to_owned(),
+        name: fund.name.clone(),
+        state_class,
+        state_label,
+        since,
+        days,
+        pct: fund.pct.map_or("-".to_owned(), |it| format!("{it:+.2}%")),
+        close: number(fund.close),
+        ma_short: number(fund.ma_short),
+        ma_long: number(fund.ma_long),
+        reason: fund.reason.clone().unwrap_or_default(),
+        chart: chart::svg(&fund.series, marked, &title),
+    };
+    (group, row)
+}
+
+#[cfg(test)]
+mod tests {
+    use platform::report::json::{CountsJson, IndexDay, IndexJson};
+
+    use super::*;
+    use crate::test_support::{date, get, store_reports, usual_report};
+
+    fn app(store: &ObjectStore) -> Router {
+        router(WebState { store: store.clone(), params: DmaParams::STANDARD })
+    }
+
+    /// A store with the usual report on three trading days across a month boundary.
+    async fn three_days() -> (tempfile::TempDir, ObjectStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::local(dir.path());
+        let days = ["20261030", "20261102", "20261103"].map(|it| usual_report(date(it)));
+        store_reports(&store, &days).await;
+        (dir, store)
+    }
+
+    fn assert_security_headers(answer: &crate::test_support::Answer) {
+        let csp = answer.header("content-security-policy");
+        assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(answer.header("x-content-type-options"), "nosniff");
+        assert_eq!(answer.header("referrer-policy"), "strict-origin-when-cross-origin");
+    }
+
+    #[tokio::test]
+    async fn home_shows_the_service_the_form_the_latest_summary_and_the_history_by_month() {
+        let (_dir, store) = three_days().await;
+        let answer = get(app(&store), "/").await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.header("content-type"), "text/html; charset=utf-8");
+        assert_eq!(answer.header("cache-control"), "public, max-age=60");
+        assert_security_headers(&answer);
+        let body = &answer.body;
+        assert!(body.contains("11日与22日") && body.contains("不构成投资建议"), "{body}");
+        assert!(body.contains(r#"<form id="subscribe-form" method="post" action="/api/subscribe">"#), "{body}");
+        assert!(body.contains(r#"<a href="/reports/20261103">2026-11-03</a> <span class="sample">"#), "{body}");
+        assert!(body.contains("可买 1") && body.contains("可卖 1") && body.contains("持仓 1"), "{body}");
+        assert!(body.contains("500ETF (510500.SH)"), "the SELL fund is named: {body}");
+        let november = body.find("2026年11月").unwrap();
+        let october = body.find("2026年10月").unwrap();
+        let newest = body.find(r#"href="/reports/20261103""#).unwrap();
+        let older = body.rfind(r#"href="/reports/20261102""#).unwrap();
+        assert!(november < october && newest < older, "newest first, grouped by month");
+        assert!(!body.contains("rel=\"next\""), "three days fit on one page");
+    }
+
+    #[tokio::test]
+    async fn home_without_reports_says_there_are_none_yet() {
+        let dir = tempfile::tempdir().unwrap();
+        let answer = get(app(&ObjectStore::local(dir.path())), "/").await;
+        assert_eq!(answer.status, 200);
+        assert!(answer.body.contains("暂无报告"), "{}", answer.body);
+    }
+
+    #[tokio::test]
+    async fn home_pages_the_history_past_the_first_hundred_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::local(dir.path());
+        let mut index = IndexJson::default();
+        let mut day = date("20260101");
+        for _ in 0..150 {
+            let counts = CountsJson { buy: 1, ..CountsJson::default() };
+            index.upsert(IndexDay {
+                trade_date: day,
+                sample_data: true,
+                complete: true,
+                counts,
+                buy: vec![],
+                sell: vec![],
+            });
+            day = day.next_day().unwrap();
+        }
+        let key = ObjectKey::report_index(&DmaParams::STANDARD);
+        store.put(&key, index.to_text().into_bytes(), "application/json").await.unwrap();
+
+        let first = get(app(&store), "/").await;
+        assert_eq!(first.body.matches("<li><a href=\"/reports/").count(), 100);
+        assert!(first.body.contains(r#"<a rel="next" href="/?page=2">"#), "{}", first.body);
+        let second = get(app(&store), "/?page=2").await;
+        assert_eq!(second.status, 200);
+        assert_eq!(second.body.matches("<li><a href=\"/reports/").count(), 50);
+        assert!(second.body.contains(r#"href="/reports/20260101""#), "the oldest day is on the last page");
+        assert!(second.body.contains(r#"<a rel="prev" href="/?page=1">"#), "{}", second.body);
+        for uri in ["/?page=3", "/?page=0", "/?page=abc", "/?page=-1"] {
+            assert_eq!(get(app(&store), uri).await.status, 404, "{uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_day_page_has_the_table_the_undecided_the_neighbours_the_raw_links_and_a_chart_per_fund() {
+        let (_dir, store) = three_days().await;
+        let answer = get(app(&store), "/reports/20261102").await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.header("content-type"), "text/html; charset=utf-8");
+        assert_eq!(answer.header("cache-control"), "public, max-age=86400");
+        assert_security_headers(&answer);
+        let body = &answer.body;
+        assert!(body.contains("2026-11-02 双均线(11日/22日)交易信号"), "{body}");
+        assert!(body.contains(r#"<a rel="prev" href="/reports/20261030">"#), "{body}");
+        assert!(body.contains(r#"<a rel="next" href="/reports/20261103">"#), "{body}");
+        assert!(body.contains(r#"href="/reports/20261102.txt""#) && body.contains(r#"href="/reports/20261102.json""#));
+        assert!(body.contains(r#"<span class="state buy">买入</span>"#), "{body}");
+        assert!(body.contains("<td>2026-10-31</td><td>2</td><td>+1.25%</td><td>4.012</td>"), "{body}");
+        assert!(body.contains("券商ETF <small>512000.SH</small>: 数据不足"), "{body}");
+        assert_eq!(body.matches("<svg ").count(), 4, "a chart per decided fund");
+        assert!(body.contains(r#"class="mark""#), "the signal day is marked");
+        assert!(body.find("500ETF").unwrap() > body.find("alert(1)").unwrap(), "BUY rows before SELL rows");
+    }
+
+    #[tokio::test]
+    async fn the_oldest_and_newest_days_link_only_one_way() {
+        let (_dir, store) = three_days().await;
+        let oldest = get(app(&store), "/reports/20261030").await;
+        assert!(!oldest.body.contains("rel=\"prev\"") && oldest.body.contains("rel=\"next\""));
+        let newest = get(app(&store), "/reports/20261103").await;
+        assert!(newest.body.contains("rel=\"prev\"") && !newest.body.contains("rel=\"next\""));
+    }
+
+    #[tokio::test]
+    async fn every_value_from_a_report_is_escaped() {
+        let (_dir, store) = three_days().await;
+        for uri in ["/", "/reports/20261103", "/feed.xml"] {
+            let answer = get(app(&store), uri).await;
+            assert_eq!(answer.status, 200, "{uri}");
+            assert!(!answer.body.contains("<script>alert"), "{uri}: {}", answer.body);
+            assert!(
+                answer.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+                    || answer.body.contains("&#60;script&#62;"),
+                "{uri}: the name shows as text: {}",
+                answer.body
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_stored_text_and_json_are_served_with_their_content_types() {
+        let (_dir, store) = three_days().await;
+        let text = get(app(&store), "/reports/20261103.txt").await;
+        assert_eq!(text.status, 200);
+        assert_eq!(text.header("content-type"), "text/plain; charset=utf-8");
+        assert_eq!(text.header("cache-control"), "public, max-age=86400");
+        assert_eq!(text.body, "2026-11-03 双均线(11日/22日)交易信号\n");
+        let json = get(app(&store), "/reports/20261103.json").await;
+        assert_eq!(json.status, 200);
+        assert_eq!(json.header("content-type"), "application/json");
+        assert_eq!(ReportJson::parse(json.body.as_bytes()).unwrap(), usual_report(date("20261103")));
+        assert_security_headers(&json);
+    }
+
+    #[tokio::test]
+    async fn what_is_not_a_valid_date_is_a_404_page_that_never_reaches_the_store() {
+        // A store on a regular file: any read fails, so a 404 here means the store was not asked.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-folder");
+        std::fs::write(&file, "").unwrap();
+        let broken = ObjectStore::local(&file);
+        for uri in [
+            "/reports/2026110",
+            "/reports/20261131",
+            "/reports/2026-11-03",
+            "/reports/20261103.html",
+            "/reports/20261103.txt.json",
+            "/reports/..%2Findex.json",
+            "/reports/index.json",
+            "/reports/%3Cscript%3E",
+            "/reports/",
+            "/reports",
+            "/nothing-here",
+        ] {
+            let answer = get(app(&broken), uri).await;
+            assert_eq!(answer.status, 404, "{uri}");
+            assert_eq!(answer.header("content-type"), "text/html; charset=utf-8", "{uri}");
+            assert!(answer.body.contains("页面不存在"), "{uri}: {}", answer.body);
+            assert!(!answer.body.contains("script%3E") && !answer.body.contains("<script>"), "{uri}");
+            assert_security_headers(&answer);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_valid_date_without_a_report_is_a_404() {
+        let (_dir, store) = three_days().await;
+        for uri in ["/reports/20261101", "/reports/20261101.txt", "/reports/20261101.json"] {
+            assert_eq!(get(app(&store), uri).await.status, 404, "{uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_store_is_a_500_page_that_shows_nothing_of_the_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-folder");
+        std::fs::write(&file, "").unwrap();
+        let answer = get(app(&ObjectStore::local(&file)), "/reports/20261103").await;
+        assert_eq!(answer.status, 500);
+        assert!(answer.body.contains("服务暂时出错"), "{}", answer.body);
+        assert!(!answer.body.contains("not-a-folder"), "{}", answer.body);
+    }
+
+    #[tokio::test]
+    async fn the_feed_is_atom_with_the_latest_thirty_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::local(dir.path());
+        let mut day = date("20261001");
+        let mut reports = Vec::new();
+        for _ in 0..35 {
+            reports.push(usual_report(day));
+            day = day.next_day().unwrap();
+        }
+        store_reports(&store, &reports).await;
+        let answer = get(app(&store), "/feed.xml").await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.header("content-type"), "application/atom+xml; charset=utf-8");
+        assert_eq!(answer.header("cache-control"), "public, max-age=60");
+        let body = &answer.body;
+        assert!(
+            body.starts_with(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+            )
+        );
+        assert_eq!(body.matches("<entry>").count(), 30);
+        assert!(body.contains("<updated>2026-11-04T16:00:00+08:00</updated>"), "the newest day first: {body}");
+        assert!(body.contains(r#"<link href="/reports/20261104"/>"#), "{body}");
+        assert!(!body.contains("20261005"), "the oldest five are left out");
+    }
+
+    #[tokio::test]
+    async fn the_stylesheet_and_script_are_served_with_their_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::local(dir.path());
+        let css = get(app(&store), "/assets/site.css").await;
+        assert_eq!((css.status.as_u16(), css.header("content-type")), (200, "text/css; charset=utf-8"));
+        let js = get(app(&store), "/assets/site.js").await;
+        assert_eq!((js.status.as_u16(), js.header("content-type")), (200, "text/javascript; charset=utf-8"));
+        assert!(js.body.contains("/api/subscribe") || js.body.contains("form.action"));
+        assert_eq!(get(app(&store), "/assets/other.js").await.status, 404);
+    }
+}

@@ -1,0 +1,199 @@
+//! The site in headless Chromium, driven through ChromeDriver's WebDriver API: a person opens the
+//! home page, subscribes, sees the confirmation in place; opens a day page and sees the charts.
+//! Screenshots go to `target/screenshots/`.
+
+mod common;
+
+use std::{
+    path::Path,
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use base64::Engine;
+use functions::{site, subscribe::SubscribeState, web::WebState};
+use platform::{env, store::ObjectStore, strategy::DmaParams};
+use serde_json::{Value, json};
+
+use common::{Running, free_port, store_sample_reports, target_dir, tool, wait_for};
+
+#[test]
+#[ignore = "needs Chromium: cargo xtask test"]
+fn a_visitor_subscribes_on_the_home_page_and_sees_charts_on_a_day_page() {
+    let data = tempfile::tempdir().unwrap();
+    let (base, days) = start_site(data.path());
+    let driver = Driver::start();
+    let screenshots = target_dir("screenshots");
+
+    driver.go(&format!("{base}/"));
+    assert!(driver.text("h1").contains("双均线ETF交易信号"));
+    let email = driver.find("#email");
+    driver.post(&format!("element/{email}/value"), json!({ "text": "browser@example.com" }));
+    let button = driver.find("#subscribe-form button");
+    driver.post(&format!("element/{button}/click"), json!({}));
+    let confirmation = wait_for("the confirmation in place", Duration::from_secs(20), || {
+        let text = driver.text("#subscribe-result");
+        text.contains("确认邮件已发往").then_some(text)
+    });
+    assert!(confirmation.contains("browser@example.com"), "{confirmation}");
+    driver.screenshot(&screenshots.join("home-subscribed.png"));
+    let subscribers = std::fs::read_to_string(data.path().join("subscribers.json")).unwrap();
+    assert!(subscribers.contains("browser@example.com"), "{subscribers}");
+
+    let newest = days.last().unwrap();
+    driver.go(&format!("{base}/reports/{newest}"));
+    assert!(driver.text("h1").contains(&newest.iso()));
+    let charts = driver.find_all("figure.chart svg");
+    assert!(!charts.is_empty(), "the day page has charts");
+    let rect = driver.get(&format!("element/{}/rect", charts[0]));
+    assert!(rect["width"].as_f64().unwrap() > 100.0, "the chart is drawn: {rect}");
+    let lines = driver.find_all("figure.chart svg polyline.close");
+    assert_eq!(lines.len(), charts.len(), "each chart draws the closes");
+    driver.screenshot(&screenshots.join("day-page.png"));
+    driver.screenshot_of(&charts[0], &screenshots.join("day-chart.png"));
+
+    // A phone-sized window: the table scrolls inside its box, the page does not.
+    driver.post("window/rect", json!({ "width": 390, "height": 844 }));
+    let page_width =
+        driver.post("execute/sync", json!({ "script": "return document.documentElement.scrollWidth;", "args": [] }));
+    let window_width = driver.post("execute/sync", json!({ "script": "return window.innerWidth;", "args": [] }));
+    assert!(page_width.as_f64() <= window_width.as_f64(), "no sideways scrolling: {page_width} > {window_width}");
+    driver.screenshot(&screenshots.join("day-page-phone.png"));
+
+    // Without JavaScript's help the form still works: submit it as a plain form post.
+    driver.go(&format!("{base}/"));
+    driver.post("execute/sync", json!({ "script": "document.getElementById('email').value = 'plain@example.com'; HTMLFormElement.prototype.submit.call(document.getElementById('subscribe-form'));", "args": [] }));
+    let page = wait_for("the confirmation page", Duration::from_secs(20), || {
+        let text = driver.text("body");
+        text.contains("订阅成功").then_some(text)
+    });
+    assert!(page.contains("plain@example.com"), "{page}");
+    driver.screenshot(&screenshots.join("subscribed-page.png"));
+}
+
+/// Serves the local site on a free port over the latest 30 sample days; returns its address and the days.
+fn start_site(data_dir: &Path) -> (String, Vec<platform::date::TradeDate>) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = ObjectStore::local(data_dir);
+    let days = runtime.block_on(store_sample_reports(&store, 30));
+    let app = site(WebState { store, params: DmaParams::STANDARD }, SubscribeState::local(data_dir));
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || runtime.block_on(async { axum::serve(listener, app).await.unwrap() }));
+    (format!("http://{address}"), days)
+}
+
+/// A ChromeDriver process with one headless Chromium session; both end when this drops.
+struct Driver {
+    _process: Running,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        let chromedriver = tool(env::TEST_CHROMEDRIVER, "/usr/bin/chromedriver");
+        let chromium = tool(env::TEST_CHROMIUM, "/usr/bin/chromium");
+        let port = free_port();
+        let process = Running(
+            Command::new(&chromedriver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|err| {
+                    panic!("cannot start {} ({err}): install it with `cargo xtask test`", chromedriver.display())
+                }),
+        );
+        let root = format!("http://127.0.0.1:{port}");
+        wait_for("ChromeDriver to listen", Duration::from_secs(30), || {
+            agent().get(&format!("{root}/status")).call().ok()
+        });
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--no-first-run".to_owned(),
+            "--window-size=1280,1000".to_owned(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let capabilities = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": chromium, "args": args },
+        } } });
+        let answer = call(agent().post(&format!("{root}/session")).send_json(&capabilities), "starting Chromium");
+        let session = answer["sessionId"].as_str().unwrap().to_owned();
+        Driver { _process: process, session: format!("{root}/session/{session}"), _profile: profile }
+    }
+
+    fn go(&self, url: &str) {
+        self.post("url", json!({ "url": url }));
+    }
+
+    fn find(&self, css: &str) -> String {
+        let found = self.post("element", json!({ "using": "css selector", "value": css }));
+        element_id(&found)
+    }
+
+    fn find_all(&self, css: &str) -> Vec<String> {
+        let found = self.post("elements", json!({ "using": "css selector", "value": css }));
+        found.as_array().unwrap().iter().map(element_id).collect()
+    }
+
+    fn text(&self, css: &str) -> String {
+        let element = self.find(css);
+        self.get(&format!("element/{element}/text")).as_str().unwrap().to_owned()
+    }
+
+    fn screenshot(&self, path: &Path) {
+        let png = self.get("screenshot");
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    fn screenshot_of(&self, element: &str, path: &Path) {
+        let png = self.get(&format!("element/{element}/screenshot"));
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    fn post(&self, command: &str, body: Value) -> Value {
+        call(agent().post(&format!("{}/{command}", self.session)).send_json(&body), command)
+    }
+
+    fn get(&self, command: &str) -> Value {
+        call(agent().get(&format!("{}/{command}", self.session)).call(), command)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // Ends Chromium; ChromeDriver itself ends when `_process` drops right after.
+        let _ = agent().delete(&self.session).call();
+    }
+}
+
+/// The `value` of a WebDriver answer; panics with the command and WebDriver's message on an error.
+fn call(answer: Result<ureq::http::Response<ureq::Body>, ureq::Error>, command: &str) -> Value {
+    let mut response = answer.unwrap_or_else(|err| panic!("WebDriver {command} failed: {err}"));
+    let status = response.status();
+    let body: Value = response.body_mut().read_json().unwrap();
+    assert!(status.is_success(), "WebDriver {command} failed with {status}: {body}");
+    body["value"].clone()
+}
+
+/// WebDriver answers errors with a 4xx or 5xx and a JSON body worth reading.
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+fn element_id(found: &Value) -> String {
+    found["element-6066-11e4-a52e-4f735466cecf"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an element: {found}"))
+        .to_owned()
+}

@@ -1,0 +1,56 @@
+//! The tools the functions' tests need: Debian's Chromium and ChromeDriver (with a CJK font, so the
+//! screenshots are readable) for the browser test, and cargo-lambda for the Lambda-runtime test.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use xshell::{Shell, cmd};
+
+use crate::tools;
+
+/// Where Debian installs Chromium.
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+/// Where Debian installs ChromeDriver (package `chromium-driver`).
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The Debian packages of the browser test.
+const BROWSER_PACKAGES: &[&str] = &["chromium", "chromium-driver", "fonts-wqy-zenhei"];
+
+/// cargo-lambda and the zig it cross-links with, from PyPI (`cargo install` compiles for too long).
+const CARGO_LAMBDA: &[&str] = &["cargo-lambda==1.9.2", "ziglang==0.17.1"];
+/// The virtualenv holding cargo-lambda, under `target/venv/`.
+const CARGO_LAMBDA_VENV: &str = "cargo-lambda";
+
+/// Installs Chromium, ChromeDriver and a CJK font with apt when any is missing.
+pub(crate) fn install_browser(sh: &Shell) -> anyhow::Result<()> {
+    let missing: Vec<&str> = BROWSER_PACKAGES.iter().copied().filter(|it| !is_installed(sh, it)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let listed = missing.join(" ");
+    eprintln!("installing {listed} with apt-get");
+    cmd!(sh, "apt-get update -qq").run().context("apt-get update")?;
+    cmd!(sh, "apt-get install -y -qq --no-install-recommends {missing...}")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .run()
+        .with_context(|| format!("installing {listed}"))?;
+    for tool in [CHROMIUM, CHROMEDRIVER] {
+        anyhow::ensure!(Path::new(tool).exists(), "{tool} is missing after installing {listed}");
+    }
+    Ok(())
+}
+
+/// Installs cargo-lambda into `target/venv/cargo-lambda` when its pins changed; returns its `bin`.
+pub(crate) fn install_cargo_lambda(sh: &Shell) -> anyhow::Result<PathBuf> {
+    tools::python_venv(sh, CARGO_LAMBDA_VENV, CARGO_LAMBDA)
+}
+
+/// The `bin` folder of the cargo-lambda virtualenv.
+pub(crate) fn cargo_lambda_bin(root: &Path) -> PathBuf {
+    root.join("target/venv").join(CARGO_LAMBDA_VENV).join("bin")
+}
+
+fn is_installed(sh: &Shell, package: &str) -> bool {
+    let format = "${Status}";
+    let status = cmd!(sh, "dpkg-query -W -f={format} {package}").quiet().ignore_status().ignore_stderr().read();
+    status.is_ok_and(|it| it.ends_with("install ok installed"))
+}
