@@ -62,6 +62,20 @@ pub fn port_from_env() -> anyhow::Result<u16> {
 }
 
 /// The local data folder from [`platform::env::DATA_DIR`]: reports, subscribers, outbox.
+/// An environment variable's value, `None` when unset or empty.
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|it| !it.trim().is_empty())
+}
+
+/// The AWS clients' configuration from the standard chain; a region is required.
+async fn aws_config() -> anyhow::Result<platform::aws::AwsConfig> {
+    let aws = platform::aws::AwsConfig::load(None).await;
+    if aws.region().is_none() {
+        anyhow::bail!("the cloud adapters need an AWS region: set AWS_REGION (Lambda sets it)");
+    }
+    Ok(aws)
+}
+
 fn data_dir_from_env() -> anyhow::Result<PathBuf> {
     let name = platform::env::DATA_DIR;
     let dir = std::env::var_os(name).with_context(|| {

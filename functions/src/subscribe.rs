@@ -46,7 +46,14 @@ pub struct SubscribeState {
 
 impl SubscribeState {
     /// The local state: `<data>/subscribers.json` and `<data>/outbox/`, from [`platform::env::DATA_DIR`].
-    pub fn from_env() -> anyhow::Result<SubscribeState> {
+    ///
+    /// In the cloud (`ALCHEMY_TOPIC_ARN` set) addresses are subscribed to that SNS topic, which
+    /// sends its own confirmation mail; otherwise to the local file, with the mail in the outbox.
+    pub async fn from_env() -> anyhow::Result<SubscribeState> {
+        if let Some(topic_arn) = crate::non_empty_env(platform::env::TOPIC_ARN) {
+            let sns = crate::aws_config().await?.sns();
+            return Ok(SubscribeState { subscribers: Subscribers::sns(sns, &topic_arn), confirmations: None });
+        }
         let data_dir = crate::data_dir_from_env()?;
         Ok(SubscribeState::local(&data_dir))
     }

@@ -42,9 +42,15 @@ pub struct WebState {
 
 impl WebState {
     /// The local state: the folder store at [`platform::env::DATA_DIR`], the standard strategy.
-    pub fn from_env() -> anyhow::Result<WebState> {
-        let data_dir = crate::data_dir_from_env()?;
-        Ok(WebState { store: ObjectStore::local(&data_dir), params: DmaParams::STANDARD })
+    ///
+    /// In the cloud (`ALCHEMY_REPORTS_BUCKET` set) the reports come from that bucket through the
+    /// standard AWS chain (`AWS_ENDPOINT_URL` honoured); otherwise from the local data folder.
+    pub async fn from_env() -> anyhow::Result<WebState> {
+        let store = match crate::non_empty_env(platform::env::REPORTS_BUCKET) {
+            Some(bucket) => ObjectStore::s3(crate::aws_config().await?.s3(), &bucket),
+            None => ObjectStore::local(&crate::data_dir_from_env()?),
+        };
+        Ok(WebState { store, params: DmaParams::STANDARD })
     }
 }
 

@@ -382,7 +382,7 @@ mod tests {
         assert!(ReportJson::parse(json.as_bytes()).unwrap().complete);
         assert_eq!(std::fs::read_dir(dir.path().join("outbox")).unwrap().count(), 1);
         assert!(dir.path().join("state/published/20261127").exists());
-        let index = IndexJson::parse(read(dir.path(), "reports/dma-11-22/index.json").as_bytes()).unwrap();
+        let index = IndexJson::parse(read(dir.path(), "reports/index/dma-11-22.json").as_bytes()).unwrap();
         assert!(index.days[0].complete);
 
         // The source fails again on a re-run: the complete report stays, the run still fails.

@@ -13,6 +13,6 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let app = functions::subscribe::router(functions::subscribe::SubscribeState::from_env()?);
+    let app = functions::subscribe::router(functions::subscribe::SubscribeState::from_env().await?);
     functions::serve(app, functions::port_from_env()?).await
 }

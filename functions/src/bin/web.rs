@@ -14,10 +14,10 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let web = functions::web::WebState::from_env()?;
+    let web = functions::web::WebState::from_env().await?;
     if functions::on_lambda() {
         return functions::serve(functions::web::router(web), 0).await;
     }
-    let subscribe = functions::subscribe::SubscribeState::from_env()?;
+    let subscribe = functions::subscribe::SubscribeState::from_env().await?;
     functions::serve(functions::site(web, subscribe), functions::port_from_env()?).await
 }
