@@ -2,26 +2,39 @@
 //!
 //! The emulator tests need `cargo xtask test`, which starts moto and sets `AWS_ENDPOINT_URL` and
 //! dummy credentials; without it they fail loudly. Each test makes its own bucket and topic.
-//! Prices come from the sample source: the Tushare fake lives with the Tushare source.
+//! Prices come from `--source tushare` against a fake Tushare server on 127.0.0.1 (issue 3's, shared
+//! through `#[path]`), so the job also keeps its price cache under `prices/tushare/` in the bucket.
+//! The job runs as its own process; the fake answers in the test's runtime.
+
+#[path = "../../platform/tests/support/fake_tushare.rs"]
+mod fake_tushare;
 
 use std::{
+    collections::HashSet,
     io::{Read, Write},
     net::{TcpListener, TcpStream},
     process::{Command, Output},
-    sync::atomic::{AtomicU32, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU32, Ordering},
+    },
+    time::Duration,
 };
 
-use platform::aws::AwsConfig;
+use fake_tushare::{FakeTushare, Market, Reply, Seen, error};
+use platform::{aws::AwsConfig, fund, tushare::CODE_BAD_TOKEN};
 
 const NEEDS_MOTO: &str = "needs the AWS emulator: cargo xtask test";
-/// A Friday that the sample exchange trades on.
+/// A Friday: the fake market trades on weekdays.
 const DAY: &str = "20261127";
+/// The token the fake Tushare server expects; it refuses any other, as Tushare does.
+const TOKEN: &str = "tok-5d0c8e3a-cloud-never-print-me";
 
 #[tokio::test]
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 async fn a_cloud_run_stores_both_reports_and_publishes_one_email() {
     let cloud = Cloud::new().await;
-    let out = cloud.job(&["--date", DAY]);
+    let out = cloud.job(&["--date", DAY]).await;
     assert_success(&out);
 
     let text = cloud.get(&format!("reports/dma-11-22/{DAY}.txt")).await.expect("the text report is stored");
@@ -30,7 +43,7 @@ async fn a_cloud_run_stores_both_reports_and_publishes_one_email() {
     assert_eq!(cloud.content_type(&format!("reports/dma-11-22/{DAY}.json")).await, "application/json");
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["complete"], true);
-    assert!(cloud.get("reports/dma-11-22/index.json").await.is_some());
+    assert!(cloud.get("reports/index/dma-11-22.json").await.is_some(), "the index is stored");
     assert!(cloud.get(&format!("state/published/{DAY}")).await.is_some(), "the marker is written after publishing");
 
     let sent = cloud.sent();
@@ -45,13 +58,13 @@ async fn a_cloud_run_stores_both_reports_and_publishes_one_email() {
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 async fn the_same_day_again_sends_no_second_email_unless_republish_is_given() {
     let cloud = Cloud::new().await;
-    assert_success(&cloud.job(&["--date", DAY]));
-    let again = cloud.job(&["--date", DAY]);
+    assert_success(&cloud.job(&["--date", DAY]).await);
+    let again = cloud.job(&["--date", DAY]).await;
     assert_success(&again);
     assert_eq!(cloud.sent().len(), 1);
     assert!(String::from_utf8_lossy(&again.stdout).contains("already published"));
 
-    assert_success(&cloud.job(&["--date", DAY, "--republish"]));
+    assert_success(&cloud.job(&["--date", DAY, "--republish"]).await);
     assert_eq!(cloud.sent().len(), 2);
 }
 
@@ -59,7 +72,7 @@ async fn the_same_day_again_sends_no_second_email_unless_republish_is_given() {
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 async fn a_backfill_with_no_publish_stores_five_reports_and_sends_nothing() {
     let cloud = Cloud::new().await;
-    assert_success(&cloud.job(&["--from", "20261123", "--to", DAY, "--no-publish"]));
+    assert_success(&cloud.job(&["--from", "20261123", "--to", DAY, "--no-publish"]).await);
 
     let keys = cloud.keys().await;
     let texts: Vec<&String> = keys.iter().filter(|it| it.ends_with(".txt")).collect();
@@ -75,7 +88,7 @@ async fn when_publishing_fails_the_report_is_kept_without_a_marker_and_the_next_
     let cloud = Cloud::new().await;
     cloud.aws.sns().delete_topic().topic_arn(&cloud.topic_arn).send().await.unwrap();
 
-    let failed = cloud.job(&["--date", DAY]);
+    let failed = cloud.job(&["--date", DAY]).await;
     assert_eq!(failed.status.code(), Some(1), "{}", String::from_utf8_lossy(&failed.stderr));
     let stderr = String::from_utf8_lossy(&failed.stderr);
     assert!(stderr.contains("publishing") && stderr.contains(&cloud.topic_arn), "{stderr}");
@@ -85,8 +98,8 @@ async fn when_publishing_fails_the_report_is_kept_without_a_marker_and_the_next_
     // The same name gives the same ARN: the topic is back, and the next run catches up.
     let recreated = cloud.aws.sns().create_topic().name(&cloud.topic_name).send().await.unwrap();
     assert_eq!(recreated.topic_arn(), Some(cloud.topic_arn.as_str()));
-    assert_success(&cloud.job(&["--date", DAY]));
-    assert_success(&cloud.job(&["--date", DAY]));
+    assert_success(&cloud.job(&["--date", DAY]).await);
+    assert_success(&cloud.job(&["--date", DAY]).await);
     assert_eq!(cloud.sent().len(), 1);
 }
 
@@ -95,7 +108,7 @@ async fn when_publishing_fails_the_report_is_kept_without_a_marker_and_the_next_
 async fn when_s3_is_unreachable_nothing_is_published_and_the_error_names_the_bucket() {
     let cloud = Cloud::new().await;
     let refused = format!("http://127.0.0.1:{}", closed_port());
-    let out = cloud.job_with(&["--date", DAY], &[("AWS_ENDPOINT_URL_S3", refused.as_str())]);
+    let out = cloud.job_with(&["--date", DAY], &[("AWS_ENDPOINT_URL_S3", refused.as_str())]).await;
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("bucket {}", cloud.bucket)), "{stderr}");
@@ -106,22 +119,73 @@ async fn when_s3_is_unreachable_nothing_is_published_and_the_error_names_the_buc
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 async fn the_token_appears_in_no_log_line_and_no_stored_object() {
     let cloud = Cloud::new().await;
-    let token = format!("tok-{}-secret", unique_name("t"));
-    let env = [("TUSHARE_TOKEN", token.as_str()), ("RUST_LOG", "debug")];
-    let runs = [cloud.job_with(&["--date", DAY], &env), cloud.job_with(&["--help"], &env)];
+    let env = [("RUST_LOG", "debug")];
+    let runs = [cloud.job_with(&["--date", DAY], &env).await, cloud.job_with(&["--help"], &env).await];
     for out in &runs {
         assert_success(out);
         for stream in [&out.stdout, &out.stderr] {
-            assert!(!String::from_utf8_lossy(stream).contains(&token), "the token was printed");
+            assert!(!String::from_utf8_lossy(stream).contains(TOKEN), "the token was printed");
         }
     }
+    let seen = cloud.tushare.seen();
+    assert!(!seen.is_empty() && seen.iter().all(|it| it.token == TOKEN), "the job sent the token to Tushare");
     let keys = cloud.keys().await;
     assert!(keys.len() >= 4, "{keys:?}");
+    assert!(keys.iter().any(|it| it.starts_with("prices/tushare/")), "the price cache is checked too: {keys:?}");
     for key in keys {
         let body = cloud.get(&key).await.unwrap();
-        assert!(!body.contains(&token), "the token is in {key}");
+        assert!(!body.contains(TOKEN), "the token is in {key}");
     }
-    assert!(cloud.sent().iter().all(|it| !it.message.contains(&token)));
+    assert!(cloud.sent().iter().all(|it| !it.message.contains(TOKEN)));
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn half_the_funds_answering_with_errors_store_an_incomplete_report_and_publish_nothing() {
+    let funds = fund::bundled_funds();
+    let failing: HashSet<String> = funds.iter().step_by(2).map(|it| it.code.as_str().to_owned()).collect();
+    let recovered = Arc::new(AtomicBool::new(false));
+    let market = bundled_market();
+    let cloud = Cloud::answering({
+        let recovered = recovered.clone();
+        move |seen| {
+            let code = seen.params["ts_code"].as_str().unwrap_or_default();
+            if seen.api == "fund_daily" && failing.contains(code) && !recovered.load(Ordering::SeqCst) {
+                // Neither a token error nor a rate limit: the fund's history fails, the run goes on.
+                error(50101, "查询数据失败, 请稍后重试")
+            } else {
+                market.reply(seen)
+            }
+        }
+    })
+    .await;
+    let json_key = format!("reports/dma-11-22/{DAY}.json");
+    let text_key = format!("reports/dma-11-22/{DAY}.txt");
+
+    let failed = cloud.job(&["--date", DAY]).await;
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("incomplete report for {DAY}")), "{stderr}");
+    let json: serde_json::Value =
+        serde_json::from_str(&cloud.get(&json_key).await.expect("the incomplete report is stored")).unwrap();
+    assert_eq!(json["complete"], false);
+    let text = cloud.get(&text_key).await.expect("the incomplete text is stored");
+    let n_failing = funds.len().div_ceil(2);
+    assert!(text.starts_with(&format!("警告: 报告不完整, {n_failing} / {} 只基金", funds.len())), "{text}");
+    assert!(cloud.get(&format!("state/published/{DAY}")).await.is_none(), "no marker for an incomplete report");
+    assert!(cloud.sent().is_empty());
+
+    // Tushare answers again: the same day is replaced by a complete report, published once.
+    recovered.store(true, Ordering::SeqCst);
+    assert_success(&cloud.job(&["--date", DAY]).await);
+    let json: serde_json::Value = serde_json::from_str(&cloud.get(&json_key).await.unwrap()).unwrap();
+    assert_eq!(json["complete"], true);
+    let text = cloud.get(&text_key).await.unwrap();
+    assert!(!text.starts_with("警告"), "{text}");
+    assert!(cloud.get(&format!("state/published/{DAY}")).await.is_some());
+    let sent = cloud.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].message, text);
 }
 
 #[test]
@@ -202,17 +266,25 @@ fn a_run_past_its_deadline_stops_with_exit_1() {
     assert!(stderr.contains("deadline of 1 s"), "{stderr}");
 }
 
-/// A fresh bucket and topic on the emulator, and the job pointed at them.
+/// A fresh bucket and topic on the emulator, a fake Tushare server, and the job pointed at them.
 struct Cloud {
     aws: AwsConfig,
     bucket: String,
     topic_name: String,
     topic_arn: String,
     data_dir: tempfile::TempDir,
+    tushare: FakeTushare,
 }
 
 impl Cloud {
+    /// With a fake Tushare that holds prices for every bundled fund.
     async fn new() -> Cloud {
+        let market = bundled_market();
+        Cloud::answering(move |seen| market.reply(seen)).await
+    }
+
+    /// With a fake Tushare that refuses any token but [`TOKEN`] and answers the rest with `handler`.
+    async fn answering(handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Cloud {
         std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| panic!("AWS_ENDPOINT_URL is not set: {NEEDS_MOTO}"));
         let aws = AwsConfig::load(None).await;
         let bucket = unique_name("bucket");
@@ -220,25 +292,35 @@ impl Cloud {
         let topic_name = unique_name("topic");
         let topic = aws.sns().create_topic().name(&topic_name).send().await.unwrap();
         let topic_arn = topic.topic_arn().unwrap().to_owned();
-        Cloud { aws, bucket, topic_name, topic_arn, data_dir: tempfile::tempdir().unwrap() }
+        let tushare = FakeTushare::start(Duration::ZERO, move |seen| {
+            if seen.token != TOKEN {
+                return error(CODE_BAD_TOKEN, "您的token不对，请确认。");
+            }
+            handler(seen)
+        })
+        .await;
+        Cloud { aws, bucket, topic_name, topic_arn, data_dir: tempfile::tempdir().unwrap(), tushare }
     }
 
-    fn job(&self, args: &[&str]) -> Output {
-        self.job_with(args, &[])
+    async fn job(&self, args: &[&str]) -> Output {
+        self.job_with(args, &[]).await
     }
 
-    /// Runs the job binary in cloud mode on sample prices; `env` adds to the test's environment.
-    fn job_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let out = Command::new(env!("CARGO_BIN_EXE_signal"))
-            .args(args)
-            .args(["--source", "sample", "--data-dir"])
+    /// Runs the job binary in cloud mode on the fake Tushare's prices; `env` adds to the test's environment.
+    async fn job_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut job = Command::new(env!("CARGO_BIN_EXE_signal"));
+        job.args(args)
+            .args(["--source", "tushare", "--tushare-retry-delay-ms", "1", "--data-dir"])
             .arg(self.data_dir.path())
             .env("ALCHEMY_REPORTS_BUCKET", &self.bucket)
             .env("ALCHEMY_TOPIC_ARN", &self.topic_arn)
+            .env("TUSHARE_API_URL", &self.tushare.url)
+            .env("TUSHARE_TOKEN", TOKEN)
+            .env_remove("TUSHARE_NO_CACHE")
             .env_remove("AWS_ENDPOINT_URL_S3")
-            .envs(env.iter().copied())
-            .output()
-            .unwrap();
+            .envs(env.iter().copied());
+        // The fake answers on this test's runtime, so the job is waited for on a blocking thread.
+        let out = tokio::task::spawn_blocking(move || job.output().unwrap()).await.unwrap();
         let local = std::fs::read_dir(self.data_dir.path()).unwrap().count();
         assert_eq!(local, 0, "cloud mode writes nothing to the local data folder");
         out
@@ -301,6 +383,13 @@ fn assert_success(out: &Output) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// A fake market holding every bundled fund's prices up to [`DAY`].
+fn bundled_market() -> Market {
+    let funds = fund::bundled_funds();
+    let codes: Vec<&str> = funds.iter().map(|it| it.code.as_str()).collect();
+    Market::generate(&codes, DAY)
 }
 
 /// A name no other test uses, valid for buckets and topics.
