@@ -7,7 +7,10 @@
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, meta::region::RegionProviderChain};
 use aws_credential_types::provider::ProvideCredentials;
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::{
+    config::http::HttpResponse,
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 use crate::flags;
@@ -93,17 +96,21 @@ pub(crate) trait AwsContext<T> {
     fn aws_context(self, what: impl FnOnce() -> String) -> anyhow::Result<T>;
 }
 
-impl<T, E, R> AwsContext<T> for Result<T, SdkError<E, R>>
+impl<T, E> AwsContext<T> for Result<T, SdkError<E, HttpResponse>>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     fn aws_context(self, what: impl FnOnce() -> String) -> anyhow::Result<T> {
         self.map_err(|err| {
             let line = match (err.code(), err.message()) {
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (Some(code), None) => code.to_owned(),
-                _ => DisplayErrorContext(&err).to_string(),
+                _ => match &err {
+                    SdkError::ServiceError(context) => {
+                        format!("the endpoint answered HTTP {} without an AWS error", context.raw().status().as_u16())
+                    }
+                    _ => DisplayErrorContext(&err).to_string(),
+                },
             };
             anyhow::format_err!(line).context(what())
         })
