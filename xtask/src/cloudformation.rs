@@ -80,6 +80,7 @@ pub(crate) async fn deploy_stack(client: &Client, plan: &StackPlan, options: Dep
         return stack_outputs(client, name).await;
     };
     eprint!("{}", changes::summary(name, &changes));
+    eprint!("{}", changes::parameter_changes(&parameters_of(existing.as_ref()), &plan.parameters));
     if options.protected
         && !options.prompt.confirm(&format!("{name} is on a protected stage. Execute these changes?"))?
     {
@@ -108,15 +109,15 @@ pub(crate) async fn deploy_stack(client: &Client, plan: &StackPlan, options: Dep
 pub(crate) async fn diff_stack(client: &Client, plan: &StackPlan) -> anyhow::Result<()> {
     let name = plan.name.as_str();
     let existing = describe_stack(client, name).await?;
-    let change_set_type = match &existing {
-        Some(stack) if !matches!(status_of(stack).as_str(), "REVIEW_IN_PROGRESS" | "ROLLBACK_COMPLETE") => {
-            ChangeSetType::Update
-        }
-        Some(stack) if status_of(stack) == "ROLLBACK_COMPLETE" => {
-            eprintln!("{name}: in ROLLBACK_COMPLETE; deploy deletes it and creates it again:");
-            // A CREATE change set cannot be made for a stack that exists: describe the template instead.
+    let change_set_type = match existing.as_ref().map(status_of).as_deref() {
+        Some("ROLLBACK_COMPLETE") => {
+            // No change set can be made for it: deploy deletes it first.
+            eprintln!(
+                "{name}: in ROLLBACK_COMPLETE after a failed first create; deploy offers to delete it and create it again"
+            );
             return Ok(());
         }
+        Some(status) if status != "REVIEW_IN_PROGRESS" => ChangeSetType::Update,
         _ => ChangeSetType::Create,
     };
     let change_set = create_change_set(client, plan, change_set_type.clone()).await?;
@@ -125,6 +126,7 @@ pub(crate) async fn diff_stack(client: &Client, plan: &StackPlan) -> anyhow::Res
         return Ok(());
     };
     eprint!("{}", changes::summary(name, &changes));
+    eprint!("{}", changes::parameter_changes(&parameters_of(existing.as_ref()), &plan.parameters));
     delete_change_set(client, &change_set.id).await?;
     if change_set_type == ChangeSetType::Create {
         // The change set made an empty stack in REVIEW_IN_PROGRESS: a diff leaves nothing behind.
@@ -205,6 +207,16 @@ pub(crate) async fn stack_status(client: &Client, stack_id: &str) -> anyhow::Res
         }
         Err(err) => Err(err).aws_context(|| format!("describing stack {stack_id}")),
     }
+}
+
+/// The parameter values a stack was last deployed with (none for a stack not yet there).
+fn parameters_of(stack: Option<&Stack>) -> BTreeMap<String, String> {
+    let Some(stack) = stack else { return BTreeMap::new() };
+    stack
+        .parameters()
+        .iter()
+        .filter_map(|it| Some((it.parameter_key()?.to_owned(), it.parameter_value().unwrap_or_default().to_owned())))
+        .collect()
 }
 
 fn status_of(stack: &Stack) -> String {

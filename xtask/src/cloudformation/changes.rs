@@ -1,7 +1,7 @@
 //! The readable summary of a change set: what is added, modified (and whether it is replaced),
 //! and removed, with IAM resources called out.
 
-use std::fmt::Write;
+use std::{collections::BTreeMap, fmt::Write};
 
 use aws_sdk_cloudformation::types::{Change, ChangeAction, Replacement};
 
@@ -92,6 +92,21 @@ pub(crate) fn summary(stack_name: &str, changes: &[ResourceChange]) -> String {
     out
 }
 
+/// The parameters that change, old value to new: new code keys and image digests show here.
+/// Empty when none changes.
+pub(crate) fn parameter_changes(old: &BTreeMap<String, String>, new: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    for (key, value) in new {
+        match old.get(key) {
+            Some(previous) if previous == value => Ok(()),
+            Some(previous) => writeln!(out, "  parameter {key}: {previous} -> {value}"),
+            None => writeln!(out, "  parameter {key}: {value}"),
+        }
+        .expect("writing to a String cannot fail");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use aws_sdk_cloudformation::types::ResourceChange as SdkResourceChange;
@@ -106,6 +121,23 @@ mod tests {
             resource = resource.replacement(replacement);
         }
         Change::builder().resource_change(resource.build()).build()
+    }
+
+    #[test]
+    fn parameter_changes_show_new_and_changed_values_only() {
+        let old = BTreeMap::from([
+            ("JobImageDigest".to_owned(), "sha256:aa".to_owned()),
+            ("Same".to_owned(), "x".to_owned()),
+        ]);
+        let new = BTreeMap::from([
+            ("JobImageDigest".to_owned(), "sha256:bb".to_owned()),
+            ("Same".to_owned(), "x".to_owned()),
+            ("WebCodeKey".to_owned(), "web/1.zip".to_owned()),
+        ]);
+        assert_eq!(
+            parameter_changes(&old, &new),
+            "  parameter JobImageDigest: sha256:aa -> sha256:bb\n  parameter WebCodeKey: web/1.zip\n"
+        );
     }
 
     #[test]
