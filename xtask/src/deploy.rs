@@ -41,32 +41,36 @@ pub(crate) fn is_protected(stage: &str) -> bool {
     stage == "prod"
 }
 
-/// A deploy of several stacks in order: outputs of each stack feed the parameters of the next
-/// and are collected for `target/outputs/<stage>.json`.
+/// A deploy of several stacks in order. Each template parameter that a plan leaves unset is
+/// filled, by name, from values provided to the deployment (artifact keys, the image digest:
+/// [`Deployment::provide`]) or else from the outputs of the stacks before it; the outputs are
+/// collected for `target/outputs/<stage>.json`.
+///
+/// Deploying is async and packaging is not (it runs its own runtime), so the caller drives
+/// each step with `block_on` and packages between the bootstrap stack and the rest.
 #[derive(Debug)]
 pub(crate) struct Deployment<'a> {
     aws: &'a Aws,
     options: DeployOptions,
-    /// Outputs by stack name, in the order the stacks were deployed or read.
+    /// Values for template parameters of these names.
+    provided: BTreeMap<String, String>,
+    /// Outputs by stack name.
     outputs: BTreeMap<String, Outputs>,
 }
 
 impl<'a> Deployment<'a> {
     pub(crate) fn new(aws: &'a Aws, options: DeployOptions) -> Deployment<'a> {
-        Deployment { aws, options, outputs: BTreeMap::new() }
+        Deployment { aws, options, provided: BTreeMap::new(), outputs: BTreeMap::new() }
     }
 
-    /// Deploys one stack. Template parameters that `plan` leaves unset are filled from the
-    /// outputs of the stacks before it with the same key. Returns the stack's outputs.
+    /// Values for the template parameters of these names in the stacks deployed from now on.
+    pub(crate) fn provide(&mut self, values: BTreeMap<String, String>) {
+        self.provided.extend(values);
+    }
+
+    /// Deploys one stack and returns its outputs.
     pub(crate) async fn deploy(&mut self, mut plan: StackPlan) -> anyhow::Result<Outputs> {
-        for key in declared_parameters(&plan.template_body)? {
-            if plan.parameters.contains_key(&key) {
-                continue;
-            }
-            if let Some(value) = self.outputs.values().find_map(|outputs| outputs.get(&key)) {
-                plan.parameters.insert(key, value.clone());
-            }
-        }
+        fill_parameters(&mut plan, &self.provided, &self.outputs)?;
         let client = self.aws.cloudformation(plan.region.as_deref());
         let outputs = cloudformation::deploy_stack(&client, &plan, self.options).await?;
         self.outputs.insert(plan.name.clone(), outputs.clone());
@@ -88,47 +92,71 @@ impl<'a> Deployment<'a> {
     }
 }
 
+/// Sets each parameter the template declares and `plan` leaves unset from `provided`, else from
+/// an output of that name. Only declared parameters: CloudFormation refuses unknown ones.
+fn fill_parameters(
+    plan: &mut StackPlan,
+    provided: &BTreeMap<String, String>,
+    outputs: &BTreeMap<String, Outputs>,
+) -> anyhow::Result<()> {
+    let declared =
+        declared_parameters(&plan.template_body).with_context(|| format!("reading the template of {}", plan.name))?;
+    for key in declared {
+        if plan.parameters.contains_key(&key) {
+            continue;
+        }
+        let value = provided.get(&key).or_else(|| outputs.values().find_map(|it| it.get(&key)));
+        if let Some(value) = value {
+            plan.parameters.insert(key, value.clone());
+        }
+    }
+    Ok(())
+}
+
 impl flags::Deploy {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let stage = self.aws.stage.clone();
         let parts = selected_parts(&self.stacks.stacks)?;
-        let dir = templates_dir(sh, &self.aws.stage, self.stacks.templates.as_deref());
-        let plans = read_plans(&dir, &self.aws.stage, &parts)?;
-        let protected = is_protected(&self.aws.stage);
+        let dir = templates_dir(sh, &stage, self.stacks.templates.as_deref());
+        let plans = read_plans(&dir, &stage, &parts)?;
+        let protected = is_protected(&stage);
         let prompt = Prompt { yes: self.aws.yes };
         if protected {
-            prompt.ensure_can_ask(&format!("deploying the protected stage {}", self.aws.stage))?;
+            prompt.ensure_can_ask(&format!("deploying the protected stage {stage}"))?;
         }
-        let outputs_file = sh.current_dir().join("target/outputs").join(format!("{}.json", self.aws.stage));
-        runtime()?.block_on(async {
-            let aws = Aws::load(&self.aws).await?;
-            let mut deployment = Deployment::new(&aws, DeployOptions { protected, prompt });
-            // The outputs of earlier parts not deployed now still feed the parameters of later ones.
-            let last = parts.last().copied().unwrap_or("edge");
-            let last_index = PARTS.iter().position(|it| *it == last).unwrap_or(PARTS.len());
-            for part in PARTS[..last_index].iter().filter(|it| !parts.contains(it)) {
-                deployment.read(&stack_name(&aws.stage, part), region_of(part)).await?;
-            }
-            let started = std::time::Instant::now();
-            for plan in plans {
-                deployment.deploy(plan).await?;
-            }
-            let deployed: Vec<String> = parts.iter().map(|part| stack_name(&aws.stage, part)).collect();
-            let outputs: BTreeMap<String, Outputs> = deployment
-                .outputs()
-                .iter()
-                .filter(|(name, _)| deployed.contains(name))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            print_outputs(&outputs);
-            save_outputs(&outputs_file, &outputs)?;
-            eprintln!(
-                "deployed {} in {:.1} s; outputs in {}",
-                deployed.join(", "),
-                started.elapsed().as_secs_f64(),
-                outputs_file.display()
-            );
-            Ok(())
-        })
+        let outputs_file = sh.current_dir().join("target/outputs").join(format!("{stage}.json"));
+        let runtime = runtime()?;
+        let aws = runtime.block_on(Aws::load(&self.aws))?;
+        let mut deployment = Deployment::new(&aws, DeployOptions { protected, prompt });
+        if let Some(file) = &self.parameters {
+            deployment.provide(read_json_object(file)?);
+        }
+        // The outputs of earlier parts not deployed now still feed the parameters of later ones.
+        let last = parts.last().copied().unwrap_or("edge");
+        let last_index = PARTS.iter().position(|it| *it == last).unwrap_or(PARTS.len());
+        for part in PARTS[..last_index].iter().filter(|it| !parts.contains(it)) {
+            runtime.block_on(deployment.read(&stack_name(&stage, part), region_of(part)))?;
+        }
+        let started = std::time::Instant::now();
+        for plan in plans {
+            runtime.block_on(deployment.deploy(plan))?;
+        }
+        let deployed: Vec<String> = parts.iter().map(|part| stack_name(&stage, part)).collect();
+        let outputs: BTreeMap<String, Outputs> = deployment
+            .outputs()
+            .iter()
+            .filter(|(name, _)| deployed.contains(name))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        print_outputs(&outputs);
+        save_outputs(&outputs_file, &outputs)?;
+        eprintln!(
+            "deployed {} in {:.1} s; outputs in {}",
+            deployed.join(", "),
+            started.elapsed().as_secs_f64(),
+            outputs_file.display()
+        );
+        Ok(())
     }
 }
 
@@ -377,14 +405,7 @@ fn read_plans(dir: &Path, stage: &str, parts: &[&str]) -> anyhow::Result<Vec<Sta
         let template_body = std::fs::read_to_string(&template_file)
             .with_context(|| format!("reading {} (run `cargo xtask synth` first)", template_file.display()))?;
         let parameters_file = dir.join(format!("{part}.parameters.json"));
-        let parameters = if parameters_file.exists() {
-            let text = std::fs::read_to_string(&parameters_file)
-                .with_context(|| format!("reading {}", parameters_file.display()))?;
-            serde_json::from_str(&text)
-                .with_context(|| format!("{} is not an object of strings", parameters_file.display()))?
-        } else {
-            BTreeMap::new()
-        };
+        let parameters = if parameters_file.exists() { read_json_object(&parameters_file)? } else { BTreeMap::new() };
         plans.push(StackPlan {
             name: stack_name(stage, part),
             region: region_of(part).map(str::to_owned),
@@ -393,6 +414,13 @@ fn read_plans(dir: &Path, stage: &str, parts: &[&str]) -> anyhow::Result<Vec<Sta
         });
     }
     Ok(plans)
+}
+
+/// A JSON file holding an object of strings.
+fn read_json_object(file: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    let file = std::env::current_dir().map(|cwd| cwd.join(file)).unwrap_or_else(|_| file.to_owned());
+    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a JSON object of strings", file.display()))
 }
 
 /// The names of a template's `Parameters`.
@@ -455,6 +483,30 @@ mod tests {
         let template = "Parameters:\n  SubnetIds:\n    Type: String\nResources:\n  Reports:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: Retain\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: !Ref SubnetIds\n";
         assert_eq!(declared_parameters(template).unwrap(), vec!["SubnetIds"]);
         assert_eq!(retained_resources(template).unwrap(), vec!["Reports"]);
+    }
+
+    #[test]
+    fn parameters_are_filled_from_provided_values_then_earlier_outputs_and_only_when_declared() {
+        let mut plan = StackPlan {
+            name: "invest-alchemy-dev-app".to_owned(),
+            region: None,
+            template_body: "Parameters:\n  SubnetIds: {Type: String}\n  JobImageDigest: {Type: String}\n  Given: {Type: String}\nResources: {}\n".to_owned(),
+            parameters: BTreeMap::from([("Given".to_owned(), "mine".to_owned())]),
+        };
+        let provided = BTreeMap::from([
+            ("JobImageDigest".to_owned(), "sha256:ab".to_owned()),
+            ("Given".to_owned(), "not this".to_owned()),
+        ]);
+        let outputs = BTreeMap::from([(
+            "invest-alchemy-dev-network".to_owned(),
+            BTreeMap::from([("SubnetIds".to_owned(), "s-1,s-2".to_owned()), ("VpcId".to_owned(), "vpc-1".to_owned())]),
+        )]);
+
+        fill_parameters(&mut plan, &provided, &outputs).unwrap();
+
+        let expected = [("Given", "mine"), ("JobImageDigest", "sha256:ab"), ("SubnetIds", "s-1,s-2")];
+        let expected: BTreeMap<String, String> = expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(plan.parameters, expected);
     }
 
     #[test]

@@ -72,6 +72,10 @@ pub(crate) struct Deploy {
     pub(crate) aws: Aws,
     #[command(flatten)]
     pub(crate) stacks: StackSelection,
+    /// A JSON object of values for the template parameters of these names, in whichever stack
+    /// declares them (e.g. the function code keys and the job image digest).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) parameters: Option<PathBuf>,
 }
 
 /// Which stacks a command works on, and where their templates come from.
