@@ -50,8 +50,8 @@ pub(crate) struct DeployOptions {
     pub(crate) prompt: Prompt,
 }
 
-/// Deploys `plan` and returns the stack's outputs. A stack without changes costs two requests
-/// and prints "no changes".
+/// Deploys `plan` and returns the stack's outputs. A stack without changes costs a few
+/// requests, changes nothing, and prints "no changes".
 pub(crate) async fn deploy_stack(client: &Client, plan: &StackPlan, options: DeployOptions) -> anyhow::Result<Outputs> {
     let name = plan.name.as_str();
     let mut existing = describe_stack(client, name).await?;
@@ -85,7 +85,16 @@ pub(crate) async fn deploy_stack(client: &Client, plan: &StackPlan, options: Dep
         && !options.prompt.confirm(&format!("{name} is on a protected stage. Execute these changes?"))?
     {
         delete_change_set(client, &change_set.id).await?;
-        anyhow::bail!("deploy of {name} cancelled; the change set was deleted");
+        if change_set_type == ChangeSetType::Create {
+            // The change set made an empty stack in REVIEW_IN_PROGRESS: leave nothing behind.
+            client
+                .delete_stack()
+                .stack_name(&change_set.stack_id)
+                .send()
+                .await
+                .aws_context(|| format!("deleting the empty stack {name}"))?;
+        }
+        anyhow::bail!("deploy of {name} cancelled; nothing was changed");
     }
     let seen = events::Seen::current(client, &change_set.stack_id).await?;
     client
