@@ -332,6 +332,26 @@ fn a_stack_left_in_rollback_complete_is_deleted_and_created_again() {
 }
 
 #[test]
+fn an_update_is_followed_to_its_end_even_when_the_status_is_slow_to_change() {
+    // The stack is UPDATE_COMPLETE from last time, and right after ExecuteChangeSet it still says so.
+    let fake = FakeCloudFormation::start(Some("UPDATE_COMPLETE"), Execution::SucceedsLate);
+    let dir = tempfile::tempdir().unwrap();
+    write_template(dir.path(), "app", "tlate", "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");
+    let env = aws_env(&fake.url);
+
+    let run = xtask(
+        &["deploy", "--stage", "tlate", "--stacks", "app", "--templates", dir.path().to_str().unwrap(), "--yes"],
+        &pairs(&env),
+        None,
+    );
+
+    assert!(run.success, "{}", run.stderr);
+    assert!(fake.calls().contains(&"CreateChangeSet UPDATE".to_owned()), "{:?}", fake.calls());
+    // The resources' events were waited for and shown, not skipped by the stale status.
+    assert!(run.stderr.contains("CREATE_COMPLETE              Reports AWS::S3::Bucket"), "{}", run.stderr);
+}
+
+#[test]
 fn missing_credentials_give_a_clear_one_line_message() {
     let dir = tempfile::tempdir().unwrap();
     write_template(dir.path(), "app", "tcreds", "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");

@@ -97,6 +97,11 @@ pub(crate) async fn follow(
     let mut done: HashSet<String> = HashSet::new();
     let mut failures = Vec::new();
     let mut delay = Duration::from_millis(250);
+    // Right after ExecuteChangeSet or DeleteStack, DescribeStacks may still give the previous,
+    // final status. The operation has begun once the stack's own event for it shows up; an
+    // endpoint that writes no events at all is believed after a few polls.
+    let mut started = false;
+    let mut polls_without_start = 0;
     loop {
         let events = newest_events(client, stack_id, &seen).await?;
         for event in events.iter().rev() {
@@ -106,6 +111,7 @@ pub(crate) async fn follow(
             let resource_type = event.resource_type().unwrap_or("?");
             let reason = event.resource_status_reason().unwrap_or("");
             let is_stack = resource_type == "AWS::CloudFormation::Stack" && logical_id == stack_name;
+            started |= is_stack;
             let line = format!("  {status:<28} {logical_id} {resource_type} {reason}").trim_end().to_owned();
             // Without a terminal the bar is hidden and so is what it prints: a log gets plain lines.
             if bar.is_hidden() {
@@ -129,7 +135,8 @@ pub(crate) async fn follow(
             }
         }
         let (status, status_reason) = stack_status(client, stack_id).await?;
-        if is_final(&status) {
+        polls_without_start += 1;
+        if is_final(&status) && (started || polls_without_start > STATUS_ONLY_POLLS) {
             if status.ends_with("ROLLBACK_COMPLETE") || status.ends_with("_FAILED") {
                 bar.abandon_with_message(format!("{status}: {} failed", failures.len()));
             } else {
@@ -142,6 +149,9 @@ pub(crate) async fn follow(
         delay = (delay * 2).min(Duration::from_secs(5));
     }
 }
+
+/// How many polls a final status is not believed without an event of the stack's own.
+const STATUS_ONLY_POLLS: u32 = 5;
 
 /// A stack status after which nothing more happens until the next operation.
 pub(crate) fn is_final(status: &str) -> bool {

@@ -15,17 +15,24 @@ use std::{
 pub(crate) enum Execution {
     /// Every resource is created: `CREATE_COMPLETE`.
     Succeeds,
+    /// Like `Succeeds`, but CloudFormation is slow to start: the first DescribeStacks after
+    /// ExecuteChangeSet still gives the stack's previous status, with no new event.
+    SucceedsLate,
     /// `logical_id` fails with `reason`, the other resources are cancelled: `ROLLBACK_COMPLETE`.
     FailsOn { logical_id: &'static str, reason: &'static str },
 }
 
 #[derive(Debug)]
 struct State {
+    /// The stack's name, as the client first gave it.
+    name: String,
     /// `None`: the stack does not exist.
     status: Option<String>,
     /// Oldest first: (logical id, type, status, reason).
     events: Vec<(String, String, String, String)>,
     execution: Execution,
+    /// DescribeStacks calls left before a late execution happens.
+    late_polls: Option<u32>,
     /// Each call as `Action` (plus the change set type for CreateChangeSet).
     calls: Vec<String>,
 }
@@ -47,9 +54,11 @@ impl FakeCloudFormation {
         let listener = TcpListener::bind(("127.0.0.1", 0)).expect("binding 127.0.0.1");
         let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let state = Arc::new(Mutex::new(State {
+            name: "fake".to_owned(),
             status: status.map(str::to_owned),
             events: Vec::new(),
             execution,
+            late_polls: None,
             calls: Vec::new(),
         }));
         let shared = Arc::clone(&state);
@@ -112,6 +121,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
 fn answer(params: &BTreeMap<String, String>, state: &mut State) -> (u16, String) {
     let action = params.get("Action").cloned().unwrap_or_default();
     let stack_name = params.get("StackName").cloned().unwrap_or_default();
+    if !stack_name.is_empty() && !stack_name.starts_with("arn:") {
+        state.name = stack_name.clone();
+    }
+    let name = state.name.clone();
     match action.as_str() {
         "CreateChangeSet" => {
             state.calls.push(format!("CreateChangeSet {}", params.get("ChangeSetType").map_or("", String::as_str)));
@@ -120,6 +133,14 @@ fn answer(params: &BTreeMap<String, String>, state: &mut State) -> (u16, String)
     }
     let result = match action.as_str() {
         "DescribeStacks" => {
+            match state.late_polls {
+                Some(0) => {
+                    state.late_polls = None;
+                    succeed(state, &name);
+                }
+                Some(n) => state.late_polls = Some(n - 1),
+                None => {}
+            }
             let status = match &state.status {
                 Some(status) => status.clone(),
                 // By id, CloudFormation still answers for a deleted stack.
@@ -127,7 +148,7 @@ fn answer(params: &BTreeMap<String, String>, state: &mut State) -> (u16, String)
                 None => return error(&format!("Stack with id {stack_name} does not exist")),
             };
             format!(
-                "<Stacks><member><StackName>fake</StackName><StackId>{STACK_ID}</StackId>\
+                "<Stacks><member><StackName>{name}</StackName><StackId>{STACK_ID}</StackId>\
                  <StackStatus>{status}</StackStatus><CreationTime>2026-11-28T00:00:00.000Z</CreationTime>\
                  <Outputs><member><OutputKey>TopicArn</OutputKey><OutputValue>arn:aws:sns:us-east-1:123456789012:t</OutputValue></member></Outputs>\
                  </member></Stacks>"
@@ -136,7 +157,7 @@ fn answer(params: &BTreeMap<String, String>, state: &mut State) -> (u16, String)
         "CreateChangeSet" => {
             if state.status.is_none() {
                 state.status = Some("REVIEW_IN_PROGRESS".to_owned());
-                push(state, "fake", "AWS::CloudFormation::Stack", "REVIEW_IN_PROGRESS", "User Initiated");
+                push(state, &name, "AWS::CloudFormation::Stack", "REVIEW_IN_PROGRESS", "User Initiated");
             }
             format!("<Id>{CHANGE_SET_ID}</Id><StackId>{STACK_ID}</StackId>")
         }
@@ -156,17 +177,11 @@ fn answer(params: &BTreeMap<String, String>, state: &mut State) -> (u16, String)
             )
         }
         "ExecuteChangeSet" => {
-            push(state, "fake", "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", "User Initiated");
             match state.execution.clone() {
-                Execution::Succeeds => {
-                    for (id, kind) in RESOURCES {
-                        push(state, id, kind, "CREATE_IN_PROGRESS", "");
-                        push(state, id, kind, "CREATE_COMPLETE", "");
-                    }
-                    push(state, "fake", "AWS::CloudFormation::Stack", "CREATE_COMPLETE", "");
-                    state.status = Some("CREATE_COMPLETE".to_owned());
-                }
+                Execution::Succeeds => succeed(state, &name),
+                Execution::SucceedsLate => state.late_polls = Some(1),
                 Execution::FailsOn { logical_id, reason } => {
+                    push(state, &name, "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", "User Initiated");
                     for (id, kind) in RESOURCES {
                         push(state, id, kind, "CREATE_IN_PROGRESS", "");
                     }
@@ -178,8 +193,8 @@ fn answer(params: &BTreeMap<String, String>, state: &mut State) -> (u16, String)
                     let why = format!(
                         "The following resource(s) failed to create: [{logical_id}]. Rollback requested by user."
                     );
-                    push(state, "fake", "AWS::CloudFormation::Stack", "ROLLBACK_IN_PROGRESS", &why);
-                    push(state, "fake", "AWS::CloudFormation::Stack", "ROLLBACK_COMPLETE", "");
+                    push(state, &name, "AWS::CloudFormation::Stack", "ROLLBACK_IN_PROGRESS", &why);
+                    push(state, &name, "AWS::CloudFormation::Stack", "ROLLBACK_COMPLETE", "");
                     state.status = Some("ROLLBACK_COMPLETE".to_owned());
                 }
             }
@@ -193,7 +208,7 @@ fn answer(params: &BTreeMap<String, String>, state: &mut State) -> (u16, String)
                 .rev()
                 .map(|(n, (id, kind, status, reason))| {
                     format!(
-                        "<member><StackId>{STACK_ID}</StackId><EventId>e{n}</EventId><StackName>fake</StackName>\
+                        "<member><StackId>{STACK_ID}</StackId><EventId>e{n}</EventId><StackName>{name}</StackName>\
                          <LogicalResourceId>{id}</LogicalResourceId><ResourceType>{kind}</ResourceType>\
                          <Timestamp>2026-11-28T00:00:{:02}.000Z</Timestamp><ResourceStatus>{status}</ResourceStatus>\
                          <ResourceStatusReason>{reason}</ResourceStatusReason></member>",
@@ -204,7 +219,7 @@ fn answer(params: &BTreeMap<String, String>, state: &mut State) -> (u16, String)
             format!("<StackEvents>{events}</StackEvents>")
         }
         "DeleteStack" => {
-            push(state, "fake", "AWS::CloudFormation::Stack", "DELETE_COMPLETE", "");
+            push(state, &name, "AWS::CloudFormation::Stack", "DELETE_COMPLETE", "");
             state.status = None;
             String::new()
         }
@@ -218,6 +233,17 @@ fn answer(params: &BTreeMap<String, String>, state: &mut State) -> (u16, String)
          </{action}Response>"
     );
     (200, xml)
+}
+
+/// Every resource created, the stack complete.
+fn succeed(state: &mut State, name: &str) {
+    push(state, name, "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", "User Initiated");
+    for (id, kind) in RESOURCES {
+        push(state, id, kind, "CREATE_IN_PROGRESS", "");
+        push(state, id, kind, "CREATE_COMPLETE", "");
+    }
+    push(state, name, "AWS::CloudFormation::Stack", "CREATE_COMPLETE", "");
+    state.status = Some("CREATE_COMPLETE".to_owned());
 }
 
 fn push(state: &mut State, id: &str, kind: &str, status: &str, reason: &str) {
