@@ -1,5 +1,7 @@
 //! The command line of `cargo xtask`: one clap struct per subcommand.
 
+use std::path::PathBuf;
+
 /// Build, check, run and ship invest-alchemy.
 #[derive(Debug, clap::Parser)]
 #[command(name = "cargo xtask", version, about, long_about = None)]
@@ -16,6 +18,16 @@ pub(crate) enum Command {
     Test(Test),
     /// Write the CloudFormation templates of a stage to target/cfn/<stage>/ (no credentials, no network).
     Synth(Synth),
+    /// Show what `deploy` would change, per stack: a change set, created and described, never executed.
+    Diff(Diff),
+    /// Deploy the stacks of a stage through change sets, then print and save their outputs.
+    Deploy(Deploy),
+    /// Delete the stacks of a stage; the reports bucket and its history are kept.
+    Destroy(Destroy),
+    /// Start one run of the signal job now, on Fargate Spot, the way the schedule does.
+    RunJob(RunJob),
+    /// Manage the secrets the deployment reads.
+    Secret(Secret),
 }
 
 #[derive(Debug, clap::Args)]
@@ -39,4 +51,108 @@ pub(crate) struct Synth {
     /// The stage of alchemy.toml to synthesize.
     #[arg(long, default_value = "dev")]
     pub(crate) stage: String,
+}
+
+/// The flags every command that talks to AWS takes.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct Aws {
+    /// The stage: which deployment of the system (stack names are `invest-alchemy-<stage>-<stack>`).
+    #[arg(long, default_value = "dev")]
+    pub(crate) stage: String,
+    /// The profile of the shared AWS config files. Default: the standard chain (`AWS_PROFILE`, then `default`).
+    #[arg(long)]
+    pub(crate) profile: Option<String>,
+    /// The region. Default: the standard chain (`AWS_REGION`, then the profile's region).
+    #[arg(long)]
+    pub(crate) region: Option<String>,
+    /// Send every AWS request to this address instead (an emulator or any AWS-compatible endpoint).
+    #[arg(long)]
+    pub(crate) endpoint_url: Option<String>,
+    /// Answer yes to every question: needed to run without a terminal where a command would ask.
+    #[arg(long, short = 'y')]
+    pub(crate) yes: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Diff {
+    #[command(flatten)]
+    pub(crate) aws: Aws,
+    #[command(flatten)]
+    pub(crate) stacks: StackSelection,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Deploy {
+    #[command(flatten)]
+    pub(crate) aws: Aws,
+    #[command(flatten)]
+    pub(crate) stacks: StackSelection,
+    /// A JSON object of values for the template parameters of these names, in whichever stack
+    /// declares them (e.g. the function code keys and the job image digest).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) parameters: Option<PathBuf>,
+}
+
+/// Which stacks a command works on, and where their templates come from.
+#[derive(Debug, clap::Args)]
+pub(crate) struct StackSelection {
+    /// The stacks, comma-separated, always handled in the order bootstrap, network, app, edge.
+    #[arg(long, value_delimiter = ',', default_values = ["bootstrap", "network", "app", "edge"])]
+    pub(crate) stacks: Vec<String>,
+    /// The folder of the templates: `<stack>.yaml` each, with optional `<stack>.parameters.json`
+    /// (an object of parameter values). Default: target/cfn/<stage>/ (what `cargo xtask synth` writes).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) templates: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Destroy {
+    #[command(flatten)]
+    pub(crate) aws: Aws,
+    /// Delete the bootstrap stack too, after emptying the assets bucket and the image repository.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// Delete the reports bucket and the whole report history too (asks again).
+    #[arg(long)]
+    pub(crate) purge_data: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunJob {
+    #[command(flatten)]
+    pub(crate) aws: Aws,
+    /// The trade date to run, `YYYYMMDD`. Default: the latest trading day.
+    #[arg(long, conflicts_with = "backfill")]
+    pub(crate) date: Option<String>,
+    /// Run the latest N trading days without publishing, to fill the history of a fresh deployment.
+    #[arg(long, value_name = "N")]
+    pub(crate) backfill: Option<u32>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Secret {
+    #[command(subcommand)]
+    pub(crate) command: SecretCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum SecretCommand {
+    /// Store a secret in SSM Parameter Store (SecureString), read from stdin or a prompt that does not echo.
+    Set(SecretSet),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct SecretSet {
+    #[command(flatten)]
+    pub(crate) aws: Aws,
+    /// Which secret.
+    #[arg(value_enum)]
+    pub(crate) name: SecretName,
+}
+
+/// The secrets the deployment reads.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum SecretName {
+    /// The Tushare Pro API token of the signal job: `/invest-alchemy/<stage>/tushare-token`.
+    TushareToken,
 }

@@ -2,8 +2,14 @@
 //!
 //! `.cargo/config.toml` aliases `cargo xtask` to `cargo run --package xtask --`.
 
+mod aws;
+mod cloudformation;
+mod deploy;
 mod dev;
 mod flags;
+mod prompt;
+mod run_job;
+mod secret;
 mod site_tools;
 mod synth;
 mod test;
@@ -32,6 +38,13 @@ fn run(flags: flags::Xtask) -> anyhow::Result<()> {
         flags::Command::Dev(cmd) => cmd.run(&sh),
         flags::Command::Test(cmd) => cmd.run(&sh),
         flags::Command::Synth(cmd) => cmd.run(&sh),
+        flags::Command::Diff(cmd) => cmd.run(&sh),
+        flags::Command::Deploy(cmd) => cmd.run(&sh),
+        flags::Command::Destroy(cmd) => cmd.run(&sh),
+        flags::Command::RunJob(cmd) => cmd.run(),
+        flags::Command::Secret(cmd) => match cmd.command {
+            flags::SecretCommand::Set(cmd) => cmd.run(),
+        },
     }
 }
 

@@ -1,0 +1,324 @@
+//! The deploy engine: one stack at a time through a change set, the way the CDK CLI does it.
+//!
+//! [`deploy_stack`] creates a change set (CREATE or UPDATE by the stack's state), waits for it,
+//! treats "no changes" as success (and deletes the empty change set), prints a summary, asks on
+//! protected stages, executes it, follows the events with a progress bar, and on failure returns
+//! an error that starts with the first failing resource and its reason. [`diff_stack`] stops
+//! after the summary and deletes the change set. [`delete_stack`] deletes and waits.
+//! Every step is safe to run twice.
+
+mod changes;
+mod events;
+
+use std::{collections::BTreeMap, time::Duration};
+
+use anyhow::Context;
+use aws_sdk_cloudformation::{
+    Client,
+    error::ProvideErrorMetadata,
+    types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Stack},
+};
+
+use crate::aws::AwsContext;
+use crate::prompt::Prompt;
+
+pub(crate) use changes::ResourceChange;
+
+/// One stack to deploy: what the stacks crate synthesized plus the values only known at deploy time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StackPlan {
+    /// The CloudFormation stack name, e.g. `invest-alchemy-dev-app`.
+    pub(crate) name: String,
+    /// The region of the stack when it is not the configured one (the edge stack: us-east-1).
+    pub(crate) region: Option<String>,
+    /// The template, YAML or JSON, as `cargo xtask synth` writes it. At most 51,200 bytes: the
+    /// engine sends the body inline, not through a bucket.
+    pub(crate) template_body: String,
+    /// Parameter values by key (artifact keys, the image digest, earlier stacks' outputs).
+    /// Parameters the template gives a default may be left out.
+    pub(crate) parameters: BTreeMap<String, String>,
+}
+
+/// A stack's outputs by key.
+pub(crate) type Outputs = BTreeMap<String, String>;
+
+/// What a deploy may do without asking, and whom it asks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DeployOptions {
+    /// Ask before executing a change set (stages marked `protected`).
+    pub(crate) protected: bool,
+    pub(crate) prompt: Prompt,
+}
+
+/// Deploys `plan` and returns the stack's outputs. A stack without changes costs a few
+/// requests, changes nothing, and prints "no changes".
+pub(crate) async fn deploy_stack(client: &Client, plan: &StackPlan, options: DeployOptions) -> anyhow::Result<Outputs> {
+    let name = plan.name.as_str();
+    let mut existing = describe_stack(client, name).await?;
+    if let Some(stack) = &existing {
+        let status = status_of(stack);
+        if status == "ROLLBACK_COMPLETE" {
+            // A failed first create leaves a stack that can only be deleted.
+            eprintln!("{name}: in ROLLBACK_COMPLETE after a failed first create; it holds no resources");
+            if !options.prompt.confirm(&format!("Delete {name} and create it again?"))? {
+                anyhow::bail!("{name} is in ROLLBACK_COMPLETE and was not deleted: nothing deployed");
+            }
+            delete_stack(client, name).await?;
+            existing = None;
+        } else if !events::is_final(&status) && status != "REVIEW_IN_PROGRESS" {
+            anyhow::bail!("{name} is busy ({status}): wait for the running operation to finish, then deploy again");
+        }
+    }
+    // A stack in REVIEW_IN_PROGRESS was made by a CREATE change set never executed: create it.
+    let change_set_type = match &existing {
+        Some(stack) if status_of(stack) != "REVIEW_IN_PROGRESS" => ChangeSetType::Update,
+        _ => ChangeSetType::Create,
+    };
+    let change_set = create_change_set(client, plan, change_set_type.clone()).await?;
+    let Some(changes) = change_set.changes else {
+        eprintln!("{name}: no changes");
+        return stack_outputs(client, name).await;
+    };
+    eprint!("{}", changes::summary(name, &changes));
+    eprint!("{}", changes::parameter_changes(&parameters_of(existing.as_ref()), &plan.parameters));
+    if options.protected
+        && !options.prompt.confirm(&format!("{name} is on a protected stage. Execute these changes?"))?
+    {
+        delete_change_set(client, &change_set.id).await?;
+        if change_set_type == ChangeSetType::Create {
+            // The change set made an empty stack in REVIEW_IN_PROGRESS: leave nothing behind.
+            client
+                .delete_stack()
+                .stack_name(&change_set.stack_id)
+                .send()
+                .await
+                .aws_context(|| format!("deleting the empty stack {name}"))?;
+        }
+        anyhow::bail!("deploy of {name} cancelled; nothing was changed");
+    }
+    let seen = events::Seen::current(client, &change_set.stack_id).await?;
+    client
+        .execute_change_set()
+        .change_set_name(&change_set.id)
+        .send()
+        .await
+        .aws_context(|| format!("executing the change set of {name}"))?;
+    let outcome = events::follow(client, name, &change_set.stack_id, seen, changes.len()).await?;
+    if !matches!(outcome.status.as_str(), "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE") {
+        let mut message = outcome.failure_summary(name);
+        if outcome.status == "ROLLBACK_COMPLETE" {
+            message.push_str("\nthe next deploy offers to delete the empty stack and create it again");
+        }
+        anyhow::bail!(message);
+    }
+    stack_outputs(client, name).await
+}
+
+/// Prints what deploying `plan` would change, without changing anything.
+pub(crate) async fn diff_stack(client: &Client, plan: &StackPlan) -> anyhow::Result<()> {
+    let name = plan.name.as_str();
+    let existing = describe_stack(client, name).await?;
+    let change_set_type = match existing.as_ref().map(status_of).as_deref() {
+        Some("ROLLBACK_COMPLETE") => {
+            // No change set can be made for it: deploy deletes it first.
+            eprintln!(
+                "{name}: in ROLLBACK_COMPLETE after a failed first create; deploy offers to delete it and create it again"
+            );
+            return Ok(());
+        }
+        Some(status) if status != "REVIEW_IN_PROGRESS" => ChangeSetType::Update,
+        _ => ChangeSetType::Create,
+    };
+    let change_set = create_change_set(client, plan, change_set_type.clone()).await?;
+    let Some(changes) = change_set.changes else {
+        eprintln!("{name}: no changes");
+        return Ok(());
+    };
+    eprint!("{}", changes::summary(name, &changes));
+    eprint!("{}", changes::parameter_changes(&parameters_of(existing.as_ref()), &plan.parameters));
+    delete_change_set(client, &change_set.id).await?;
+    if change_set_type == ChangeSetType::Create {
+        // The change set made an empty stack in REVIEW_IN_PROGRESS: a diff leaves nothing behind.
+        client
+            .delete_stack()
+            .stack_name(&change_set.stack_id)
+            .send()
+            .await
+            .aws_context(|| format!("deleting the empty stack {name} the diff's change set made"))?;
+    }
+    Ok(())
+}
+
+/// Deletes a stack and waits until it is gone, following its events. A stack that does not
+/// exist is already deleted. Resources with `DeletionPolicy: Retain` stay.
+pub(crate) async fn delete_stack(client: &Client, name: &str) -> anyhow::Result<()> {
+    let Some(stack) = describe_stack(client, name).await? else {
+        eprintln!("{name}: does not exist");
+        return Ok(());
+    };
+    let stack_id = stack.stack_id().unwrap_or(name).to_owned();
+    let seen = events::Seen::current(client, &stack_id).await?;
+    client.delete_stack().stack_name(&stack_id).send().await.aws_context(|| format!("deleting {name}"))?;
+    let total = client
+        .list_stack_resources()
+        .stack_name(&stack_id)
+        .send()
+        .await
+        .map(|it| it.stack_resource_summaries().len())
+        .unwrap_or(0);
+    let outcome = events::follow(client, name, &stack_id, seen, total).await?;
+    if outcome.status != "DELETE_COMPLETE" {
+        anyhow::bail!(outcome.failure_summary(name));
+    }
+    eprintln!("{name}: deleted");
+    Ok(())
+}
+
+/// The stack, or `None` when it does not exist (or was deleted).
+pub(crate) async fn describe_stack(client: &Client, name: &str) -> anyhow::Result<Option<Stack>> {
+    match client.describe_stacks().stack_name(name).send().await {
+        Ok(res) => Ok(res.stacks().first().filter(|it| status_of(it) != "DELETE_COMPLETE").cloned()),
+        Err(err)
+            if err.code() == Some("ValidationError")
+                && err.message().is_some_and(|it| it.contains("does not exist")) =>
+        {
+            Ok(None)
+        }
+        Err(err) => Err(err).aws_context(|| format!("describing stack {name}")),
+    }
+}
+
+/// The outputs of an existing stack.
+pub(crate) async fn stack_outputs(client: &Client, name: &str) -> anyhow::Result<Outputs> {
+    let stack = describe_stack(client, name).await?.with_context(|| format!("stack {name} does not exist"))?;
+    Ok(outputs_of(&stack))
+}
+
+pub(crate) fn outputs_of(stack: &Stack) -> Outputs {
+    stack
+        .outputs()
+        .iter()
+        .filter_map(|it| Some((it.output_key()?.to_owned(), it.output_value().unwrap_or_default().to_owned())))
+        .collect()
+}
+
+/// The status and its reason, by stack id (which still answers after the stack is deleted).
+pub(crate) async fn stack_status(client: &Client, stack_id: &str) -> anyhow::Result<(String, Option<String>)> {
+    let res = client.describe_stacks().stack_name(stack_id).send().await;
+    match res {
+        Ok(res) => {
+            let stack = res.stacks().first().with_context(|| format!("stack {stack_id} is not listed"))?;
+            Ok((status_of(stack), stack.stack_status_reason().map(str::to_owned)))
+        }
+        // Some endpoints forget a deleted stack at once.
+        Err(err) if err.message().is_some_and(|it| it.contains("does not exist")) => {
+            Ok(("DELETE_COMPLETE".to_owned(), None))
+        }
+        Err(err) => Err(err).aws_context(|| format!("describing stack {stack_id}")),
+    }
+}
+
+/// The parameter values a stack was last deployed with (none for a stack not yet there).
+fn parameters_of(stack: Option<&Stack>) -> BTreeMap<String, String> {
+    let Some(stack) = stack else { return BTreeMap::new() };
+    stack
+        .parameters()
+        .iter()
+        .filter_map(|it| Some((it.parameter_key()?.to_owned(), it.parameter_value().unwrap_or_default().to_owned())))
+        .collect()
+}
+
+fn status_of(stack: &Stack) -> String {
+    stack.stack_status().map(|it| it.as_str().to_owned()).unwrap_or_default()
+}
+
+/// A created change set: `changes` is `None` when it contained no changes (then it is already deleted).
+struct CreatedChangeSet {
+    id: String,
+    stack_id: String,
+    changes: Option<Vec<ResourceChange>>,
+}
+
+async fn create_change_set(
+    client: &Client,
+    plan: &StackPlan,
+    change_set_type: ChangeSetType,
+) -> anyhow::Result<CreatedChangeSet> {
+    let name = plan.name.as_str();
+    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
+    let parameters: Vec<Parameter> = plan
+        .parameters
+        .iter()
+        .map(|(key, value)| Parameter::builder().parameter_key(key).parameter_value(value).build())
+        .collect();
+    let created = match client
+        .create_change_set()
+        .stack_name(name)
+        .change_set_name(format!("xtask-{millis}"))
+        .change_set_type(change_set_type)
+        .template_body(&plan.template_body)
+        .set_parameters(Some(parameters))
+        .capabilities(Capability::CapabilityIam)
+        .capabilities(Capability::CapabilityNamedIam)
+        .description("cargo xtask deploy")
+        .send()
+        .await
+    {
+        // CloudFormation says "no changes" through the change set's status (below); an
+        // endpoint may say it at once, as UpdateStack does. Both mean the same.
+        Err(err) if err.message().is_some_and(is_no_changes) => {
+            return Ok(CreatedChangeSet { id: String::new(), stack_id: name.to_owned(), changes: None });
+        }
+        res => res.aws_context(|| format!("creating a change set for {name}"))?,
+    };
+    let id = created.id().context("CreateChangeSet returned no id")?.to_owned();
+    let stack_id = created.stack_id().unwrap_or(name).to_owned();
+
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let mut changes = Vec::new();
+        let mut next_token = None;
+        let (status, reason) = loop {
+            let page = client
+                .describe_change_set()
+                .change_set_name(&id)
+                .stack_name(&stack_id)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .aws_context(|| format!("describing the change set of {name}"))?;
+            changes.extend_from_slice(page.changes());
+            next_token = page.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                break (page.status().cloned(), page.status_reason().unwrap_or_default().to_owned());
+            }
+        };
+        match status {
+            Some(ChangeSetStatus::CreateComplete) => {
+                return Ok(CreatedChangeSet { id, stack_id, changes: Some(ResourceChange::from_changes(&changes)) });
+            }
+            Some(ChangeSetStatus::Failed) if is_no_changes(&reason) => {
+                delete_change_set(client, &id).await?;
+                return Ok(CreatedChangeSet { id, stack_id, changes: None });
+            }
+            Some(ChangeSetStatus::Failed) => {
+                // Keep nothing behind; the reason is what the user needs.
+                let _ = delete_change_set(client, &id).await;
+                anyhow::bail!("the change set for {name} failed: {reason}");
+            }
+            _ => {}
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+async fn delete_change_set(client: &Client, id: &str) -> anyhow::Result<()> {
+    client.delete_change_set().change_set_name(id).send().await.aws_context(|| format!("deleting change set {id}"))?;
+    Ok(())
+}
+
+/// CloudFormation's ways of saying a change set is empty.
+fn is_no_changes(reason: &str) -> bool {
+    reason.contains("didn't contain changes") || reason.contains("No updates are to be performed")
+}

@@ -1,0 +1,519 @@
+//! `cargo xtask deploy`, `diff` and `destroy`: the stacks of a stage, in order, through the
+//! engine in `cloudformation`.
+//!
+//! The stacks are `invest-alchemy-<stage>-<part>` for the parts bootstrap, network, app and
+//! edge (edge in us-east-1, where CloudFront wants it). Values flow forward as parameters: a
+//! template parameter whose name is an output key of an earlier stack gets that output's value
+//! ([`Deployment::deploy`]), so app's `SubnetIds` comes from network's `SubnetIds` output.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
+
+use anyhow::Context;
+use xshell::Shell;
+
+use crate::{
+    aws::Aws,
+    aws::AwsContext,
+    cloudformation::{self, DeployOptions, Outputs, StackPlan},
+    flags,
+    prompt::Prompt,
+};
+
+/// The parts of a stage in deploy order.
+pub(crate) const PARTS: [&str; 4] = ["bootstrap", "network", "app", "edge"];
+
+/// The CloudFormation stack name of a part of a stage.
+pub(crate) fn stack_name(stage: &str, part: &str) -> String {
+    format!("invest-alchemy-{stage}-{part}")
+}
+
+/// The region of a part when it is not the stage's: CloudFront's stack lives in us-east-1.
+pub(crate) fn region_of(part: &str) -> Option<&'static str> {
+    (part == "edge").then_some("us-east-1")
+}
+
+/// Whether deploys to `stage` ask before executing a change set. Until `alchemy.toml` is read
+/// here (its `protected` setting), the stage named `prod` is the protected one.
+pub(crate) fn is_protected(stage: &str) -> bool {
+    stage == "prod"
+}
+
+/// A deploy of several stacks in order. Each template parameter that a plan leaves unset is
+/// filled, by name, from values provided to the deployment (artifact keys, the image digest:
+/// [`Deployment::provide`]) or else from the outputs of the stacks before it; the outputs are
+/// collected for `target/outputs/<stage>.json`.
+///
+/// Deploying is async and packaging is not (it runs its own runtime), so the caller drives
+/// each step with `block_on` and packages between the bootstrap stack and the rest.
+#[derive(Debug)]
+pub(crate) struct Deployment<'a> {
+    aws: &'a Aws,
+    options: DeployOptions,
+    /// Values for template parameters of these names.
+    provided: BTreeMap<String, String>,
+    /// Outputs by stack name.
+    outputs: BTreeMap<String, Outputs>,
+}
+
+impl<'a> Deployment<'a> {
+    pub(crate) fn new(aws: &'a Aws, options: DeployOptions) -> Deployment<'a> {
+        Deployment { aws, options, provided: BTreeMap::new(), outputs: BTreeMap::new() }
+    }
+
+    /// Values for the template parameters of these names in the stacks deployed from now on.
+    pub(crate) fn provide(&mut self, values: BTreeMap<String, String>) {
+        self.provided.extend(values);
+    }
+
+    /// Deploys one stack and returns its outputs.
+    pub(crate) async fn deploy(&mut self, mut plan: StackPlan) -> anyhow::Result<Outputs> {
+        fill_parameters(&mut plan, &self.provided, &self.outputs)?;
+        let client = self.aws.cloudformation(plan.region.as_deref());
+        let outputs = cloudformation::deploy_stack(&client, &plan, self.options).await?;
+        self.outputs.insert(plan.name.clone(), outputs.clone());
+        Ok(outputs)
+    }
+
+    /// Adds the outputs of a stack deployed before (not in this run), for later parameters.
+    pub(crate) async fn read(&mut self, name: &str, region: Option<&str>) -> anyhow::Result<()> {
+        let client = self.aws.cloudformation(region);
+        if let Some(stack) = cloudformation::describe_stack(&client, name).await? {
+            self.outputs.insert(name.to_owned(), cloudformation::outputs_of(&stack));
+        }
+        Ok(())
+    }
+
+    /// Every output collected so far, by stack name.
+    pub(crate) fn outputs(&self) -> &BTreeMap<String, Outputs> {
+        &self.outputs
+    }
+}
+
+/// Sets each parameter the template declares and `plan` leaves unset from `provided`, else from
+/// an output of that name. Only declared parameters: CloudFormation refuses unknown ones.
+fn fill_parameters(
+    plan: &mut StackPlan,
+    provided: &BTreeMap<String, String>,
+    outputs: &BTreeMap<String, Outputs>,
+) -> anyhow::Result<()> {
+    let declared =
+        declared_parameters(&plan.template_body).with_context(|| format!("reading the template of {}", plan.name))?;
+    for key in declared {
+        if plan.parameters.contains_key(&key) {
+            continue;
+        }
+        let value = provided.get(&key).or_else(|| outputs.values().find_map(|it| it.get(&key)));
+        if let Some(value) = value {
+            plan.parameters.insert(key, value.clone());
+        }
+    }
+    Ok(())
+}
+
+impl flags::Deploy {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let stage = self.aws.stage.clone();
+        let parts = selected_parts(&self.stacks.stacks)?;
+        let dir = templates_dir(sh, &stage, self.stacks.templates.as_deref());
+        let plans = read_plans(&dir, &stage, &parts)?;
+        let protected = is_protected(&stage);
+        let prompt = Prompt { yes: self.aws.yes };
+        if protected {
+            prompt.ensure_can_ask(&format!("deploying the protected stage {stage}"))?;
+        }
+        let outputs_file = sh.current_dir().join("target/outputs").join(format!("{stage}.json"));
+        let runtime = runtime()?;
+        let aws = runtime.block_on(Aws::load(&self.aws))?;
+        let mut deployment = Deployment::new(&aws, DeployOptions { protected, prompt });
+        if let Some(file) = &self.parameters {
+            deployment.provide(read_json_object(file)?);
+        }
+        // The outputs of earlier parts not deployed now still feed the parameters of later ones.
+        let last = parts.last().copied().unwrap_or("edge");
+        let last_index = PARTS.iter().position(|it| *it == last).unwrap_or(PARTS.len());
+        for part in PARTS[..last_index].iter().filter(|it| !parts.contains(it)) {
+            runtime.block_on(deployment.read(&stack_name(&stage, part), region_of(part)))?;
+        }
+        let started = std::time::Instant::now();
+        for plan in plans {
+            runtime.block_on(deployment.deploy(plan))?;
+        }
+        let deployed: Vec<String> = parts.iter().map(|part| stack_name(&stage, part)).collect();
+        let outputs: BTreeMap<String, Outputs> = deployment
+            .outputs()
+            .iter()
+            .filter(|(name, _)| deployed.contains(name))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        print_outputs(&outputs);
+        save_outputs(&outputs_file, &outputs)?;
+        eprintln!(
+            "deployed {} in {:.1} s; outputs in {}",
+            deployed.join(", "),
+            started.elapsed().as_secs_f64(),
+            outputs_file.display()
+        );
+        Ok(())
+    }
+}
+
+impl flags::Diff {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let parts = selected_parts(&self.stacks.stacks)?;
+        let dir = templates_dir(sh, &self.aws.stage, self.stacks.templates.as_deref());
+        let plans = read_plans(&dir, &self.aws.stage, &parts)?;
+        runtime()?.block_on(async {
+            let aws = Aws::load(&self.aws).await?;
+            let mut outputs: Vec<Outputs> = Vec::new();
+            for part in PARTS {
+                let client = aws.cloudformation(region_of(part));
+                if let Some(stack) = cloudformation::describe_stack(&client, &stack_name(&aws.stage, part)).await? {
+                    outputs.push(cloudformation::outputs_of(&stack));
+                }
+            }
+            for mut plan in plans {
+                for key in declared_parameters(&plan.template_body)? {
+                    if let Some(value) = outputs.iter().find_map(|it| it.get(&key)) {
+                        plan.parameters.entry(key).or_insert_with(|| value.clone());
+                    }
+                }
+                let client = aws.cloudformation(plan.region.as_deref());
+                cloudformation::diff_stack(&client, &plan).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl flags::Destroy {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let _ = sh;
+        let prompt = Prompt { yes: self.aws.yes };
+        let stage = self.aws.stage.clone();
+        prompt.ensure_can_ask(&format!("destroying stage {stage}"))?;
+        runtime()?.block_on(async {
+            let aws = Aws::load(&self.aws).await?;
+            let mut parts: Vec<&str> = PARTS.iter().rev().copied().filter(|it| *it != "bootstrap").collect();
+            if self.all {
+                parts.push("bootstrap");
+            }
+            // What is there, what goes and what stays.
+            let mut existing = Vec::new();
+            for part in &parts {
+                let name = stack_name(&stage, part);
+                let client = aws.cloudformation(region_of(part));
+                let Some(stack) = cloudformation::describe_stack(&client, &name).await? else {
+                    eprintln!("{name}: does not exist");
+                    continue;
+                };
+                let inventory = inventory(&client, &name).await?;
+                eprintln!("{name} ({}):", stack.stack_status().map(|it| it.as_str()).unwrap_or("?"));
+                for resource in &inventory {
+                    let purged = self.purge_data && resource.resource_type == "AWS::S3::Bucket";
+                    let fate = if resource.retained && !purged { "keep  " } else { "delete" };
+                    eprintln!("  {fate} {} {} {}", resource.logical_id, resource.resource_type, resource.physical_id);
+                }
+                existing.push((part.to_owned(), name, inventory));
+            }
+            if !self.all {
+                eprintln!("{}: kept (pass --all to delete it too)", stack_name(&stage, "bootstrap"));
+            }
+            if existing.is_empty() {
+                eprintln!("nothing to destroy for stage {stage}");
+                return Ok(());
+            }
+            if !prompt.confirm_typed(&format!("This deletes the stacks above of stage {stage}."), &stage)? {
+                anyhow::bail!("destroy cancelled: nothing deleted");
+            }
+            if self.purge_data
+                && !prompt.confirm_typed(
+                    &format!("--purge-data also deletes the reports bucket of stage {stage} and every report in it, for good."),
+                    &format!("purge {stage}"),
+                )?
+            {
+                anyhow::bail!("destroy cancelled: nothing deleted");
+            }
+            for (part, name, inventory) in &existing {
+                let client = aws.cloudformation(region_of(part));
+                // CloudFormation cannot delete a bucket with objects or a repository with images:
+                // empty what this stack deletes (the assets bucket, the job images) first.
+                for resource in inventory.iter().filter(|it| !it.retained) {
+                    match resource.resource_type.as_str() {
+                        "AWS::S3::Bucket" => empty_bucket(&aws.s3(), &resource.physical_id).await?,
+                        "AWS::ECR::Repository" => delete_images(&aws.ecr(), &resource.physical_id).await?,
+                        _ => {}
+                    }
+                }
+                cloudformation::delete_stack(&client, name).await?;
+                for resource in inventory.iter().filter(|it| it.retained) {
+                    if self.purge_data && resource.resource_type == "AWS::S3::Bucket" {
+                        let bucket = &resource.physical_id;
+                        empty_bucket(&aws.s3(), bucket).await?;
+                        aws.s3().delete_bucket().bucket(bucket).send().await.aws_context(|| format!("deleting bucket {bucket}"))?;
+                        eprintln!("deleted the retained bucket {bucket} (--purge-data)");
+                    } else {
+                        eprintln!("kept {} {} {}", resource.logical_id, resource.resource_type, resource.physical_id);
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// A resource of a stack about to be deleted.
+#[derive(Debug)]
+struct Resource {
+    logical_id: String,
+    resource_type: String,
+    physical_id: String,
+    /// `DeletionPolicy: Retain` keeps it when the stack goes.
+    retained: bool,
+}
+
+/// The stack's resources, and which of them its template retains.
+async fn inventory(client: &aws_sdk_cloudformation::Client, name: &str) -> anyhow::Result<Vec<Resource>> {
+    let template = client
+        .get_template()
+        .stack_name(name)
+        .send()
+        .await
+        .aws_context(|| format!("reading the template of {name}"))?;
+    let retained = retained_resources(template.template_body().unwrap_or_default())?;
+    let mut res = Vec::new();
+    let mut next_token = None;
+    loop {
+        let page = client
+            .list_stack_resources()
+            .stack_name(name)
+            .set_next_token(next_token)
+            .send()
+            .await
+            .aws_context(|| format!("listing the resources of {name}"))?;
+        for it in page.stack_resource_summaries() {
+            let logical_id = it.logical_resource_id().unwrap_or_default().to_owned();
+            res.push(Resource {
+                retained: retained.contains(&logical_id),
+                logical_id,
+                resource_type: it.resource_type().unwrap_or_default().to_owned(),
+                physical_id: it.physical_resource_id().unwrap_or_default().to_owned(),
+            });
+        }
+        next_token = page.next_token().map(str::to_owned);
+        if next_token.is_none() {
+            return Ok(res);
+        }
+    }
+}
+
+/// Deletes every object version and delete marker of a bucket, so the bucket itself can go.
+async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<()> {
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    let mut deleted = 0;
+    loop {
+        let page =
+            s3.list_object_versions().bucket(bucket).send().await.aws_context(|| format!("listing bucket {bucket}"))?;
+        let mut objects = Vec::new();
+        for it in page.versions() {
+            objects.push(
+                ObjectIdentifier::builder()
+                    .key(it.key().unwrap_or_default())
+                    .set_version_id(it.version_id().map(str::to_owned))
+                    .build()?,
+            );
+        }
+        for it in page.delete_markers() {
+            objects.push(
+                ObjectIdentifier::builder()
+                    .key(it.key().unwrap_or_default())
+                    .set_version_id(it.version_id().map(str::to_owned))
+                    .build()?,
+            );
+        }
+        if objects.is_empty() {
+            break;
+        }
+        deleted += objects.len();
+        s3.delete_objects()
+            .bucket(bucket)
+            .delete(Delete::builder().set_objects(Some(objects)).quiet(true).build()?)
+            .send()
+            .await
+            .aws_context(|| format!("emptying bucket {bucket}"))?;
+    }
+    eprintln!("emptied bucket {bucket} ({deleted} objects and versions)");
+    Ok(())
+}
+
+/// Deletes every image of a repository, so the repository itself can go.
+async fn delete_images(ecr: &aws_sdk_ecr::Client, repository: &str) -> anyhow::Result<()> {
+    let mut ids = Vec::new();
+    let mut next_token = None;
+    loop {
+        let page = ecr.list_images().repository_name(repository).set_next_token(next_token).send().await;
+        let page = match page {
+            Ok(page) => page,
+            Err(err) if aws_sdk_ecr::error::ProvideErrorMetadata::code(&err) == Some("RepositoryNotFoundException") => {
+                return Ok(());
+            }
+            Err(err) => return Err(err).aws_context(|| format!("listing the images of {repository}")),
+        };
+        ids.extend_from_slice(page.image_ids());
+        next_token = page.next_token().map(str::to_owned);
+        if next_token.is_none() {
+            break;
+        }
+    }
+    for chunk in ids.chunks(100) {
+        ecr.batch_delete_image()
+            .repository_name(repository)
+            .set_image_ids(Some(chunk.to_vec()))
+            .send()
+            .await
+            .aws_context(|| format!("deleting the images of {repository}"))?;
+    }
+    eprintln!("deleted {} images of {repository}", ids.len());
+    Ok(())
+}
+
+/// The parts named by `--stacks`, checked, in deploy order whatever order they were given in.
+fn selected_parts(names: &[String]) -> anyhow::Result<Vec<&'static str>> {
+    for name in names {
+        if !PARTS.contains(&name.as_str()) {
+            anyhow::bail!("unknown stack {name:?}: the stacks are {}", PARTS.join(", "));
+        }
+    }
+    Ok(PARTS.iter().copied().filter(|part| names.iter().any(|it| it == part)).collect())
+}
+
+fn templates_dir(sh: &Shell, stage: &str, flag: Option<&Path>) -> PathBuf {
+    match flag {
+        // Relative to where the command was run, like any path on a command line.
+        Some(dir) => std::env::current_dir().map(|cwd| cwd.join(dir)).unwrap_or_else(|_| dir.to_owned()),
+        None => sh.current_dir().join("target/cfn").join(stage),
+    }
+}
+
+/// The plans of `parts` from `<dir>/<part>.yaml` and the optional `<dir>/<part>.parameters.json`.
+fn read_plans(dir: &Path, stage: &str, parts: &[&str]) -> anyhow::Result<Vec<StackPlan>> {
+    let mut plans = Vec::new();
+    for part in parts {
+        let template_file = dir.join(format!("{part}.yaml"));
+        let template_body = std::fs::read_to_string(&template_file)
+            .with_context(|| format!("reading {} (run `cargo xtask synth` first)", template_file.display()))?;
+        let parameters_file = dir.join(format!("{part}.parameters.json"));
+        let parameters = if parameters_file.exists() { read_json_object(&parameters_file)? } else { BTreeMap::new() };
+        plans.push(StackPlan {
+            name: stack_name(stage, part),
+            region: region_of(part).map(str::to_owned),
+            template_body,
+            parameters,
+        });
+    }
+    Ok(plans)
+}
+
+/// A JSON file holding an object of strings.
+fn read_json_object(file: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    let file = std::env::current_dir().map(|cwd| cwd.join(file)).unwrap_or_else(|_| file.to_owned());
+    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a JSON object of strings", file.display()))
+}
+
+/// The names of a template's `Parameters`.
+pub(crate) fn declared_parameters(template_body: &str) -> anyhow::Result<Vec<String>> {
+    let template: serde_yaml::Value =
+        serde_yaml::from_str(template_body).context("the template is not YAML or JSON")?;
+    let names = template
+        .get("Parameters")
+        .and_then(|it| it.as_mapping())
+        .map(|it| it.keys().filter_map(|key| key.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    Ok(names)
+}
+
+/// The logical ids of the resources a template keeps on delete (`DeletionPolicy: Retain` or `RetainExceptOnCreate`).
+pub(crate) fn retained_resources(template_body: &str) -> anyhow::Result<Vec<String>> {
+    let template: serde_yaml::Value =
+        serde_yaml::from_str(template_body).context("the template is not YAML or JSON")?;
+    let Some(resources) = template.get("Resources").and_then(|it| it.as_mapping()) else { return Ok(Vec::new()) };
+    Ok(resources
+        .iter()
+        .filter(|(_, resource)| {
+            resource.get("DeletionPolicy").and_then(|it| it.as_str()).is_some_and(|it| it.starts_with("Retain"))
+        })
+        .filter_map(|(id, _)| id.as_str().map(str::to_owned))
+        .collect())
+}
+
+fn print_outputs(outputs: &BTreeMap<String, Outputs>) {
+    for (stack, values) in outputs {
+        println!("{stack}");
+        for (key, value) in values {
+            println!("  {key} = {value}");
+        }
+    }
+}
+
+/// Writes the outputs to `file`, keeping what it held for stacks not deployed this time.
+fn save_outputs(file: &Path, outputs: &BTreeMap<String, Outputs>) -> anyhow::Result<()> {
+    let mut all: BTreeMap<String, Outputs> =
+        std::fs::read_to_string(file).ok().and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default();
+    all.extend(outputs.iter().map(|(k, v)| (k.clone(), v.clone())));
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let text = serde_json::to_string_pretty(&all).expect("maps of strings serialize");
+    std::fs::write(file, text + "\n").with_context(|| format!("writing {}", file.display()))
+}
+
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().context("starting the async runtime")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_parameters_and_retained_resources_are_read_from_yaml_templates() {
+        let template = "Parameters:\n  SubnetIds:\n    Type: String\nResources:\n  Reports:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: Retain\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: !Ref SubnetIds\n";
+        assert_eq!(declared_parameters(template).unwrap(), vec!["SubnetIds"]);
+        assert_eq!(retained_resources(template).unwrap(), vec!["Reports"]);
+    }
+
+    #[test]
+    fn parameters_are_filled_from_provided_values_then_earlier_outputs_and_only_when_declared() {
+        let mut plan = StackPlan {
+            name: "invest-alchemy-dev-app".to_owned(),
+            region: None,
+            template_body: "Parameters:\n  SubnetIds: {Type: String}\n  JobImageDigest: {Type: String}\n  Given: {Type: String}\nResources: {}\n".to_owned(),
+            parameters: BTreeMap::from([("Given".to_owned(), "mine".to_owned())]),
+        };
+        let provided = BTreeMap::from([
+            ("JobImageDigest".to_owned(), "sha256:ab".to_owned()),
+            ("Given".to_owned(), "not this".to_owned()),
+        ]);
+        let outputs = BTreeMap::from([(
+            "invest-alchemy-dev-network".to_owned(),
+            BTreeMap::from([("SubnetIds".to_owned(), "s-1,s-2".to_owned()), ("VpcId".to_owned(), "vpc-1".to_owned())]),
+        )]);
+
+        fill_parameters(&mut plan, &provided, &outputs).unwrap();
+
+        let expected = [("Given", "mine"), ("JobImageDigest", "sha256:ab"), ("SubnetIds", "s-1,s-2")];
+        let expected: BTreeMap<String, String> = expected.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(plan.parameters, expected);
+    }
+
+    #[test]
+    fn selected_parts_come_in_deploy_order_and_unknown_ones_are_refused() {
+        let names = |it: &[&str]| it.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(selected_parts(&names(&["app", "bootstrap"])).unwrap(), vec!["bootstrap", "app"]);
+        let err = selected_parts(&names(&["apps"])).unwrap_err().to_string();
+        assert!(err.contains("unknown stack \"apps\""), "{err}");
+    }
+}

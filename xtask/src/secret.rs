@@ -1,0 +1,63 @@
+//! `cargo xtask secret set tushare-token`: the Tushare token into SSM Parameter Store.
+//!
+//! The value is read from stdin when it is not a terminal (`... < token.txt`, or a pipe), else
+//! from a prompt that does not echo. It goes into the SecureString parameter
+//! `/invest-alchemy/<stage>/tushare-token` (overwriting), where the job's task definition reads
+//! it through `secrets`. The value is never printed, logged or put in an error message.
+
+use std::io::{IsTerminal, Read};
+
+use anyhow::Context;
+use aws_sdk_ssm::types::ParameterType;
+
+use crate::{
+    aws::{Aws, AwsContext},
+    deploy::runtime,
+    flags,
+};
+
+/// The SSM parameter holding the Tushare token of `stage`.
+pub(crate) fn tushare_token_parameter(stage: &str) -> String {
+    format!("/invest-alchemy/{stage}/tushare-token")
+}
+
+impl flags::SecretSet {
+    pub(crate) fn run(self) -> anyhow::Result<()> {
+        let parameter = match self.name {
+            flags::SecretName::TushareToken => tushare_token_parameter(&self.aws.stage),
+        };
+        let value = read_secret("Tushare token (not shown): ")?;
+        runtime()?.block_on(async {
+            let aws = Aws::load(&self.aws).await?;
+            aws.ssm()
+                .put_parameter()
+                .name(&parameter)
+                .value(value)
+                .r#type(ParameterType::SecureString)
+                .overwrite(true)
+                .description("Tushare Pro API token of the signal job (cargo xtask secret set)")
+                .send()
+                .await
+                // The error names the parameter, never the value.
+                .aws_context(|| format!("storing {parameter}"))?;
+            eprintln!("stored {parameter} (SecureString)");
+            Ok(())
+        })
+    }
+}
+
+/// The secret from stdin (all of it, trimmed) or a no-echo prompt.
+fn read_secret(prompt: &str) -> anyhow::Result<String> {
+    let value = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(prompt).context("reading the secret from the terminal")?
+    } else {
+        let mut value = String::new();
+        std::io::stdin().read_to_string(&mut value).context("reading the secret from stdin")?;
+        value
+    };
+    let value = value.trim().to_owned();
+    if value.is_empty() {
+        anyhow::bail!("the secret is empty: give it on stdin or type it at the prompt");
+    }
+    Ok(value)
+}
