@@ -4,6 +4,7 @@
 
 mod dev;
 mod flags;
+mod package;
 mod test;
 mod tools;
 
@@ -29,6 +30,7 @@ fn run(flags: flags::Xtask) -> anyhow::Result<()> {
     match flags.command {
         flags::Command::Dev(cmd) => cmd.run(&sh),
         flags::Command::Test(cmd) => cmd.run(&sh),
+        flags::Command::Package(cmd) => cmd.run(&sh),
     }
 }
 

@@ -10,7 +10,6 @@ use xshell::{Shell, cmd};
 
 /// The `bin` folder of a virtualenv `target/venv/<name>` holding exactly `requirements` (pinned
 /// `name==version` specs). Creates or refreshes it when the pins changed.
-#[allow(dead_code, reason = "used by the test steps of the next issues")]
 pub(crate) fn python_venv(sh: &Shell, name: &str, requirements: &[&str]) -> anyhow::Result<PathBuf> {
     let dir = sh.current_dir().join("target/venv").join(name);
     let bin = dir.join("bin");
