@@ -6,7 +6,7 @@
 //! bucket or the registry only when that name is absent there, so an unchanged build uploads
 //! nothing. What was built is printed and written to `target/artifacts/<stage>.json` for the deploy.
 
-mod assets;
+mod aws;
 mod image;
 mod registry;
 mod zip;
@@ -14,7 +14,6 @@ mod zip;
 use std::path::PathBuf;
 
 use anyhow::{Context, format_err};
-use oci_client::secrets::RegistryAuth;
 use serde::Serialize;
 use xshell::{Shell, cmd};
 
@@ -46,7 +45,7 @@ impl flags::Package {
             let registry = self
                 .registry
                 .context("--upload needs --registry URL (ECR from the bootstrap stack comes with the deploy)")?;
-            Some(Destinations { assets_bucket, registry, registry_auth: RegistryAuth::Anonymous })
+            Some(Destinations { assets_bucket, registry })
         } else {
             None
         };
@@ -72,9 +71,8 @@ impl flags::Package {
 /// Where `--upload` puts the artifacts.
 pub(crate) struct Destinations {
     pub(crate) assets_bucket: String,
-    /// `http[s]://host[:port][/repository]`.
+    /// `http[s]://host[:port][/repository]`; an ECR host is reached with ECR's authorization token.
     pub(crate) registry: String,
-    pub(crate) registry_auth: RegistryAuth,
 }
 
 /// Binaries built for packaging: each function's `bootstrap`, and the job binary. cargo-lambda moves
@@ -214,7 +212,7 @@ pub(crate) fn package(
     for (name, bootstrap) in &built.functions {
         let path = out_dir.join(format!("{name}.zip"));
         let zip = zip::write(bootstrap, &path)?;
-        let key = assets::zip_key(&zip.sha256);
+        let key = aws::zip_key(&zip.sha256);
         functions.push(FunctionArtifact {
             name: name.clone(),
             path,
@@ -235,16 +233,21 @@ pub(crate) fn package(
     if let Some(destinations) = destinations {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(async {
-            if !functions.is_empty() {
-                let s3 = assets::s3_client().await;
+            let mut registry = registry::Registry::new(&destinations.registry)?;
+            let ecr = aws::is_ecr(registry.host());
+            // Loading the AWS configuration can probe for a region and credentials: only when needed.
+            let sdk = if ecr || !functions.is_empty() { Some(aws::sdk_config().await) } else { None };
+            if let Some(sdk) = &sdk {
+                let s3 = aws::s3_client(sdk);
                 for function in &mut functions {
                     let uploaded =
-                        assets::upload_if_absent(&s3, &destinations.assets_bucket, &function.key, &function.path)
-                            .await?;
+                        aws::upload_if_absent(&s3, &destinations.assets_bucket, &function.key, &function.path).await?;
                     function.upload = if uploaded { Upload::Uploaded } else { Upload::AlreadyThere };
                 }
+                if ecr {
+                    registry = registry.with_auth(aws::ecr_auth(sdk).await?);
+                }
             }
-            let registry = registry::Registry::new(&destinations.registry, destinations.registry_auth.clone())?;
             job_image.uri = Some(registry.image_uri(&image.manifest_digest));
             job_image.upload = if registry.has_manifest(&image.manifest_digest).await? {
                 Upload::AlreadyThere

@@ -27,8 +27,8 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// Parses `http[s]://host[:port][/repository]`; anonymous access (a local registry) or `auth` (ECR).
-    pub(crate) fn new(url: &str, auth: RegistryAuth) -> anyhow::Result<Registry> {
+    /// Parses `http[s]://host[:port][/repository]`; anonymous access until `with_auth`.
+    pub(crate) fn new(url: &str) -> anyhow::Result<Registry> {
         let (protocol, rest) = if let Some(rest) = url.strip_prefix("http://") {
             (ClientProtocol::Http, rest)
         } else if let Some(rest) = url.strip_prefix("https://") {
@@ -45,7 +45,17 @@ impl Registry {
             return Err(format_err!("registry URL {url:?} has no host or no repository"));
         }
         let client = Client::new(ClientConfig { protocol, ..ClientConfig::default() });
-        Ok(Registry { client, auth, host: host.to_owned(), repository: repository.to_owned() })
+        Ok(Registry { client, auth: RegistryAuth::Anonymous, host: host.to_owned(), repository: repository.to_owned() })
+    }
+
+    /// The same registry, reached with these credentials (ECR's token).
+    pub(crate) fn with_auth(self, auth: RegistryAuth) -> Registry {
+        Registry { auth, ..self }
+    }
+
+    /// `host[:port]`.
+    pub(crate) fn host(&self) -> &str {
+        &self.host
     }
 
     /// `host/repository@sha256:...`: how the image is pulled by digest.
@@ -117,10 +127,10 @@ mod tests {
 
     #[test]
     fn a_registry_url_gives_host_and_repository() {
-        let registry = Registry::new("http://127.0.0.1:5000/team/job", RegistryAuth::Anonymous).unwrap();
+        let registry = Registry::new("http://127.0.0.1:5000/team/job").unwrap();
         assert_eq!(registry.image_uri("sha256:ab"), "127.0.0.1:5000/team/job@sha256:ab");
-        let registry = Registry::new("https://example.test", RegistryAuth::Anonymous).unwrap();
+        let registry = Registry::new("https://example.test").unwrap();
         assert_eq!(registry.image_uri("sha256:ab"), format!("example.test/{DEFAULT_REPOSITORY}@sha256:ab"));
-        assert!(Registry::new("127.0.0.1:5000", RegistryAuth::Anonymous).is_err());
+        assert!(Registry::new("127.0.0.1:5000").is_err());
     }
 }

@@ -29,7 +29,7 @@ fn the_job_image_from_the_registry_runs_in_a_chroot_as_the_unprivileged_user() {
     let sh = shell();
     let built = build_job(&sh);
     let image = image::assemble(&sh, &built.job, JOB_BINARY).unwrap();
-    let registry = registry::Registry::new(&format!("{registry_url}/test/chroot"), RegistryAuth::Anonymous).unwrap();
+    let registry = registry::Registry::new(&format!("{registry_url}/test/chroot")).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let layers = runtime.block_on(async {
         if !registry.has_manifest(&image.manifest_digest).await.unwrap() {
@@ -73,14 +73,14 @@ fn two_builds_give_identical_zips_and_the_second_upload_is_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let zip_path = dir.path().join("function.zip");
     std::fs::write(&zip_path, &first_zip).unwrap();
-    let key = assets::zip_key(&zip::sha256_hex(&first_zip));
+    let key = aws::zip_key(&zip::sha256_hex(&first_zip));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let s3 = assets::s3_client().await;
-        let bucket = "assets-zip-upload-test";
+        let s3 = aws::s3_client(&aws::sdk_config().await);
+        let bucket = &unique("assets-zip-upload");
         create_bucket(&s3, bucket).await;
-        assert!(assets::upload_if_absent(&s3, bucket, &key, &zip_path).await.unwrap(), "first upload");
-        assert!(!assets::upload_if_absent(&s3, bucket, &key, &zip_path).await.unwrap(), "second upload");
+        assert!(aws::upload_if_absent(&s3, bucket, &key, &zip_path).await.unwrap(), "first upload");
+        assert!(!aws::upload_if_absent(&s3, bucket, &key, &zip_path).await.unwrap(), "second upload");
         let stored = s3.get_object().bucket(bucket).key(&key).send().await.unwrap();
         assert!(stored.body.collect().await.unwrap().into_bytes() == first_zip);
     });
@@ -91,13 +91,12 @@ fn two_builds_give_identical_zips_and_the_second_upload_is_skipped() {
 fn a_second_package_of_unchanged_sources_uploads_nothing() {
     let registry_url = registry_url();
     let sh = shell();
-    let bucket = "assets-second-package-test";
+    let bucket = &unique("assets-second-package");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async { create_bucket(&assets::s3_client().await, bucket).await });
+    runtime.block_on(async { create_bucket(&aws::s3_client(&aws::sdk_config().await), bucket).await });
     let destinations = Destinations {
         assets_bucket: bucket.to_owned(),
-        registry: format!("{registry_url}/test/second-package"),
-        registry_auth: RegistryAuth::Anonymous,
+        registry: format!("{registry_url}/test/{}", unique("second-package")),
     };
     let stage = "package-test";
 
@@ -133,6 +132,11 @@ async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
     if s3.head_bucket().bucket(bucket).send().await.is_err() {
         s3.create_bucket().bucket(bucket).send().await.unwrap();
     }
+}
+
+/// A bucket or repository name of this test run: the servers may outlive one run.
+fn unique(name: &str) -> String {
+    format!("{name}-{}", std::process::id())
 }
 
 fn registry_url() -> String {
