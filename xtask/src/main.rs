@@ -5,6 +5,7 @@
 mod dev;
 mod flags;
 mod package;
+mod synth;
 mod test;
 mod tools;
 
@@ -31,6 +32,7 @@ fn run(flags: flags::Xtask) -> anyhow::Result<()> {
         flags::Command::Dev(cmd) => cmd.run(&sh),
         flags::Command::Test(cmd) => cmd.run(&sh),
         flags::Command::Package(cmd) => cmd.run(&sh),
+        flags::Command::Synth(cmd) => cmd.run(&sh),
     }
 }
 

@@ -15,9 +15,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, format_err};
 use serde::Serialize;
+use stacks::{config::StageConfig, ecs::Architecture};
 use xshell::{Shell, cmd};
 
-use crate::{flags, tools};
+use crate::{flags, synth, tools};
 
 /// The package holding the function binaries, and their names: one zip each.
 pub(crate) const FUNCTIONS_PACKAGE: &str = "functions";
@@ -33,11 +34,13 @@ pub(crate) const JOB_BINARY: &str = "signal";
 /// cargo-lambda and the zig it links with, pinned to what pip resolves here.
 pub(crate) const CARGO_LAMBDA_REQUIREMENTS: &[&str] = &["cargo-lambda==1.9.2", "ziglang==0.17.1"];
 
-/// The job image is always built for x86_64: it carries this machine's glibc and libraries.
+/// The job image is built for x86_64 only: it carries this machine's glibc and libraries.
 pub(crate) const JOB_TARGET: &str = "x86_64-unknown-linux-gnu";
 
 impl flags::Package {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let config = synth::load_config(sh)?;
+        let stage = config.stage(&self.stage).with_context(|| format!("reading stage {}", self.stage))?.clone();
         let destinations = if self.upload {
             let assets_bucket = self.assets_bucket.context(
                 "--upload needs --assets-bucket NAME (reading it from the bootstrap stack comes with the deploy)",
@@ -45,11 +48,19 @@ impl flags::Package {
             let registry = self
                 .registry
                 .context("--upload needs --registry URL (ECR from the bootstrap stack comes with the deploy)")?;
-            Some(Destinations { assets_bucket, registry })
+            Some(Destinations { assets_bucket, registry, repository: stacks::parts::job_repository_name(&stage) })
         } else {
             None
         };
-        check_target_installed(self.arch, &installed_targets(sh)?)?;
+        let architecture = stage.architecture;
+        check_target_installed(architecture, &installed_targets(sh)?)?;
+        if architecture != Architecture::X86_64 {
+            // The target is there, but this machine's libraries are x86_64 ones.
+            return Err(format_err!(
+                "stage {}: the arm64 job image needs arm64 glibc libraries, which packaging does not fetch yet",
+                stage.name
+            ));
+        }
 
         let functions = if FUNCTIONS_LANDED {
             FUNCTION_BINARIES.iter().map(|name| (FUNCTIONS_PACKAGE, *name)).collect()
@@ -57,10 +68,10 @@ impl flags::Package {
             eprintln!("note: the function binaries {FUNCTION_BINARIES:?} are not on this branch yet: no zips");
             Vec::new()
         };
-        let built = build(sh, self.arch, &functions)?;
-        let artifacts = package(sh, &self.stage, self.arch, &built, destinations.as_ref())?;
+        let built = build(sh, architecture, &functions)?;
+        let artifacts = package(sh, &stage, &built, destinations.as_ref())?;
         print!("{}", artifacts.summary());
-        let path = sh.current_dir().join("target/artifacts").join(format!("{}.json", self.stage));
+        let path = sh.current_dir().join("target/artifacts").join(format!("{}.json", stage.name));
         let json = serde_json::to_string_pretty(&artifacts).expect("artifacts serialize");
         std::fs::write(&path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
         println!("written to {}", path.display());
@@ -73,6 +84,8 @@ pub(crate) struct Destinations {
     pub(crate) assets_bucket: String,
     /// `http[s]://host[:port][/repository]`; an ECR host is reached with ECR's authorization token.
     pub(crate) registry: String,
+    /// The repository when `registry` names none: the stage's job repository.
+    pub(crate) repository: String,
 }
 
 /// Binaries built for packaging: each function's `bootstrap`, and the job binary. cargo-lambda moves
@@ -163,13 +176,13 @@ impl Upload {
 /// Builds the function binaries (`(package, binary)` pairs, for `arch`) and the job binary (x86_64)
 /// in release mode with cargo-lambda, in one cargo run where the targets agree, so shared
 /// dependencies compile once.
-pub(crate) fn build(sh: &Shell, arch: flags::Arch, functions: &[(&str, &str)]) -> anyhow::Result<Built> {
+pub(crate) fn build(sh: &Shell, architecture: Architecture, functions: &[(&str, &str)]) -> anyhow::Result<Built> {
     let venv_bin = tools::python_venv(sh, "cargo-lambda", CARGO_LAMBDA_REQUIREMENTS)?;
     let mut runs: Vec<(&str, Vec<(&str, &str)>)> = vec![(JOB_TARGET, vec![(JOB_PACKAGE, JOB_BINARY)])];
-    if arch.rust_target() == JOB_TARGET {
+    if rust_target(architecture) == JOB_TARGET {
         runs[0].1.extend_from_slice(functions);
     } else if !functions.is_empty() {
-        runs.push((arch.rust_target(), functions.to_vec()));
+        runs.push((rust_target(architecture), functions.to_vec()));
     }
     for (target, binaries) in &runs {
         let mut args = Vec::new();
@@ -201,12 +214,11 @@ pub(crate) fn build(sh: &Shell, arch: flags::Arch, functions: &[(&str, &str)]) -
 /// is given. Files go to `target/artifacts/<stage>/`.
 pub(crate) fn package(
     sh: &Shell,
-    stage: &str,
-    arch: flags::Arch,
+    stage: &StageConfig,
     built: &Built,
     destinations: Option<&Destinations>,
 ) -> anyhow::Result<Artifacts> {
-    let out_dir = sh.current_dir().join("target/artifacts").join(stage);
+    let out_dir = sh.current_dir().join("target/artifacts").join(&stage.name);
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let mut functions = Vec::new();
     for (name, bootstrap) in &built.functions {
@@ -233,7 +245,7 @@ pub(crate) fn package(
     if let Some(destinations) = destinations {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         runtime.block_on(async {
-            let mut registry = registry::Registry::new(&destinations.registry)?;
+            let mut registry = registry::Registry::new(&destinations.registry, &destinations.repository)?;
             let ecr = aws::is_ecr(registry.host());
             // Loading the AWS configuration can probe for a region and credentials: only when needed.
             let sdk = if ecr || !functions.is_empty() { Some(aws::sdk_config().await) } else { None };
@@ -258,21 +270,37 @@ pub(crate) fn package(
             anyhow::Ok(())
         })?;
     }
-    Ok(Artifacts { stage: stage.to_owned(), architecture: arch.lambda_name(), functions, job_image })
+    Ok(Artifacts { stage: stage.name.clone(), architecture: lambda_name(stage.architecture), functions, job_image })
 }
 
 /// Fails, naming the `rustup` command, when `arch`'s Rust target is not in `installed` (the output
 /// of `rustup target list --installed`).
-pub(crate) fn check_target_installed(arch: flags::Arch, installed: &str) -> anyhow::Result<()> {
-    let target = arch.rust_target();
+pub(crate) fn check_target_installed(architecture: Architecture, installed: &str) -> anyhow::Result<()> {
+    let target = rust_target(architecture);
     if installed.lines().any(|line| line.trim() == target) {
         return Ok(());
     }
     Err(format_err!(
         "building the functions for {} needs the Rust target {target}, which is not installed: \
          run `rustup target add {target}`",
-        arch.lambda_name()
+        lambda_name(architecture)
     ))
+}
+
+/// Lambda's name of an architecture.
+fn lambda_name(architecture: Architecture) -> &'static str {
+    match architecture {
+        Architecture::X86_64 => "x86_64",
+        Architecture::Arm64 => "arm64",
+    }
+}
+
+/// The Rust target the functions of an architecture are built for.
+fn rust_target(architecture: Architecture) -> &'static str {
+    match architecture {
+        Architecture::X86_64 => JOB_TARGET,
+        Architecture::Arm64 => "aarch64-unknown-linux-gnu",
+    }
 }
 
 fn installed_targets(sh: &Shell) -> anyhow::Result<String> {

@@ -4,12 +4,15 @@
 //! `#[ignore = "needs ..."]` ones, with the tools and servers they need installed and started here.
 //! Later steps add their tools (emulator, linters, browser) to `run` and their settings to `test_env`.
 
+use std::path::PathBuf;
+
+use anyhow::Context;
 mod moto;
 mod registry;
 
 use xshell::{Shell, cmd};
 
-use crate::flags;
+use crate::{flags, synth, tools};
 
 impl flags::Test {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
@@ -26,6 +29,10 @@ impl flags::Test {
             tests = tests.env(name, value);
         }
         tests.run()?;
+
+        let templates = cloudformation_templates(sh)?;
+        cfn_lint(sh, &templates)?;
+        checkov(sh, &templates)?;
         Ok(())
     }
 }
@@ -61,4 +68,52 @@ fn package_env(registry: &registry::Registry, moto: &moto::Moto) -> Vec<(String,
 
 fn step(name: &str) {
     eprintln!("\n==> {name}");
+}
+
+/// AWS's CloudFormation linter, pinned.
+const CFN_LINT: &str = "cfn-lint==1.58.0";
+/// The security scanner, pinned; it pins an old boto3, hence its own virtualenv.
+const CHECKOV: &str = "checkov==3.3.30";
+
+/// Every template the checkers look at: each stage of `alchemy.toml` synthesized to `target/cfn/`,
+/// and the committed snapshots (which `cargo test` just proved current), which include a stage with a domain.
+fn cloudformation_templates(sh: &Shell) -> anyhow::Result<Vec<PathBuf>> {
+    step("cargo xtask synth (every stage)");
+    let config = synth::load_config(sh)?;
+    let mut templates = Vec::new();
+    for stage in config.stages() {
+        templates.extend(synth::write_stage(sh, stage)?.into_iter().map(|it| it.path));
+    }
+    let snapshots = sh.current_dir().join("stacks/snapshots");
+    let mut committed: Vec<PathBuf> = sh
+        .read_dir(&snapshots)
+        .with_context(|| format!("listing {}", snapshots.display()))?
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .collect();
+    committed.sort();
+    anyhow::ensure!(!committed.is_empty(), "no snapshots in {}", snapshots.display());
+    templates.extend(committed);
+    Ok(templates)
+}
+
+/// cfn-lint on every template: any error, warning or informational finding fails; a rule that does
+/// not fit is ignored in the resource's `Metadata` by the construct, with its reason.
+fn cfn_lint(sh: &Shell, templates: &[PathBuf]) -> anyhow::Result<()> {
+    step("cfn-lint");
+    let cfn_lint = tools::python_venv(sh, "cfn-lint", &[CFN_LINT])?.join("cfn-lint");
+    cmd!(sh, "{cfn_lint} -- {templates...}").run().context("cfn-lint found problems in the templates")?;
+    Ok(())
+}
+
+/// checkov on every template: any failed check fails; a check that does not fit is skipped in the
+/// resource's `Metadata` by the construct, with its reason.
+fn checkov(sh: &Shell, templates: &[PathBuf]) -> anyhow::Result<()> {
+    step("checkov");
+    let checkov = tools::python_venv(sh, "checkov", &[CHECKOV])?.join("checkov");
+    let files: Vec<String> = templates.iter().flat_map(|it| ["-f".to_owned(), it.display().to_string()]).collect();
+    cmd!(sh, "{checkov} {files...} --framework cloudformation --compact --quiet --skip-download")
+        .run()
+        .context("checkov failed checks in the templates")?;
+    Ok(())
 }

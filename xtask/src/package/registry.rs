@@ -14,9 +14,6 @@ use oci_client::{
 
 use super::image::Image;
 
-/// The repository used when `--registry` names only a host.
-pub(crate) const DEFAULT_REPOSITORY: &str = "invest-alchemy/signal";
-
 /// A repository in a registry, and how to reach it.
 pub(crate) struct Registry {
     client: Client,
@@ -27,8 +24,9 @@ pub(crate) struct Registry {
 }
 
 impl Registry {
-    /// Parses `http[s]://host[:port][/repository]`; anonymous access until `with_auth`.
-    pub(crate) fn new(url: &str) -> anyhow::Result<Registry> {
+    /// Parses `http[s]://host[:port][/repository]` (`default_repository` when it names none);
+    /// anonymous access until `with_auth`.
+    pub(crate) fn new(url: &str, default_repository: &str) -> anyhow::Result<Registry> {
         let (protocol, rest) = if let Some(rest) = url.strip_prefix("http://") {
             (ClientProtocol::Http, rest)
         } else if let Some(rest) = url.strip_prefix("https://") {
@@ -39,7 +37,7 @@ impl Registry {
         let rest = rest.trim_end_matches('/');
         let (host, repository) = match rest.split_once('/') {
             Some((host, repository)) => (host, repository),
-            None => (rest, DEFAULT_REPOSITORY),
+            None => (rest, default_repository),
         };
         if host.is_empty() || repository.is_empty() {
             return Err(format_err!("registry URL {url:?} has no host or no repository"));
@@ -127,10 +125,10 @@ mod tests {
 
     #[test]
     fn a_registry_url_gives_host_and_repository() {
-        let registry = Registry::new("http://127.0.0.1:5000/team/job").unwrap();
+        let registry = Registry::new("http://127.0.0.1:5000/team/job", "default").unwrap();
         assert_eq!(registry.image_uri("sha256:ab"), "127.0.0.1:5000/team/job@sha256:ab");
-        let registry = Registry::new("https://example.test").unwrap();
-        assert_eq!(registry.image_uri("sha256:ab"), format!("example.test/{DEFAULT_REPOSITORY}@sha256:ab"));
-        assert!(Registry::new("127.0.0.1:5000").is_err());
+        let registry = Registry::new("https://example.test", "invest-alchemy-dev-job").unwrap();
+        assert_eq!(registry.image_uri("sha256:ab"), "example.test/invest-alchemy-dev-job@sha256:ab");
+        assert!(Registry::new("127.0.0.1:5000", "default").is_err());
     }
 }

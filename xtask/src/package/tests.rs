@@ -16,10 +16,10 @@ static BUILD: Mutex<()> = Mutex::new(());
 
 #[test]
 fn a_missing_arm64_target_is_an_error_naming_the_rustup_command() {
-    let err = check_target_installed(flags::Arch::Arm64, "x86_64-unknown-linux-gnu\n").unwrap_err();
+    let err = check_target_installed(Architecture::Arm64, "x86_64-unknown-linux-gnu\n").unwrap_err();
     assert!(err.to_string().contains("rustup target add aarch64-unknown-linux-gnu"), "{err}");
-    check_target_installed(flags::Arch::Arm64, "aarch64-unknown-linux-gnu\nx86_64-unknown-linux-gnu\n").unwrap();
-    check_target_installed(flags::Arch::X86_64, "x86_64-unknown-linux-gnu\n").unwrap();
+    check_target_installed(Architecture::Arm64, "aarch64-unknown-linux-gnu\nx86_64-unknown-linux-gnu\n").unwrap();
+    check_target_installed(Architecture::X86_64, "x86_64-unknown-linux-gnu\n").unwrap();
 }
 
 #[test]
@@ -29,7 +29,7 @@ fn the_job_image_from_the_registry_runs_in_a_chroot_as_the_unprivileged_user() {
     let sh = shell();
     let built = build_job(&sh);
     let image = image::assemble(&sh, &built.job, JOB_BINARY).unwrap();
-    let registry = registry::Registry::new(&format!("{registry_url}/test/chroot")).unwrap();
+    let registry = registry::Registry::new(&format!("{registry_url}/test/chroot"), "unused").unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let layers = runtime.block_on(async {
         if !registry.has_manifest(&image.manifest_digest).await.unwrap() {
@@ -94,18 +94,17 @@ fn a_second_package_of_unchanged_sources_uploads_nothing() {
     let bucket = &unique("assets-second-package");
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async { create_bucket(&aws::s3_client(&aws::sdk_config().await), bucket).await });
-    let destinations = Destinations {
-        assets_bucket: bucket.to_owned(),
-        registry: format!("{registry_url}/test/{}", unique("second-package")),
-    };
-    let stage = "package-test";
+    // The registry URL names no repository: the stage's default is used.
+    let destinations =
+        Destinations { assets_bucket: bucket.to_owned(), registry: registry_url, repository: unique("second-package") };
+    let stage = StageConfig::new("packagetest", "us-east-1").unwrap();
 
     let built = build_job(&sh);
     let built = Built { functions: vec![("stand-in".to_owned(), stand_in_bootstrap(&built))], ..built };
-    let first = package(&sh, stage, flags::Arch::X86_64, &built, Some(&destinations)).unwrap();
+    let first = package(&sh, &stage, &built, Some(&destinations)).unwrap();
     let built = build_job(&sh);
     let built = Built { functions: vec![("stand-in".to_owned(), stand_in_bootstrap(&built))], ..built };
-    let second = package(&sh, stage, flags::Arch::X86_64, &built, Some(&destinations)).unwrap();
+    let second = package(&sh, &stage, &built, Some(&destinations)).unwrap();
 
     assert_eq!(first.functions[0].upload, Upload::Uploaded);
     assert_eq!(first.job_image.upload, Upload::Uploaded);
@@ -118,7 +117,7 @@ fn a_second_package_of_unchanged_sources_uploads_nothing() {
 /// Builds the job with cargo-lambda, as `package` does (one build at a time).
 fn build_job(sh: &Shell) -> Built {
     let _guard = BUILD.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    build(sh, flags::Arch::X86_64, &[]).unwrap()
+    build(sh, Architecture::X86_64, &[]).unwrap()
 }
 
 /// The job binary stands in for a function: cargo-lambda lays it out as one, `target/lambda/signal/bootstrap`.

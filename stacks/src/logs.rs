@@ -1,0 +1,68 @@
+//! CloudWatch Logs: log groups with retention, and the grant to write to one.
+
+use serde::Serialize;
+
+use crate::{
+    iam::{Grant, Statement},
+    model::{Expr, LogicalId, Resource, Stack, SynthError},
+};
+
+/// How a log group differs from the default.
+#[derive(Debug, Clone)]
+pub struct LogGroupProps {
+    /// The group's name, when something finds it by name (Lambda's `/aws/lambda/<function>`). Default: None (generated).
+    pub name: Option<String>,
+    /// Days to keep events; one of the values CloudWatch accepts. Default: 30.
+    pub retention_days: u32,
+}
+
+impl Default for LogGroupProps {
+    fn default() -> LogGroupProps {
+        LogGroupProps { name: None, retention_days: 30 }
+    }
+}
+
+/// A log group in a stack.
+#[derive(Debug, Clone)]
+pub struct LogGroupRef {
+    id: LogicalId,
+}
+
+/// Adds a log group that deletes events after its retention.
+pub fn log_group(stack: &mut Stack, id: &str, props: LogGroupProps) -> Result<LogGroupRef, SynthError> {
+    let id = LogicalId::new(id)?;
+    let properties = CfnLogGroup { log_group_name: props.name, retention_in_days: props.retention_days };
+    let resource = Resource::new("AWS::Logs::LogGroup", &properties)?
+        .skip_checkov("CKV_AWS_158", "CloudWatch encrypts logs by default; a customer KMS key costs $1 a month");
+    stack.add(&id, resource)?;
+    Ok(LogGroupRef { id })
+}
+
+impl LogGroupRef {
+    pub fn id(&self) -> &LogicalId {
+        &self.id
+    }
+
+    /// A log group's `Ref` is its name.
+    pub fn name(&self) -> Expr {
+        Expr::Ref(self.id.clone())
+    }
+
+    /// The group's ARN; `Fn::GetAtt Arn` of a log group ends in `:*`, which covers its streams.
+    pub fn arn(&self) -> Expr {
+        Expr::GetAtt(self.id.clone(), "Arn")
+    }
+
+    /// Create streams in this group and write events to them.
+    pub fn grant_write(&self) -> Grant {
+        Grant::new(vec![Statement::allow(&["logs:CreateLogStream", "logs:PutLogEvents"], vec![self.arn()])])
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CfnLogGroup {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_group_name: Option<String>,
+    retention_in_days: u32,
+}

@@ -1,0 +1,181 @@
+//! The app stack, in the stage's region: the reports bucket, the topics, the signal job on
+//! Fargate Spot with its schedule and failure alarm, the two functions and the HTTP API.
+//!
+//! A pure function of its config: no AWS calls, no clock, no environment. What only the deploy
+//! knows (code keys, the image digest, the network's ids) comes in as parameters.
+
+use std::collections::BTreeMap;
+
+use crate::{
+    apigateway::{self, HttpApiProps},
+    config::StageConfig,
+    ecr::RepositoryRef,
+    ecs::{self, FargateTaskProps, TaskSize},
+    events,
+    lambda::{self, Code, FunctionProps},
+    logs::{self, LogGroupProps},
+    model::{Expr, KeyPrefix, Parameter, ParameterType, Stack, SynthError},
+    parts::{EnvNames, Part, job_repository_name, token_parameter_name},
+    s3::{self, BucketProps},
+    scheduler::{self, EcsScheduleProps},
+    sns::{self, TopicProps},
+    ssm::ParameterRef,
+};
+
+/// Parameter: the bootstrap stack's assets bucket.
+pub const ASSETS_BUCKET_NAME: &str = "AssetsBucketName";
+/// Parameter: the key of the subscribe function's zip in the assets bucket.
+pub const SUBSCRIBE_CODE_KEY: &str = "SubscribeCodeKey";
+/// Parameter: the key of the web function's zip in the assets bucket.
+pub const WEB_CODE_KEY: &str = "WebCodeKey";
+/// Parameter: the digest of the job image in the job repository.
+pub const JOB_IMAGE_DIGEST: &str = "JobImageDigest";
+/// Parameter: the network stack's `SubnetIds` output.
+pub const SUBNET_IDS: &str = "SubnetIds";
+/// Parameter: the network stack's `SecurityGroupId` output.
+pub const SECURITY_GROUP_ID: &str = "SecurityGroupId";
+/// Output: the HTTP API's host name (the edge stack's `ApiDomainName` parameter).
+pub const API_DOMAIN_NAME: &str = "ApiDomainName";
+/// Output: the HTTP API's address.
+pub const API_ENDPOINT: &str = "ApiEndpoint";
+/// Output: the reports bucket.
+pub const REPORTS_BUCKET_NAME: &str = "ReportsBucketName";
+/// Output: the signal topic.
+pub const SIGNAL_TOPIC_ARN: &str = "SignalTopicArn";
+/// Output: the cluster the job runs on (for `cargo xtask run-job`).
+pub const CLUSTER_ARN: &str = "ClusterArn";
+/// Output: the job's task definition (for `cargo xtask run-job`).
+pub const JOB_TASK_DEFINITION_ARN: &str = "JobTaskDefinitionArn";
+
+/// The value of the job's source variable: real prices.
+const SOURCE_TUSHARE: &str = "tushare";
+
+pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
+    let mut stack = Stack::new(&Part::App.stack_name(stage), "reports, signal job, subscribe API and web pages")?;
+    let prefix = format!("invest-alchemy-{}", stage.name);
+    let assets_bucket = stack.parameter(
+        ASSETS_BUCKET_NAME,
+        Parameter::string("Bucket of the function zips (bootstrap stack output)", "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
+    )?;
+    let code_key_pattern = "^[A-Za-z0-9/._-]+\\.zip$";
+    let subscribe_key = stack
+        .parameter(SUBSCRIBE_CODE_KEY, Parameter::string("Key of the subscribe function's zip", code_key_pattern))?;
+    let web_key =
+        stack.parameter(WEB_CODE_KEY, Parameter::string("Key of the web function's zip", code_key_pattern))?;
+    let image_digest =
+        stack.parameter(JOB_IMAGE_DIGEST, Parameter::string("Digest of the job image", "^sha256:[0-9a-f]{64}$"))?;
+    let subnets = stack.parameter(
+        SUBNET_IDS,
+        Parameter {
+            parameter_type: ParameterType::SubnetIds,
+            description: "Subnets of the job (network stack output)",
+            allowed_pattern: None,
+        },
+    )?;
+    let security_group = stack.parameter(
+        SECURITY_GROUP_ID,
+        Parameter {
+            parameter_type: ParameterType::SecurityGroupId,
+            description: "Security group of the job (network stack output)",
+            allowed_pattern: None,
+        },
+    )?;
+
+    let reports_prefix = KeyPrefix::new("reports/")?;
+    let state_prefix = KeyPrefix::new("state/")?;
+    let reports = s3::bucket(
+        &mut stack,
+        "Reports",
+        BucketProps { versioned: true, retain: true, noncurrent_expire_after_days: Some(90), ..BucketProps::default() },
+    )?;
+    let signals = sns::topic(
+        &mut stack,
+        "Signals",
+        TopicProps { display_name: Some("invest-alchemy".to_owned()), ..TopicProps::default() },
+    )?;
+    let alarms = sns::topic(&mut stack, "Alarms", TopicProps { display_name: None, encrypted: false })?;
+    if let Some(email) = &stage.alarm_email {
+        sns::email_subscription(&mut stack, "AlarmsOwner", &alarms, email)?;
+    }
+    let site_url = stage.domain.as_ref().map(|domain| Expr::str(&format!("https://{}", domain.name)));
+
+    // The signal job.
+    let cluster = ecs::cluster(&mut stack, "Cluster")?;
+    let job_logs =
+        logs::log_group(&mut stack, "JobLogs", LogGroupProps { name: None, retention_days: stage.log_retention_days })?;
+    let mut job_environment = vec![
+        (env.source.to_owned(), Expr::str(SOURCE_TUSHARE)),
+        (env.reports_bucket.to_owned(), reports.name()),
+        (env.topic_arn.to_owned(), signals.arn()),
+    ];
+    if let Some(url) = &site_url {
+        job_environment.push((env.site_url.to_owned(), url.clone()));
+    }
+    let job = ecs::fargate_task(
+        &mut stack,
+        "JobTask",
+        "job",
+        FargateTaskProps {
+            family: format!("{prefix}-job"),
+            repository: RepositoryRef::from_name(&job_repository_name(stage)),
+            image_digest,
+            environment: job_environment,
+            secrets: vec![(env.tushare_token.to_owned(), ParameterRef::from_name(&token_parameter_name(stage)))],
+            log_group: job_logs,
+            size: TaskSize::default(),
+            architecture: stage.architecture,
+        },
+    )?;
+    stack.grant(job.task_role(), reports.grant_read(&reports_prefix));
+    stack.grant(job.task_role(), reports.grant_write(&reports_prefix));
+    stack.grant(job.task_role(), reports.grant_read(&state_prefix));
+    stack.grant(job.task_role(), reports.grant_write(&state_prefix));
+    stack.grant(job.task_role(), signals.grant_publish());
+    scheduler::ecs_schedule(
+        &mut stack,
+        "JobSchedule",
+        &cluster,
+        &job,
+        EcsScheduleProps {
+            expression: stage.schedule.clone(),
+            time_zone: stage.time_zone.clone(),
+            subnets,
+            security_group,
+            retries: 3,
+        },
+    )?;
+    events::task_failure_alarm(&mut stack, "JobFailed", &cluster, &alarms)?;
+
+    // The functions and the API in front of them.
+    let mut subscribe_props =
+        FunctionProps::new(&format!("{prefix}-subscribe"), Code { bucket: assets_bucket.clone(), key: subscribe_key });
+    subscribe_props.environment = BTreeMap::from([(env.topic_arn.to_owned(), signals.arn())]);
+    subscribe_props.architecture = stage.architecture;
+    subscribe_props.log_retention_days = stage.log_retention_days;
+    let subscribe = lambda::function(&mut stack, "SubscribeFunction", subscribe_props)?;
+    stack.grant(subscribe.role(), signals.grant_subscribe());
+
+    let mut web_props = FunctionProps::new(&format!("{prefix}-web"), Code { bucket: assets_bucket, key: web_key });
+    web_props.environment = BTreeMap::from([(env.reports_bucket.to_owned(), reports.name())]);
+    if let Some(url) = site_url {
+        web_props.environment.insert(env.site_url.to_owned(), url);
+    }
+    web_props.architecture = stage.architecture;
+    web_props.log_retention_days = stage.log_retention_days;
+    let web = lambda::function(&mut stack, "WebFunction", web_props)?;
+    stack.grant(web.role(), reports.grant_read(&reports_prefix));
+
+    let mut api_props = HttpApiProps::new(&format!("{prefix}-api"));
+    api_props.log_retention_days = stage.log_retention_days;
+    let api = apigateway::http_api(&mut stack, "Api", api_props)?;
+    api.route(&mut stack, "SubscribeRoute", "POST /api/subscribe", &subscribe)?;
+    api.route(&mut stack, "WebRoute", "$default", &web)?;
+
+    stack.output(API_DOMAIN_NAME, "Host name of the HTTP API (edge stack parameter)", api.domain_name())?;
+    stack.output(API_ENDPOINT, "Address of the HTTP API", api.endpoint())?;
+    stack.output(REPORTS_BUCKET_NAME, "Bucket of the reports (kept when the stack is deleted)", reports.name())?;
+    stack.output(SIGNAL_TOPIC_ARN, "Topic of the daily signals", signals.arn())?;
+    stack.output(CLUSTER_ARN, "Cluster of the signal job", cluster.arn())?;
+    stack.output(JOB_TASK_DEFINITION_ARN, "Task definition of the signal job", job.arn())?;
+    Ok(stack)
+}

@@ -1,0 +1,234 @@
+//! S3: a private bucket with safe defaults and prefix-scoped grants.
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::{
+    iam::{Grant, Statement},
+    model::{Expr, KeyPrefix, LogicalId, Resource, Stack, SynthError},
+};
+
+/// How a bucket differs from the safe default (private, S3-managed encryption, TLS only).
+#[derive(Debug, Clone, Default)]
+pub struct BucketProps {
+    /// Keep every version of every object. Default: false.
+    pub versioned: bool,
+    /// Keep the bucket and its objects when the stack is deleted or the bucket replaced. Default: false.
+    pub retain: bool,
+    /// Delete objects this many days after they were written. Default: None (kept).
+    pub expire_after_days: Option<u32>,
+    /// Delete versions this many days after a newer one replaced them (versioned buckets). Default: None (kept).
+    pub noncurrent_expire_after_days: Option<u32>,
+}
+
+/// A bucket in a stack.
+#[derive(Debug, Clone)]
+pub struct BucketRef {
+    id: LogicalId,
+}
+
+/// Adds a bucket that blocks all public access, encrypts with S3-managed keys and refuses
+/// requests without TLS (its policy is `<id>Policy`).
+pub fn bucket(stack: &mut Stack, id: &str, props: BucketProps) -> Result<BucketRef, SynthError> {
+    let id = LogicalId::new(id)?;
+    let mut rules = Vec::new();
+    if let Some(days) = props.expire_after_days {
+        rules.push(LifecycleRule {
+            id: "ExpireObjects",
+            status: "Enabled",
+            expiration_in_days: Some(days),
+            noncurrent_version_expiration: None,
+            abort_incomplete_multipart_upload: Some(AbortIncomplete { days_after_initiation: 1 }),
+        });
+    }
+    if let Some(days) = props.noncurrent_expire_after_days {
+        rules.push(LifecycleRule {
+            id: "ExpireReplacedVersions",
+            status: "Enabled",
+            expiration_in_days: None,
+            noncurrent_version_expiration: Some(NoncurrentExpiration { noncurrent_days: days }),
+            abort_incomplete_multipart_upload: Some(AbortIncomplete { days_after_initiation: 1 }),
+        });
+    }
+    let properties = CfnBucket {
+        public_access_block_configuration: PublicAccessBlock {
+            block_public_acls: true,
+            block_public_policy: true,
+            ignore_public_acls: true,
+            restrict_public_buckets: true,
+        },
+        bucket_encryption: BucketEncryption {
+            server_side_encryption_configuration: vec![SseRule {
+                server_side_encryption_by_default: SseDefault { sse_algorithm: "AES256" },
+            }],
+        },
+        ownership_controls: OwnershipControls {
+            rules: vec![OwnershipRule { object_ownership: "BucketOwnerEnforced" }],
+        },
+        versioning_configuration: props.versioned.then_some(Versioning { status: "Enabled" }),
+        lifecycle_configuration: (!rules.is_empty()).then_some(LifecycleConfiguration { rules }),
+    };
+    let mut resource = Resource::new("AWS::S3::Bucket", &properties)?.skip_checkov(
+        "CKV_AWS_18",
+        "server access logs need a second bucket; no one but this app's own roles can reach this one",
+    );
+    if !props.versioned {
+        resource = resource
+            .skip_checkov("CKV_AWS_21", "objects are content-addressed build artifacts: a new version is a new key");
+    }
+    if props.retain {
+        resource = resource.retain_on_delete_and_replace();
+    }
+    stack.add(&id, resource)?;
+
+    let bucket = BucketRef { id };
+    let deny_plain_http = json!({
+        "Sid": "DenyRequestsWithoutTls",
+        "Effect": "Deny",
+        "Principal": { "AWS": "*" },
+        "Action": "s3:*",
+        "Resource": [bucket.arn(), bucket.objects("")],
+        "Condition": { "Bool": { "aws:SecureTransport": "false" } },
+    });
+    let policy = CfnBucketPolicy {
+        bucket: bucket.name(),
+        policy_document: json!({ "Version": "2012-10-17", "Statement": [deny_plain_http] }),
+    };
+    stack.add(&bucket.id.child("Policy")?, Resource::new("AWS::S3::BucketPolicy", &policy)?)?;
+    Ok(bucket)
+}
+
+impl BucketRef {
+    pub fn id(&self) -> &LogicalId {
+        &self.id
+    }
+
+    /// A bucket's `Ref` is its name.
+    pub fn name(&self) -> Expr {
+        Expr::Ref(self.id.clone())
+    }
+
+    pub fn arn(&self) -> Expr {
+        Expr::GetAtt(self.id.clone(), "Arn")
+    }
+
+    /// Read the objects under `prefix`, and list the bucket so a missing key answers 404, not 403.
+    pub fn grant_read(&self, prefix: &KeyPrefix) -> Grant {
+        Grant::new(vec![Statement::allow(&["s3:GetObject"], vec![self.objects(prefix.as_str())]), self.list(prefix)])
+    }
+
+    /// Write objects under `prefix` (no other keys, no deletes), and list the bucket (see `list`).
+    pub fn grant_write(&self, prefix: &KeyPrefix) -> Grant {
+        Grant::new(vec![Statement::allow(&["s3:PutObject"], vec![self.objects(prefix.as_str())]), self.list(prefix)])
+    }
+
+    /// The ARN of the objects whose keys start with `prefix`.
+    fn objects(&self, prefix: &str) -> Expr {
+        Expr::Sub(format!("${{{}.Arn}}/{prefix}*", self.id))
+    }
+
+    /// `s3:ListBucket` on the bucket, without an `s3:prefix` condition: S3 answers a `GetObject` of a
+    /// missing key with 404 only to callers allowed to list the bucket, and a `GetObject` request
+    /// carries no `s3:prefix`, so a prefix-conditioned grant would turn every "not there yet" (the
+    /// published marker, the first index) into 403 AccessDenied. Listing reveals key names only.
+    fn list(&self, _prefix: &KeyPrefix) -> Statement {
+        Statement::allow(&["s3:ListBucket"], vec![self.arn()])
+    }
+}
+
+/// The `AWS::S3::Bucket` properties this construct sets. Names are CloudFormation's; cfn-lint checks them.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CfnBucket {
+    public_access_block_configuration: PublicAccessBlock,
+    bucket_encryption: BucketEncryption,
+    ownership_controls: OwnershipControls,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    versioning_configuration: Option<Versioning>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lifecycle_configuration: Option<LifecycleConfiguration>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PublicAccessBlock {
+    block_public_acls: bool,
+    block_public_policy: bool,
+    ignore_public_acls: bool,
+    restrict_public_buckets: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct BucketEncryption {
+    server_side_encryption_configuration: Vec<SseRule>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct SseRule {
+    server_side_encryption_by_default: SseDefault,
+}
+
+#[derive(Serialize)]
+struct SseDefault {
+    // `rename_all = "PascalCase"` would write `SseAlgorithm`; CloudFormation wants `SSEAlgorithm`.
+    #[serde(rename = "SSEAlgorithm")]
+    sse_algorithm: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct OwnershipControls {
+    rules: Vec<OwnershipRule>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct OwnershipRule {
+    object_ownership: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Versioning {
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct LifecycleConfiguration {
+    rules: Vec<LifecycleRule>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct LifecycleRule {
+    id: &'static str,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration_in_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    noncurrent_version_expiration: Option<NoncurrentExpiration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    abort_incomplete_multipart_upload: Option<AbortIncomplete>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct NoncurrentExpiration {
+    noncurrent_days: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AbortIncomplete {
+    days_after_initiation: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CfnBucketPolicy {
+    bucket: Expr,
+    policy_document: serde_json::Value,
+}

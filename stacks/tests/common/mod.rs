@@ -1,0 +1,41 @@
+//! The stages the tests synthesize: fixed here, not read from `alchemy.toml`, so that a change to
+//! the checked-in configuration does not rewrite the snapshots.
+
+use stacks::{EnvNames, Part, StageConfig, Template, config::DomainConfig, ecs::Architecture, synth_stage};
+
+/// The names `platform::env` defines; xtask checks its own copy against `platform`.
+pub(crate) const ENV: EnvNames = EnvNames {
+    reports_bucket: "ALCHEMY_REPORTS_BUCKET",
+    topic_arn: "ALCHEMY_TOPIC_ARN",
+    site_url: "ALCHEMY_SITE_URL",
+    source: "ALCHEMY_SOURCE",
+    tushare_token: "TUSHARE_TOKEN",
+};
+
+/// `dev` with every default: no domain, no alarm e-mail.
+pub(crate) fn dev() -> StageConfig {
+    StageConfig::new("dev", "ap-southeast-1").expect("a valid stage")
+}
+
+/// `prod` with everything set: a domain, an alarm e-mail, arm64, longer log retention.
+pub(crate) fn prod() -> StageConfig {
+    let mut stage = StageConfig::new("prod", "ap-southeast-1").expect("a valid stage");
+    stage.domain =
+        Some(DomainConfig { name: "alchemy.example.com".to_owned(), hosted_zone_id: "Z0123456789ABC".to_owned() });
+    stage.alarm_email = Some("owner@example.com".to_owned());
+    stage.architecture = Architecture::Arm64;
+    stage.protected = true;
+    stage.log_retention_days = 90;
+    stage
+}
+
+/// Every template of both stages, with the stage's name.
+pub(crate) fn all_templates() -> Vec<(String, Part, Template)> {
+    let mut all = Vec::new();
+    for stage in [dev(), prod()] {
+        for (part, template) in synth_stage(&stage, &ENV).expect("the stage synthesizes") {
+            all.push((stage.name.clone(), part, template));
+        }
+    }
+    all
+}
