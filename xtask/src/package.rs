@@ -152,12 +152,13 @@ impl Artifacts {
         }
         let image = &self.job_image;
         out += &format!(
-            "image    {:<10} {:>9} ({} unpacked)  {}  {}\n",
+            "image    {:<10} {:>9} ({} unpacked)  {}  {}  {}\n",
             JOB_BINARY,
             human_size(image.compressed_size),
             human_size(image.unpacked_size),
             image.manifest_digest,
-            image.upload.describe()
+            image.upload.describe(),
+            image.uri.as_deref().unwrap_or("")
         );
         out
     }
