@@ -16,6 +16,8 @@ pub(crate) enum Command {
     Dev(Dev),
     /// Run the whole test suite: format, lints, tests, template checks.
     Test(Test),
+    /// Build the Lambda zips and the job image; with --upload, upload what is not there yet.
+    Package(Package),
     /// Write the CloudFormation templates of a stage to target/cfn/<stage>/ (no credentials, no network).
     Synth(Synth),
     /// Show what `deploy` would change, per stack: a change set, created and described, never executed.
@@ -45,6 +47,23 @@ pub(crate) struct Dev {
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Test {}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Package {
+    /// The stage of alchemy.toml (its architecture); the artifacts are listed in target/artifacts/<stage>.json.
+    #[arg(long, default_value = "dev")]
+    pub(crate) stage: String,
+    /// Upload the zips and the image that are not there yet.
+    #[arg(long)]
+    pub(crate) upload: bool,
+    /// The bucket the zips go to.
+    #[arg(long, value_name = "NAME", requires = "upload")]
+    pub(crate) assets_bucket: Option<String>,
+    /// The registry the image goes to: http[s]://host[:port][/repository], any OCI registry
+    /// (repository default: the stage's job repository).
+    #[arg(long, value_name = "URL", requires = "upload")]
+    pub(crate) registry: Option<String>,
+}
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Synth {

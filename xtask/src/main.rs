@@ -7,6 +7,7 @@ mod cloudformation;
 mod deploy;
 mod dev;
 mod flags;
+mod package;
 mod prompt;
 mod run_job;
 mod secret;
@@ -37,6 +38,7 @@ fn run(flags: flags::Xtask) -> anyhow::Result<()> {
     match flags.command {
         flags::Command::Dev(cmd) => cmd.run(&sh),
         flags::Command::Test(cmd) => cmd.run(&sh),
+        flags::Command::Package(cmd) => cmd.run(&sh),
         flags::Command::Synth(cmd) => cmd.run(&sh),
         flags::Command::Diff(cmd) => cmd.run(&sh),
         flags::Command::Deploy(cmd) => cmd.run(&sh),
