@@ -11,6 +11,7 @@ mod prompt;
 mod run_job;
 mod secret;
 mod site_tools;
+mod stage;
 mod synth;
 mod test;
 mod tools;
@@ -41,9 +42,9 @@ fn run(flags: flags::Xtask) -> anyhow::Result<()> {
         flags::Command::Diff(cmd) => cmd.run(&sh),
         flags::Command::Deploy(cmd) => cmd.run(&sh),
         flags::Command::Destroy(cmd) => cmd.run(&sh),
-        flags::Command::RunJob(cmd) => cmd.run(),
+        flags::Command::RunJob(cmd) => cmd.run(&sh),
         flags::Command::Secret(cmd) => match cmd.command {
-            flags::SecretCommand::Set(cmd) => cmd.run(),
+            flags::SecretCommand::Set(cmd) => cmd.run(&sh),
         },
     }
 }
