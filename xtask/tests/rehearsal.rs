@@ -1,5 +1,7 @@
 //! The rehearsal of the real stacks (what `cargo xtask synth` writes for a stage of a
-//! configuration) through the real `cargo xtask deploy` / `destroy` against moto.
+//! configuration) through the real `cargo xtask deploy` / `destroy` against moto: deploy, a
+//! no-op deploy, a configuration change, one run of the signal job in cloud mode on what was
+//! deployed, and destroy, which keeps the reports bucket with the job's report.
 //!
 //! moto is an API fake, not CloudFormation, and a few of its gaps need a workaround here (never
 //! in the product); each is commented where it is worked around and listed in
@@ -83,9 +85,91 @@ fn change_lines<'a>(stderr: &'a str, stack: &str) -> Vec<&'a str> {
     lines.take_while(|it| it.starts_with("  + ") || it.starts_with("  ~ ") || it.starts_with("  - ")).collect()
 }
 
+/// The job binary (`jobs`' `signal`), built if needed: `cargo xtask test` has built it already.
+fn signal_binary() -> PathBuf {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| project_root().join("target"));
+    let binary = target.join("debug/signal");
+    if !binary.exists() {
+        let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+            .args(["build", "--quiet", "--package", "jobs", "--bin", "signal"])
+            .current_dir(project_root())
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the signal job");
+    }
+    binary
+}
+
+/// One run of the job for `day` in cloud mode against the emulator, in [`REGION`], on sample prices.
+fn run_job_in_cloud_mode(bucket: &str, topic: &str, day: &str) -> std::process::Output {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut job = std::process::Command::new(signal_binary());
+    job.args(["--source", "sample", "--date", day, "--data-dir"]).arg(data_dir.path());
+    for (name, _) in std::env::vars() {
+        if name.starts_with("AWS_") || name.starts_with("ALCHEMY_") || name.starts_with("TUSHARE_") {
+            job.env_remove(name);
+        }
+    }
+    job.envs(env()).env("AWS_REGION", REGION).env("AWS_EC2_METADATA_DISABLED", "true");
+    job.env("ALCHEMY_REPORTS_BUCKET", bucket).env("ALCHEMY_TOPIC_ARN", topic);
+    job.output().unwrap()
+}
+
+/// An HTTP endpoint on 127.0.0.1 subscribed to a topic: the messages moto's SNS delivers to it.
+///
+/// moto gap: `/moto-api/data.json` (where SNS's "sent" notifications can be read) answers HTTP
+/// 500 once a Lambda function exists, because reading the function's attributes asks for a
+/// Docker daemon. moto does deliver to HTTP subscriptions, synchronously within Publish.
+struct Subscriber {
+    url: String,
+    messages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Subscriber {
+    fn start() -> Subscriber {
+        use std::io::{BufRead, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = messages.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("content-length")
+                    {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).is_ok()
+                    && let Ok(body) = serde_json::from_slice::<serde_json::Value>(&body)
+                    && body["Type"] == "Notification"
+                {
+                    sink.lock().unwrap().push(body["Message"].as_str().unwrap_or_default().to_owned());
+                }
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            }
+        });
+        Subscriber { url, messages }
+    }
+
+    fn messages(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
+    }
+}
+
 #[test]
 #[ignore = "needs the AWS emulator: cargo xtask test"]
-fn the_real_stacks_deploy_show_no_changes_then_only_the_config_change_and_destroy_keeps_the_reports() {
+fn the_real_stacks_deploy_then_show_no_changes_then_only_the_config_change_run_the_job_and_keep_its_report() {
     // Its own stage per run (1 to 12 lowercase letters or digits), so a rerun against the same
     // emulator starts afresh: the job repository name is fixed per stage.
     let stage = format!("treh{}", std::process::id() % 100_000_000);
@@ -207,12 +291,35 @@ fn the_real_stacks_deploy_show_no_changes_then_only_the_config_change_and_destro
         change.stderr
     );
 
-    // 5. destroy: app goes, the reports bucket stays with its objects.
-    let reports = app_ids["Reports"].clone();
+    // 5. The job in cloud mode, configured with the deploy's outputs, on the sample prices: one
+    // report in the reports bucket, one notification on the topic.
+    let outputs_file = project_root().join("target/outputs").join(format!("{stage}.json"));
+    let saved: BTreeMap<String, BTreeMap<String, String>> =
+        serde_json::from_str(&std::fs::read_to_string(&outputs_file).unwrap()).unwrap();
+    let app_outputs = saved.get(&app).unwrap_or_else(|| panic!("{app} is not in {}", outputs_file.display()));
+    // moto gap: the app stack was made by a change set, so moto gave it no outputs and the saved
+    // map is empty; the same values are the physical ids of the bucket and the topic (against AWS
+    // the outputs are `Ref Reports` and `Ref Signals`, i.e. exactly these).
+    let reports = app_outputs.get("ReportsBucketName").cloned().unwrap_or_else(|| app_ids["Reports"].clone());
+    let topic = app_outputs.get("SignalTopicArn").cloned().unwrap_or_else(|| app_ids["Signals"].clone());
+    let subscriber = Subscriber::start();
     runtime.block_on(async {
-        let body = b"history".to_vec();
-        s3.put_object().bucket(&reports).key("reports/dma-11-22/20261127.txt").body(body.into()).send().await.unwrap();
+        let sns = aws_sdk_sns::Client::new(&sdk);
+        sns.subscribe().topic_arn(&topic).protocol("http").endpoint(&subscriber.url).send().await.unwrap();
     });
+    let day = "20261127";
+    let job = run_job_in_cloud_mode(&reports, &topic, day);
+    assert!(job.status.success(), "{}", String::from_utf8_lossy(&job.stderr));
+    let report_key = format!("reports/dma-11-22/{day}.txt");
+    let report = runtime.block_on(async {
+        let object = s3.get_object().bucket(&reports).key(&report_key).send().await.unwrap();
+        String::from_utf8(object.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
+    });
+    let sent = subscriber.messages();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0], report, "the notification is the stored report");
+
+    // 6. destroy: app goes, the reports bucket stays with its objects.
     let destroy = xtask(&["destroy", "--config", config_arg, "--stage", stage, "--yes"], &pairs(&env), None);
     assert!(destroy.stderr.contains(&format!("keep   Reports AWS::S3::Bucket {reports}")), "{}", destroy.stderr);
     assert!(destroy.stderr.contains(&format!("{app}: deleted")), "{}", destroy.stderr);
@@ -229,11 +336,11 @@ fn the_real_stacks_deploy_show_no_changes_then_only_the_config_change_and_destro
         let left = cfn.describe_stacks().stack_name(&app).send().await.is_ok_and(|it| {
             it.stacks().iter().any(|s| s.stack_status().is_some_and(|s| s.as_str() != "DELETE_COMPLETE"))
         });
-        let object = s3.get_object().bucket(&reports).key("reports/dma-11-22/20261127.txt").send().await.unwrap();
+        let object = s3.get_object().bucket(&reports).key(&report_key).send().await.unwrap();
         (left, object.body.collect().await.unwrap().into_bytes())
     });
     assert!(!app_left, "{}", destroy.stderr);
-    assert_eq!(&body[..], b"history");
+    assert!(body[..] == *report.as_bytes(), "the report changed or is gone");
 
     eprintln!(
         "rehearsal of stage {stage}: bootstrap + network {:.2} s, then app {:.2} s, no-op of the three {:.2} s; \
