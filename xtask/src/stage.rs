@@ -29,9 +29,14 @@ impl Stage {
         let config = load(sh, flags.config.as_deref())?;
         match config.stage(&flags.stage) {
             Ok(stage) => Ok(Stage { name: flags.stage.clone(), config: Some(stage.clone()) }),
-            Err(err) if known_only => Err(err).with_context(|| {
-                format!("add a [stages.{}] table to the configuration, or pass --templates DIR", flags.stage)
-            }),
+            Err(_) if known_only => {
+                let file = flags.config.as_deref().unwrap_or(Path::new(synth::CONFIG_FILE)).display();
+                anyhow::bail!(
+                    "stage {:?} is not in {file}: add a [stages.{}] table there, or pass --templates DIR",
+                    flags.stage,
+                    flags.stage
+                )
+            }
             Err(_) => Ok(Stage { name: flags.stage.clone(), config: None }),
         }
     }
