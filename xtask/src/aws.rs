@@ -15,11 +15,10 @@ use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 use crate::flags;
 
-/// The loaded configuration and the stage the command works on.
+/// The loaded configuration.
 #[derive(Debug, Clone)]
 pub(crate) struct Aws {
     pub(crate) sdk: SdkConfig,
-    pub(crate) stage: String,
 }
 
 impl Aws {
@@ -38,7 +37,7 @@ impl Aws {
                  or set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (region {region})"
             );
         }
-        Ok(Aws { sdk, stage: flags.stage.clone() })
+        Ok(Aws { sdk })
     }
 
     /// The same configuration in another region (the edge stack lives in us-east-1).

@@ -2,7 +2,9 @@
 //! engine in `cloudformation`.
 //!
 //! The stacks are `invest-alchemy-<stage>-<part>` for the parts bootstrap, network, app and
-//! edge (edge in us-east-1, where CloudFront wants it). Values flow forward as parameters: a
+//! edge (edge in us-east-1, where CloudFront wants it); the stage's settings (`protected`, the
+//! region) come from `alchemy.toml` (`stage::Stage`), and the templates are synthesized afresh
+//! into `target/cfn/<stage>/` unless `--templates` names a folder. Values flow forward as parameters: a
 //! template parameter whose name is an output key of an earlier stack gets that output's value
 //! ([`Deployment::deploy`]), so app's `SubnetIds` comes from network's `SubnetIds` output.
 
@@ -20,26 +22,11 @@ use crate::{
     cloudformation::{self, DeployOptions, Outputs, StackPlan},
     flags,
     prompt::Prompt,
+    stage::Stage,
 };
 
 /// The parts of a stage in deploy order.
 pub(crate) const PARTS: [&str; 4] = ["bootstrap", "network", "app", "edge"];
-
-/// The CloudFormation stack name of a part of a stage.
-pub(crate) fn stack_name(stage: &str, part: &str) -> String {
-    format!("invest-alchemy-{stage}-{part}")
-}
-
-/// The region of a part when it is not the stage's: CloudFront's stack lives in us-east-1.
-pub(crate) fn region_of(part: &str) -> Option<&'static str> {
-    (part == "edge").then_some("us-east-1")
-}
-
-/// Whether deploys to `stage` ask before executing a change set. Until `alchemy.toml` is read
-/// here (its `protected` setting), the stage named `prod` is the protected one.
-pub(crate) fn is_protected(stage: &str) -> bool {
-    stage == "prod"
-}
 
 /// A deploy of several stacks in order. Each template parameter that a plan leaves unset is
 /// filled, by name, from values provided to the deployment (artifact keys, the image digest:
@@ -115,18 +102,19 @@ fn fill_parameters(
 
 impl flags::Deploy {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let stage = self.aws.stage.clone();
         let parts = selected_parts(&self.stacks.stacks)?;
-        let dir = templates_dir(sh, &stage, self.stacks.templates.as_deref());
+        let stage = Stage::resolve(sh, &self.aws, self.stacks.templates.is_none())?;
+        let dir = templates_dir(sh, &stage, self.stacks.templates.as_deref())?;
         let plans = read_plans(&dir, &stage, &parts)?;
-        let protected = is_protected(&stage);
+        let protected = stage.protected();
         let prompt = Prompt { yes: self.aws.yes };
+        let stage_name = &stage.name;
         if protected {
-            prompt.ensure_can_ask(&format!("deploying the protected stage {stage}"))?;
+            prompt.ensure_can_ask(&format!("deploying the protected stage {stage_name}"))?;
         }
-        let outputs_file = sh.current_dir().join("target/outputs").join(format!("{stage}.json"));
+        let outputs_file = sh.current_dir().join("target/outputs").join(format!("{stage_name}.json"));
         let runtime = runtime()?;
-        let aws = runtime.block_on(Aws::load(&self.aws))?;
+        let aws = runtime.block_on(Aws::load(&stage.aws_flags(&self.aws)))?;
         let mut deployment = Deployment::new(&aws, DeployOptions { protected, prompt });
         if let Some(file) = &self.parameters {
             deployment.provide(read_json_object(file)?);
@@ -135,13 +123,13 @@ impl flags::Deploy {
         let last = parts.last().copied().unwrap_or("edge");
         let last_index = PARTS.iter().position(|it| *it == last).unwrap_or(PARTS.len());
         for part in PARTS[..last_index].iter().filter(|it| !parts.contains(it)) {
-            runtime.block_on(deployment.read(&stack_name(&stage, part), region_of(part)))?;
+            runtime.block_on(deployment.read(&stage.stack_name(part), stage.region_of(part).as_deref()))?;
         }
         let started = std::time::Instant::now();
         for plan in plans {
             runtime.block_on(deployment.deploy(plan))?;
         }
-        let deployed: Vec<String> = parts.iter().map(|part| stack_name(&stage, part)).collect();
+        let deployed: Vec<String> = parts.iter().map(|part| stage.stack_name(part)).collect();
         let outputs: BTreeMap<String, Outputs> = deployment
             .outputs()
             .iter()
@@ -163,14 +151,15 @@ impl flags::Deploy {
 impl flags::Diff {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let parts = selected_parts(&self.stacks.stacks)?;
-        let dir = templates_dir(sh, &self.aws.stage, self.stacks.templates.as_deref());
-        let plans = read_plans(&dir, &self.aws.stage, &parts)?;
+        let stage = Stage::resolve(sh, &self.aws, self.stacks.templates.is_none())?;
+        let dir = templates_dir(sh, &stage, self.stacks.templates.as_deref())?;
+        let plans = read_plans(&dir, &stage, &parts)?;
         runtime()?.block_on(async {
-            let aws = Aws::load(&self.aws).await?;
+            let aws = Aws::load(&stage.aws_flags(&self.aws)).await?;
             let mut outputs: Vec<Outputs> = Vec::new();
             for part in PARTS {
-                let client = aws.cloudformation(region_of(part));
-                if let Some(stack) = cloudformation::describe_stack(&client, &stack_name(&aws.stage, part)).await? {
+                let client = aws.cloudformation(stage.region_of(part).as_deref());
+                if let Some(stack) = cloudformation::describe_stack(&client, &stage.stack_name(part)).await? {
                     outputs.push(cloudformation::outputs_of(&stack));
                 }
             }
@@ -190,12 +179,12 @@ impl flags::Diff {
 
 impl flags::Destroy {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let _ = sh;
         let prompt = Prompt { yes: self.aws.yes };
-        let stage = self.aws.stage.clone();
+        let settings = Stage::resolve(sh, &self.aws, false)?;
+        let stage = settings.name.clone();
         prompt.ensure_can_ask(&format!("destroying stage {stage}"))?;
         runtime()?.block_on(async {
-            let aws = Aws::load(&self.aws).await?;
+            let aws = Aws::load(&settings.aws_flags(&self.aws)).await?;
             let mut parts: Vec<&str> = PARTS.iter().rev().copied().filter(|it| *it != "bootstrap").collect();
             if self.all {
                 parts.push("bootstrap");
@@ -203,8 +192,8 @@ impl flags::Destroy {
             // What is there, what goes and what stays.
             let mut existing = Vec::new();
             for part in &parts {
-                let name = stack_name(&stage, part);
-                let client = aws.cloudformation(region_of(part));
+                let name = settings.stack_name(part);
+                let client = aws.cloudformation(settings.region_of(part).as_deref());
                 let Some(stack) = cloudformation::describe_stack(&client, &name).await? else {
                     eprintln!("{name}: does not exist");
                     continue;
@@ -219,7 +208,7 @@ impl flags::Destroy {
                 existing.push((part.to_owned(), name, inventory));
             }
             if !self.all {
-                eprintln!("{}: kept (pass --all to delete it too)", stack_name(&stage, "bootstrap"));
+                eprintln!("{}: kept (pass --all to delete it too)", settings.stack_name("bootstrap"));
             }
             if existing.is_empty() {
                 eprintln!("nothing to destroy for stage {stage}");
@@ -237,7 +226,7 @@ impl flags::Destroy {
                 anyhow::bail!("destroy cancelled: nothing deleted");
             }
             for (part, name, inventory) in &existing {
-                let client = aws.cloudformation(region_of(part));
+                let client = aws.cloudformation(settings.region_of(part).as_deref());
                 // CloudFormation cannot delete a bucket with objects or a repository with images:
                 // empty what this stack deletes (the assets bucket, the job images) first.
                 for resource in inventory.iter().filter(|it| !it.retained) {
@@ -389,16 +378,22 @@ fn selected_parts(names: &[String]) -> anyhow::Result<Vec<&'static str>> {
     Ok(PARTS.iter().copied().filter(|part| names.iter().any(|it| it == part)).collect())
 }
 
-fn templates_dir(sh: &Shell, stage: &str, flag: Option<&Path>) -> PathBuf {
-    match flag {
+/// Where the templates are read from: `--templates DIR`, else the stage's templates synthesized
+/// afresh into `target/cfn/<stage>/` (as `cargo xtask synth` does), so a deploy never uses stale ones.
+fn templates_dir(sh: &Shell, stage: &Stage, flag: Option<&Path>) -> anyhow::Result<PathBuf> {
+    match (flag, &stage.config) {
         // Relative to where the command was run, like any path on a command line.
-        Some(dir) => std::env::current_dir().map(|cwd| cwd.join(dir)).unwrap_or_else(|_| dir.to_owned()),
-        None => sh.current_dir().join("target/cfn").join(stage),
+        (Some(dir), _) => Ok(std::env::current_dir().map(|cwd| cwd.join(dir)).unwrap_or_else(|_| dir.to_owned())),
+        (None, Some(config)) => {
+            crate::synth::write_stage(sh, config)?;
+            Ok(sh.current_dir().join("target/cfn").join(&stage.name))
+        }
+        (None, None) => anyhow::bail!("stage {} is not in the configuration: pass --templates DIR", stage.name),
     }
 }
 
 /// The plans of `parts` from `<dir>/<part>.yaml` and the optional `<dir>/<part>.parameters.json`.
-fn read_plans(dir: &Path, stage: &str, parts: &[&str]) -> anyhow::Result<Vec<StackPlan>> {
+fn read_plans(dir: &Path, stage: &Stage, parts: &[&str]) -> anyhow::Result<Vec<StackPlan>> {
     let mut plans = Vec::new();
     for part in parts {
         let template_file = dir.join(format!("{part}.yaml"));
@@ -407,8 +402,8 @@ fn read_plans(dir: &Path, stage: &str, parts: &[&str]) -> anyhow::Result<Vec<Sta
         let parameters_file = dir.join(format!("{part}.parameters.json"));
         let parameters = if parameters_file.exists() { read_json_object(&parameters_file)? } else { BTreeMap::new() };
         plans.push(StackPlan {
-            name: stack_name(stage, part),
-            region: region_of(part).map(str::to_owned),
+            name: stage.stack_name(part),
+            region: stage.region_of(part),
             template_body,
             parameters,
         });

@@ -70,18 +70,26 @@ pub(crate) struct Synth {
     /// The stage of alchemy.toml to synthesize.
     #[arg(long, default_value = "dev")]
     pub(crate) stage: String,
+    /// The deployment configuration to read instead of alchemy.toml at the workspace root.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// The flags every command that talks to AWS takes.
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct Aws {
     /// The stage: which deployment of the system (stack names are `invest-alchemy-<stage>-<stack>`).
+    /// Its table in alchemy.toml gives its region and whether it is protected.
     #[arg(long, default_value = "dev")]
     pub(crate) stage: String,
+    /// The deployment configuration to read instead of alchemy.toml at the workspace root.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
     /// The profile of the shared AWS config files. Default: the standard chain (`AWS_PROFILE`, then `default`).
     #[arg(long)]
     pub(crate) profile: Option<String>,
-    /// The region. Default: the standard chain (`AWS_REGION`, then the profile's region).
+    /// The region. Default: the stage's region in alchemy.toml, else the standard chain
+    /// (`AWS_REGION`, then the profile's region). The edge stack always goes to us-east-1.
     #[arg(long)]
     pub(crate) region: Option<String>,
     /// Send every AWS request to this address instead (an emulator or any AWS-compatible endpoint).
@@ -119,7 +127,9 @@ pub(crate) struct StackSelection {
     #[arg(long, value_delimiter = ',', default_values = ["bootstrap", "network", "app", "edge"])]
     pub(crate) stacks: Vec<String>,
     /// The folder of the templates: `<stack>.yaml` each, with optional `<stack>.parameters.json`
-    /// (an object of parameter values). Default: target/cfn/<stage>/ (what `cargo xtask synth` writes).
+    /// (an object of parameter values). Default: the stage's templates synthesized afresh into
+    /// target/cfn/<stage>/. With this flag the stage need not be in alchemy.toml: such a stage is
+    /// not protected and its region comes from `--region` or the standard chain.
     #[arg(long, value_name = "DIR")]
     pub(crate) templates: Option<PathBuf>,
 }

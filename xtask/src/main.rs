@@ -12,6 +12,7 @@ mod prompt;
 mod run_job;
 mod secret;
 mod site_tools;
+mod stage;
 mod synth;
 mod test;
 mod tools;
@@ -43,9 +44,9 @@ fn run(flags: flags::Xtask) -> anyhow::Result<()> {
         flags::Command::Diff(cmd) => cmd.run(&sh),
         flags::Command::Deploy(cmd) => cmd.run(&sh),
         flags::Command::Destroy(cmd) => cmd.run(&sh),
-        flags::Command::RunJob(cmd) => cmd.run(),
+        flags::Command::RunJob(cmd) => cmd.run(&sh),
         flags::Command::Secret(cmd) => match cmd.command {
-            flags::SecretCommand::Set(cmd) => cmd.run(),
+            flags::SecretCommand::Set(cmd) => cmd.run(&sh),
         },
     }
 }

@@ -11,13 +11,9 @@ use aws_sdk_ecs::types::{
     TaskOverride,
 };
 
-use crate::{
-    aws::Aws,
-    aws::AwsContext,
-    cloudformation,
-    deploy::{runtime, stack_name},
-    flags,
-};
+use xshell::Shell;
+
+use crate::{aws::Aws, aws::AwsContext, cloudformation, deploy::runtime, flags, stage::Stage};
 
 /// Output of the app stack: the cluster of the job.
 pub(crate) const CLUSTER_ARN: &str = "ClusterArn";
@@ -29,13 +25,14 @@ pub(crate) const SUBNET_IDS: &str = "SubnetIds";
 pub(crate) const SECURITY_GROUP_ID: &str = "SecurityGroupId";
 
 impl flags::RunJob {
-    pub(crate) fn run(self) -> anyhow::Result<()> {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let stage = Stage::resolve(sh, &self.aws, false)?;
         let arguments = job_arguments(self.date.as_deref(), self.backfill);
         runtime()?.block_on(async {
-            let aws = Aws::load(&self.aws).await?;
+            let aws = Aws::load(&stage.aws_flags(&self.aws)).await?;
             let cfn = aws.cloudformation(None);
-            let app_name = stack_name(&aws.stage, "app");
-            let network_name = stack_name(&aws.stage, "network");
+            let app_name = stage.stack_name("app");
+            let network_name = stage.stack_name("network");
             let app = cloudformation::stack_outputs(&cfn, &app_name).await.context("deploy the stage first")?;
             let network = cloudformation::stack_outputs(&cfn, &network_name).await.context("deploy the stage first")?;
             let output = |outputs: &cloudformation::Outputs, stack: &str, key: &str| {

@@ -9,26 +9,24 @@ use std::io::{IsTerminal, Read};
 
 use anyhow::Context;
 use aws_sdk_ssm::types::ParameterType;
+use xshell::Shell;
 
 use crate::{
     aws::{Aws, AwsContext},
     deploy::runtime,
     flags,
+    stage::Stage,
 };
 
-/// The SSM parameter holding the Tushare token of `stage`.
-pub(crate) fn tushare_token_parameter(stage: &str) -> String {
-    format!("/invest-alchemy/{stage}/tushare-token")
-}
-
 impl flags::SecretSet {
-    pub(crate) fn run(self) -> anyhow::Result<()> {
+    pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let stage = Stage::resolve(sh, &self.aws, false)?;
         let parameter = match self.name {
-            flags::SecretName::TushareToken => tushare_token_parameter(&self.aws.stage),
+            flags::SecretName::TushareToken => stage.token_parameter_name(),
         };
         let value = read_secret("Tushare token (not shown): ")?;
         runtime()?.block_on(async {
-            let aws = Aws::load(&self.aws).await?;
+            let aws = Aws::load(&stage.aws_flags(&self.aws)).await?;
             aws.ssm()
                 .put_parameter()
                 .name(&parameter)

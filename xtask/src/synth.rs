@@ -15,7 +15,7 @@ pub(crate) const CONFIG_FILE: &str = "alchemy.toml";
 
 impl flags::Synth {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let config = load_config(sh)?;
+        let config = crate::stage::load(sh, self.config.as_deref())?;
         let stage = config.stage(&self.stage)?;
         let started = Instant::now();
         let written = write_stage(sh, stage)?;

@@ -1,0 +1,357 @@
+//! The rehearsal of the real stacks (what `cargo xtask synth` writes for a stage of a
+//! configuration) through the real `cargo xtask deploy` / `destroy` against moto: deploy, a
+//! no-op deploy, a configuration change, one run of the signal job in cloud mode on what was
+//! deployed, and destroy, which keeps the reports bucket with the job's report.
+//!
+//! moto is an API fake, not CloudFormation, and a few of its gaps need a workaround here (never
+//! in the product); each is commented where it is worked around and listed in
+//! notes/issue-8.md ("Rehearsal against moto"). Packaging is not wired into deploy yet, so the
+//! function code keys and the image digest come from `deploy --parameters FILE`, with
+//! placeholder zips at those keys in the assets bucket for moto's Lambda to read.
+
+mod support;
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+use support::{aws_env, moto_url, pairs, sdk_config, xtask};
+
+/// Not us-east-1 (the region of the test environment's clients and of `cargo xtask test`): the
+/// stacks land here only if the stage's region of the configuration is obeyed.
+const REGION: &str = "eu-west-1";
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// The emulator's address and credentials, but no region: it comes from the configuration.
+fn env() -> Vec<(&'static str, String)> {
+    aws_env(&moto_url()).into_iter().filter(|(name, _)| *name != "AWS_REGION").collect()
+}
+
+/// Writes a configuration with the one stage `stage` in [`REGION`] plus `extra` settings.
+fn write_config(dir: &Path, stage: &str, extra: &str) -> PathBuf {
+    let file = dir.join(format!("alchemy-{}.toml", extra.len()));
+    std::fs::write(&file, format!("[stages.{stage}]\nregion = \"{REGION}\"\n{extra}")).unwrap();
+    file
+}
+
+/// The templates moto is given: the synthesized ones of `stage`, as they are, except app's.
+///
+/// moto gap: `Fn::GetAtt` on a resource type moto's CloudFormation skips fails the whole stack,
+/// and in `Outputs` it is an HTTP 500 (`'NoneType' object has no attribute 'has_cfn_attr'`).
+/// The app's `ApiEndpoint` output is `GetAtt Api.ApiEndpoint` on an `AWS::ApiGatewayV2::Api`,
+/// which moto skips, so the copy moto gets lacks that one output. Everything else is the
+/// synthesized template, byte for byte for bootstrap and network.
+fn templates_for_moto(stage: &str, dir: &Path) {
+    let synthesized = project_root().join("target/cfn").join(stage);
+    for part in ["bootstrap", "network"] {
+        std::fs::copy(synthesized.join(format!("{part}.yaml")), dir.join(format!("{part}.yaml"))).unwrap();
+    }
+    let app = std::fs::read_to_string(synthesized.join("app.yaml")).unwrap();
+    let mut app: serde_yaml::Value = serde_yaml::from_str(&app).unwrap();
+    let outputs = app.get_mut("Outputs").and_then(|it| it.as_mapping_mut()).unwrap();
+    assert!(outputs.remove("ApiEndpoint").is_some(), "the app template has no ApiEndpoint output any more");
+    std::fs::write(dir.join("app.yaml"), serde_yaml::to_string(&app).unwrap()).unwrap();
+}
+
+fn synth(config: &Path, stage: &str) {
+    let run = xtask(&["synth", "--config", config.to_str().unwrap(), "--stage", stage], &[], None);
+    assert!(run.success, "{}", run.stderr);
+}
+
+/// Physical ids of a stack's resources by logical id.
+async fn resources(cfn: &aws_sdk_cloudformation::Client, stack: &str) -> BTreeMap<String, String> {
+    let page = cfn.list_stack_resources().stack_name(stack).send().await.unwrap();
+    page.stack_resource_summaries()
+        .iter()
+        .map(|it| {
+            (
+                it.logical_resource_id().unwrap_or_default().to_owned(),
+                it.physical_resource_id().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The `+ / ~ / -` lines of the change summary of `stack` in a deploy's output.
+fn change_lines<'a>(stderr: &'a str, stack: &str) -> Vec<&'a str> {
+    let header = format!("{stack}: ");
+    let mut lines = stderr.lines().skip_while(|it| !(it.starts_with(&header) && it.contains(" to add, ")));
+    lines.next();
+    lines.take_while(|it| it.starts_with("  + ") || it.starts_with("  ~ ") || it.starts_with("  - ")).collect()
+}
+
+/// The job binary (`jobs`' `signal`), built if needed: `cargo xtask test` has built it already.
+fn signal_binary() -> PathBuf {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| project_root().join("target"));
+    let binary = target.join("debug/signal");
+    if !binary.exists() {
+        let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+            .args(["build", "--quiet", "--package", "jobs", "--bin", "signal"])
+            .current_dir(project_root())
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the signal job");
+    }
+    binary
+}
+
+/// One run of the job for `day` in cloud mode against the emulator, in [`REGION`], on sample prices.
+fn run_job_in_cloud_mode(bucket: &str, topic: &str, day: &str) -> std::process::Output {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut job = std::process::Command::new(signal_binary());
+    job.args(["--source", "sample", "--date", day, "--data-dir"]).arg(data_dir.path());
+    for (name, _) in std::env::vars() {
+        if name.starts_with("AWS_") || name.starts_with("ALCHEMY_") || name.starts_with("TUSHARE_") {
+            job.env_remove(name);
+        }
+    }
+    job.envs(env()).env("AWS_REGION", REGION).env("AWS_EC2_METADATA_DISABLED", "true");
+    job.env("ALCHEMY_REPORTS_BUCKET", bucket).env("ALCHEMY_TOPIC_ARN", topic);
+    job.output().unwrap()
+}
+
+/// An HTTP endpoint on 127.0.0.1 subscribed to a topic: the messages moto's SNS delivers to it.
+///
+/// moto gap: `/moto-api/data.json` (where SNS's "sent" notifications can be read) answers HTTP
+/// 500 once a Lambda function exists, because reading the function's attributes asks for a
+/// Docker daemon. moto does deliver to HTTP subscriptions, synchronously within Publish.
+struct Subscriber {
+    url: String,
+    messages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Subscriber {
+    fn start() -> Subscriber {
+        use std::io::{BufRead, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = messages.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("content-length")
+                    {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).is_ok()
+                    && let Ok(body) = serde_json::from_slice::<serde_json::Value>(&body)
+                    && body["Type"] == "Notification"
+                {
+                    sink.lock().unwrap().push(body["Message"].as_str().unwrap_or_default().to_owned());
+                }
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            }
+        });
+        Subscriber { url, messages }
+    }
+
+    fn messages(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
+    }
+}
+
+#[test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+fn the_real_stacks_deploy_then_show_no_changes_then_only_the_config_change_run_the_job_and_keep_its_report() {
+    // Its own stage per run (1 to 12 lowercase letters or digits), so a rerun against the same
+    // emulator starts afresh: the job repository name is fixed per stage.
+    let stage = format!("treh{}", std::process::id() % 100_000_000);
+    let stage = stage.as_str();
+    let bootstrap = format!("invest-alchemy-{stage}-bootstrap");
+    let network = format!("invest-alchemy-{stage}-network");
+    let app = format!("invest-alchemy-{stage}-app");
+    let work = tempfile::tempdir().unwrap();
+    let config = write_config(work.path(), stage, "");
+    let config_arg = config.to_str().unwrap();
+    let env = env();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let sdk = runtime.block_on(sdk_config()).to_builder().region(aws_config::Region::new(REGION)).build();
+    let cfn = aws_sdk_cloudformation::Client::new(&sdk);
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+
+    // 1. Bootstrap and network as they are: no --templates, so deploy synthesizes them.
+    let started = Instant::now();
+    let first = xtask(
+        &["deploy", "--config", config_arg, "--stage", stage, "--stacks", "bootstrap,network", "--yes"],
+        &pairs(&env),
+        None,
+    );
+    let first_time = started.elapsed();
+    assert!(first.success, "{}", first.stderr);
+    assert!(project_root().join("target/cfn").join(stage).join("app.yaml").exists());
+    assert!(first.stderr.contains(&format!("{bootstrap}: 3 to add, 0 to modify, 0 to remove")), "{}", first.stderr);
+    assert!(first.stderr.contains(&format!("{network}: 10 to add, 0 to modify, 0 to remove")), "{}", first.stderr);
+
+    // moto gap: ExecuteChangeSet does not evaluate `Outputs`, so the stacks made by deploy have
+    // none and cannot feed app's AssetsBucketName, SubnetIds and SecurityGroupId by name. The
+    // test reads them as physical ids (which moto does fill) and hands them over with the values
+    // packaging would provide. Against AWS they come from the outputs.
+    let (assets, network_ids) =
+        runtime.block_on(async { (resources(&cfn, &bootstrap).await, resources(&cfn, &network).await) });
+    let assets_bucket = assets["Assets"].clone();
+    let code_keys = [("SubscribeCodeKey", "functions/subscribe/0000.zip"), ("WebCodeKey", "functions/web/0000.zip")];
+    runtime.block_on(async {
+        // moto's Lambda reads the zip from S3 when the function is created: placeholders (an
+        // empty zip archive: its end-of-central-directory record alone).
+        let mut empty_zip = b"PK\x05\x06".to_vec();
+        empty_zip.resize(22, 0);
+        for (_, key) in code_keys {
+            s3.put_object().bucket(&assets_bucket).key(key).body(empty_zip.clone().into()).send().await.unwrap();
+        }
+    });
+    let mut parameters: BTreeMap<&str, String> = code_keys.iter().map(|(k, v)| (*k, v.to_string())).collect();
+    parameters.insert("JobImageDigest", format!("sha256:{}", "ab".repeat(32)));
+    parameters.insert("AssetsBucketName", assets_bucket.clone());
+    parameters.insert("SubnetIds", format!("{},{}", network_ids["VpcSubnetA"], network_ids["VpcSubnetB"]));
+    parameters.insert("SecurityGroupId", network_ids["JobSecurityGroup"].clone());
+    let parameters_file = work.path().join("parameters.json");
+    std::fs::write(&parameters_file, serde_json::to_string(&parameters).unwrap()).unwrap();
+
+    // 2. The three stacks in one deploy: bootstrap and network unchanged, app created.
+    let templates = work.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    templates_for_moto(stage, &templates);
+    let deploy = |templates: &Path| {
+        let args = [
+            "deploy",
+            "--config",
+            config_arg,
+            "--stage",
+            stage,
+            "--stacks",
+            "bootstrap,network,app",
+            "--templates",
+            templates.to_str().unwrap(),
+            "--parameters",
+            parameters_file.to_str().unwrap(),
+            "--yes",
+        ];
+        let started = Instant::now();
+        let run = xtask(&args, &pairs(&env), None);
+        (run, started.elapsed())
+    };
+    let (full, full_time) = deploy(&templates);
+    assert!(full.success, "{}", full.stderr);
+    assert!(full.stderr.contains(&format!("{bootstrap}: no changes")), "{}", full.stderr);
+    assert!(full.stderr.contains(&format!("{network}: no changes")), "{}", full.stderr);
+    assert!(full.stderr.contains(&format!("{app}: 28 to add, 0 to modify, 0 to remove")), "{}", full.stderr);
+    let app_ids = runtime.block_on(resources(&cfn, &app));
+    for resource in ["Reports", "Signals", "JobTask", "SubscribeFunction", "WebFunction", "Cluster"] {
+        assert!(app_ids.get(resource).is_some_and(|it| !it.is_empty()), "{resource} missing: {app_ids:?}");
+    }
+
+    // 3. The same again: no changes in any stack.
+    let (noop, noop_time) = deploy(&templates);
+    assert!(noop.success, "{}", noop.stderr);
+    for stack in [&bootstrap, &network, &app] {
+        assert!(noop.stderr.contains(&format!("{stack}: no changes")), "{stack}: {}", noop.stderr);
+    }
+
+    // 4. A configuration change (log retention 30 -> 60 days) modifies the log groups only.
+    let changed = write_config(work.path(), stage, "log_retention_days = 60\n");
+    synth(&changed, stage);
+    let changed_templates = work.path().join("changed");
+    std::fs::create_dir(&changed_templates).unwrap();
+    templates_for_moto(stage, &changed_templates);
+    let (change, _) = deploy(&changed_templates);
+    assert!(change.success, "{}", change.stderr);
+    assert!(change.stderr.contains(&format!("{bootstrap}: no changes")), "{}", change.stderr);
+    assert!(change.stderr.contains(&format!("{network}: no changes")), "{}", change.stderr);
+    let lines = change_lines(&change.stderr, &app);
+    // moto gap: a resource without `Properties` (the Alarms topic) is always in a change set's
+    // Modify list once anything in the stack changes: moto stores it with `Properties: {}` added
+    // (cloudformation/parsing.py) and compares the new template's resource with that copy.
+    let moto_false_positive = "  ~ Alarms AWS::SNS::Topic";
+    let log_groups: Vec<&str> = lines.iter().copied().filter(|it| !it.starts_with(moto_false_positive)).collect();
+    let log_group_ids = ["ApiLogs", "JobLogs", "SubscribeFunctionLogs", "WebFunctionLogs"];
+    assert_eq!(log_groups.len(), log_group_ids.len(), "{}", change.stderr);
+    for (line, id) in log_groups.iter().zip(log_group_ids) {
+        assert!(line.starts_with(&format!("  ~ {id} AWS::Logs::LogGroup")), "{line}: {}", change.stderr);
+    }
+    assert!(
+        change.stderr.contains(&format!("{app}: 0 to add, {} to modify, 0 to remove", lines.len())),
+        "{}",
+        change.stderr
+    );
+
+    // 5. The job in cloud mode, configured with the deploy's outputs, on the sample prices: one
+    // report in the reports bucket, one notification on the topic.
+    let outputs_file = project_root().join("target/outputs").join(format!("{stage}.json"));
+    let saved: BTreeMap<String, BTreeMap<String, String>> =
+        serde_json::from_str(&std::fs::read_to_string(&outputs_file).unwrap()).unwrap();
+    let app_outputs = saved.get(&app).unwrap_or_else(|| panic!("{app} is not in {}", outputs_file.display()));
+    // moto gap: the app stack was made by a change set, so moto gave it no outputs and the saved
+    // map is empty; the same values are the physical ids of the bucket and the topic (against AWS
+    // the outputs are `Ref Reports` and `Ref Signals`, i.e. exactly these).
+    let reports = app_outputs.get("ReportsBucketName").cloned().unwrap_or_else(|| app_ids["Reports"].clone());
+    let topic = app_outputs.get("SignalTopicArn").cloned().unwrap_or_else(|| app_ids["Signals"].clone());
+    let subscriber = Subscriber::start();
+    runtime.block_on(async {
+        let sns = aws_sdk_sns::Client::new(&sdk);
+        sns.subscribe().topic_arn(&topic).protocol("http").endpoint(&subscriber.url).send().await.unwrap();
+    });
+    let day = "20261127";
+    let job = run_job_in_cloud_mode(&reports, &topic, day);
+    assert!(job.status.success(), "{}", String::from_utf8_lossy(&job.stderr));
+    let report_key = format!("reports/dma-11-22/{day}.txt");
+    let report = runtime.block_on(async {
+        let object = s3.get_object().bucket(&reports).key(&report_key).send().await.unwrap();
+        String::from_utf8(object.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
+    });
+    let sent = subscriber.messages();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0], report, "the notification is the stored report");
+
+    // 6. destroy: app goes, the reports bucket stays with its objects.
+    let destroy = xtask(&["destroy", "--config", config_arg, "--stage", stage, "--yes"], &pairs(&env), None);
+    assert!(destroy.stderr.contains(&format!("keep   Reports AWS::S3::Bucket {reports}")), "{}", destroy.stderr);
+    assert!(destroy.stderr.contains(&format!("{app}: deleted")), "{}", destroy.stderr);
+    // moto gap: DeleteStack of the network stack fails with DependencyViolation ("The vpc ...
+    // has dependencies"): moto deletes the resources in template order, the VPC before its
+    // subnets and security group. The app stack goes first (destroy deletes edge, app, network
+    // in that order), so everything this test is about has happened by then; the failure must
+    // be that one and nothing else.
+    if !destroy.success {
+        let error = destroy.stderr.lines().find(|it| it.starts_with("error:")).unwrap_or_default();
+        assert!(error.contains(&network) && error.contains("DependencyViolation"), "{}", destroy.stderr);
+    }
+    let (app_left, body) = runtime.block_on(async {
+        let left = cfn.describe_stacks().stack_name(&app).send().await.is_ok_and(|it| {
+            it.stacks().iter().any(|s| s.stack_status().is_some_and(|s| s.as_str() != "DELETE_COMPLETE"))
+        });
+        let object = s3.get_object().bucket(&reports).key(&report_key).send().await.unwrap();
+        (left, object.body.collect().await.unwrap().into_bytes())
+    });
+    assert!(!app_left, "{}", destroy.stderr);
+    assert!(body[..] == *report.as_bytes(), "the report changed or is gone");
+
+    eprintln!(
+        "rehearsal of stage {stage}: bootstrap + network {:.2} s, then app {:.2} s, no-op of the three {:.2} s; \
+         destroy: {}",
+        first_time.as_secs_f64(),
+        full_time.as_secs_f64(),
+        noop_time.as_secs_f64(),
+        destroy.stderr.lines().find(|it| it.starts_with("error:")).unwrap_or("ok")
+    );
+
+    // What deploy and synth wrote for this run's stage under target/.
+    let _ = std::fs::remove_dir_all(project_root().join("target/cfn").join(stage));
+    let _ = std::fs::remove_file(project_root().join("target/outputs").join(format!("{stage}.json")));
+}
