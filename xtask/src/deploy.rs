@@ -14,13 +14,17 @@ use std::{
 };
 
 use anyhow::Context;
+use stacks::{
+    StageConfig,
+    parts::{app, bootstrap},
+};
 use xshell::Shell;
 
 use crate::{
     aws::Aws,
     aws::AwsContext,
     cloudformation::{self, DeployOptions, Outputs, StackPlan},
-    flags,
+    flags, package,
     prompt::Prompt,
     stage::Stage,
 };
@@ -73,10 +77,63 @@ impl<'a> Deployment<'a> {
         Ok(())
     }
 
+    /// Whether a value for the template parameter `name` was provided.
+    pub(crate) fn provides(&self, name: &str) -> bool {
+        self.provided.contains_key(name)
+    }
+
+    /// The value a template parameter `name` would get: provided, else an output of that name.
+    pub(crate) fn value_of(&self, name: &str) -> Option<&String> {
+        self.provided.get(name).or_else(|| self.outputs.values().find_map(|it| it.get(name)))
+    }
+
     /// Every output collected so far, by stack name.
     pub(crate) fn outputs(&self) -> &BTreeMap<String, Outputs> {
         &self.outputs
     }
+}
+
+/// Whether `plan` declares the artifact parameters (the app stack) and nothing provides them yet.
+fn needs_artifacts(plan: &StackPlan, deployment: &Deployment<'_>) -> anyhow::Result<bool> {
+    let declared =
+        declared_parameters(&plan.template_body).with_context(|| format!("reading the template of {}", plan.name))?;
+    Ok(declared.iter().any(|it| it == app::JOB_IMAGE_DIGEST) && !deployment.provides(app::JOB_IMAGE_DIGEST))
+}
+
+/// Builds the function zips and the job image and uploads what is absent: the zips to the assets
+/// bucket, the image to `registry` (the bootstrap stack's ECR repository unless `--registry`).
+/// Returns the app stack's artifact parameters. Packaging runs its own runtime, so this is called
+/// between the `block_on`s of the stacks, never inside one.
+fn package_and_upload(
+    sh: &Shell,
+    config: &StageConfig,
+    assets_bucket: Option<String>,
+    registry: Option<String>,
+    aws: &Aws,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let missing = |name: &str| {
+        format!("the bootstrap stack has no output {name}: deploy it first (cargo xtask deploy --stacks bootstrap)")
+    };
+    let destinations = package::Destinations {
+        assets_bucket: assets_bucket.with_context(|| missing(bootstrap::ASSETS_BUCKET_NAME))?,
+        registry: registry.with_context(|| missing(bootstrap::JOB_REPOSITORY_URI))?,
+        repository: stacks::parts::job_repository_name(config),
+        sdk: Some(aws.sdk.clone()),
+    };
+    eprintln!("packaging the functions and the job image for stage {}", config.name);
+    let functions: Vec<(&str, &str)> =
+        package::FUNCTION_BINARIES.iter().map(|name| (package::FUNCTIONS_PACKAGE, *name)).collect();
+    let built = package::build(sh, config.architecture, &functions)?;
+    let artifacts = package::package(sh, config, &built, Some(&destinations))?;
+    eprint!("{}", artifacts.summary());
+    let key_of = |name: &str| {
+        artifacts.functions.iter().find(|it| it.name == name).map(|it| it.key.clone()).context("a function zip")
+    };
+    Ok(BTreeMap::from([
+        (app::SUBSCRIBE_CODE_KEY.to_owned(), key_of("subscribe")?),
+        (app::WEB_CODE_KEY.to_owned(), key_of("web")?),
+        (app::JOB_IMAGE_DIGEST.to_owned(), artifacts.job_image.manifest_digest.clone()),
+    ]))
 }
 
 /// Sets each parameter the template declares and `plan` leaves unset from `provided`, else from
@@ -127,6 +184,23 @@ impl flags::Deploy {
         }
         let started = std::time::Instant::now();
         for plan in plans {
+            if needs_artifacts(&plan, &deployment)? {
+                let Some(config) = &stage.config else {
+                    anyhow::bail!(
+                        "{} needs the function code keys and the job image digest: pass them with --parameters \
+                         (stage {stage_name} is not in alchemy.toml, so there is nothing to package)",
+                        plan.name
+                    );
+                };
+                let assets_bucket = deployment.value_of(bootstrap::ASSETS_BUCKET_NAME).cloned();
+                let repository_uri = deployment.value_of(bootstrap::JOB_REPOSITORY_URI).cloned();
+                let registry = match (&self.registry, repository_uri) {
+                    (Some(it), _) => Some(it.clone()),
+                    (None, Some(uri)) => Some(format!("https://{uri}")),
+                    (None, None) => None,
+                };
+                deployment.provide(package_and_upload(sh, config, assets_bucket, registry, &aws)?);
+            }
             runtime.block_on(deployment.deploy(plan))?;
         }
         let deployed: Vec<String> = parts.iter().map(|part| stage.stack_name(part)).collect();

@@ -118,6 +118,10 @@ pub(crate) struct Deploy {
     /// declares them (e.g. the function code keys and the job image digest).
     #[arg(long, value_name = "FILE")]
     pub(crate) parameters: Option<PathBuf>,
+    /// Push the job image to this OCI registry (`http[s]://host[:port][/repository]`) instead of the
+    /// stage's ECR repository from the bootstrap stack's outputs.
+    #[arg(long, value_name = "URL")]
+    pub(crate) registry: Option<String>,
 }
 
 /// Which stacks a command works on, and where their templates come from.

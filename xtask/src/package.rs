@@ -42,7 +42,12 @@ impl flags::Package {
             let registry = self
                 .registry
                 .context("--upload needs --registry URL (ECR from the bootstrap stack comes with the deploy)")?;
-            Some(Destinations { assets_bucket, registry, repository: stacks::parts::job_repository_name(&stage) })
+            Some(Destinations {
+                assets_bucket,
+                registry,
+                repository: stacks::parts::job_repository_name(&stage),
+                sdk: None,
+            })
         } else {
             None
         };
@@ -75,6 +80,9 @@ pub(crate) struct Destinations {
     pub(crate) registry: String,
     /// The repository when `registry` names none: the stage's job repository.
     pub(crate) repository: String,
+    /// The AWS configuration to upload with (the deploy's `--profile`, `--region`, `--endpoint-url`);
+    /// `None`: the standard chain.
+    pub(crate) sdk: Option<aws_config::SdkConfig>,
 }
 
 /// Binaries built for packaging: each function's `bootstrap`, and the job binary. cargo-lambda moves
@@ -127,7 +135,7 @@ pub(crate) enum Upload {
 }
 
 impl Artifacts {
-    fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let mut out = String::new();
         for function in &self.functions {
             out += &format!(
@@ -239,7 +247,11 @@ pub(crate) fn package(
             let mut registry = registry::Registry::new(&destinations.registry, &destinations.repository)?;
             let ecr = aws::is_ecr(registry.host());
             // Loading the AWS configuration can probe for a region and credentials: only when needed.
-            let sdk = if ecr || !functions.is_empty() { Some(aws::sdk_config().await) } else { None };
+            let sdk = match (&destinations.sdk, ecr || !functions.is_empty()) {
+                (_, false) => None,
+                (Some(sdk), true) => Some(sdk.clone()),
+                (None, true) => Some(aws::sdk_config().await),
+            };
             if let Some(sdk) = &sdk {
                 let s3 = aws::s3_client(sdk);
                 for function in &mut functions {

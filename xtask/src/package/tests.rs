@@ -95,8 +95,12 @@ fn a_second_package_of_unchanged_sources_uploads_nothing() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async { create_bucket(&aws::s3_client(&aws::sdk_config().await), bucket).await });
     // The registry URL names no repository: the stage's default is used.
-    let destinations =
-        Destinations { assets_bucket: bucket.to_owned(), registry: registry_url, repository: unique("second-package") };
+    let destinations = Destinations {
+        assets_bucket: bucket.to_owned(),
+        registry: registry_url,
+        repository: unique("second-package"),
+        sdk: None,
+    };
     let stage = StageConfig::new("packagetest", "us-east-1").unwrap();
 
     let built = build_job(&sh);
