@@ -66,8 +66,10 @@ impl TopicRef {
         Grant::new(vec![Statement::allow(&["sns:Publish"], vec![self.arn()])])
     }
 
+    /// Subscribe addresses to this topic, and list its subscriptions: the subscriber registry looks
+    /// first, so an address already subscribed or pending is not subscribed (and mailed) again.
     pub fn grant_subscribe(&self) -> Grant {
-        Grant::new(vec![Statement::allow(&["sns:Subscribe"], vec![self.arn()])])
+        Grant::new(vec![Statement::allow(&["sns:ListSubscriptionsByTopic", "sns:Subscribe"], vec![self.arn()])])
     }
 
     /// Lets EventBridge publish to this topic, only for the rule `rule_arn` (its policy is `<id>Policy`).
