@@ -10,6 +10,8 @@
 //! Lambda to read); the second lets deploy package and upload them itself, to the assets bucket
 //! in moto and to the local OCI registry `cargo xtask test` starts (moto's ECR is no registry).
 
+#[path = "../../platform/tests/support/fake_tushare.rs"]
+mod fake_tushare;
 mod support;
 
 use std::{
@@ -102,11 +104,24 @@ fn signal_binary() -> PathBuf {
     binary
 }
 
-/// One run of the job for `day` in cloud mode against the emulator, in [`REGION`], on sample prices.
-fn run_job_in_cloud_mode(bucket: &str, topic: &str, day: &str) -> std::process::Output {
+/// One run of the job for `day` in cloud mode against the emulator, in [`REGION`], on prices from a fake Tushare server.
+fn run_job_in_cloud_mode(
+    runtime: &tokio::runtime::Runtime,
+    bucket: &str,
+    topic: &str,
+    day: &str,
+) -> std::process::Output {
+    // A fake Tushare Pro server holding prices for every bundled fund up to `day`; it answers on
+    // `runtime`, so the job is waited for on a blocking thread of it.
+    let codes: Vec<String> = platform::fund::bundled_funds().iter().map(|it| it.code.as_str().to_owned()).collect();
+    let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+    let market = fake_tushare::Market::generate(&codes, day);
+    let tushare =
+        runtime.block_on(fake_tushare::FakeTushare::start(std::time::Duration::ZERO, move |seen| market.reply(seen)));
     let data_dir = tempfile::tempdir().unwrap();
     let mut job = std::process::Command::new(signal_binary());
-    job.args(["--source", "sample", "--date", day, "--data-dir"]).arg(data_dir.path());
+    job.args(["--source", "tushare", "--tushare-retry-delay-ms", "1", "--date", day, "--data-dir"])
+        .arg(data_dir.path());
     for (name, _) in std::env::vars() {
         if name.starts_with("AWS_") || name.starts_with("ALCHEMY_") || name.starts_with("TUSHARE_") {
             job.env_remove(name);
@@ -114,7 +129,11 @@ fn run_job_in_cloud_mode(bucket: &str, topic: &str, day: &str) -> std::process::
     }
     job.envs(env()).env("AWS_REGION", REGION).env("AWS_EC2_METADATA_DISABLED", "true");
     job.env("ALCHEMY_REPORTS_BUCKET", bucket).env("ALCHEMY_TOPIC_ARN", topic);
-    job.output().unwrap()
+    job.env("TUSHARE_API_URL", &tushare.url).env("TUSHARE_TOKEN", "rehearsal-token");
+    let output = runtime.block_on(async move { tokio::task::spawn_blocking(move || job.output().unwrap()).await });
+    let output = output.unwrap();
+    assert!(tushare.calls() > 0, "the job fetched its prices from the fake Tushare server");
+    output
 }
 
 /// An HTTP endpoint on 127.0.0.1 subscribed to a topic: the messages moto's SNS delivers to it.
@@ -292,7 +311,7 @@ fn the_real_stacks_deploy_then_show_no_changes_then_only_the_config_change_run_t
         change.stderr
     );
 
-    // 5. The job in cloud mode, configured with the deploy's outputs, on the sample prices: one
+    // 5. The job in cloud mode, configured with the deploy's outputs, on the fake Tushare server's prices: one
     // report in the reports bucket, one notification on the topic.
     let outputs_file = project_root().join("target/outputs").join(format!("{stage}.json"));
     let saved: BTreeMap<String, BTreeMap<String, String>> =
@@ -309,7 +328,7 @@ fn the_real_stacks_deploy_then_show_no_changes_then_only_the_config_change_run_t
         sns.subscribe().topic_arn(&topic).protocol("http").endpoint(&subscriber.url).send().await.unwrap();
     });
     let day = "20261127";
-    let job = run_job_in_cloud_mode(&reports, &topic, day);
+    let job = run_job_in_cloud_mode(&runtime, &reports, &topic, day);
     assert!(job.status.success(), "{}", String::from_utf8_lossy(&job.stderr));
     let report_key = format!("reports/dma-11-22/{day}.txt");
     let report = runtime.block_on(async {
