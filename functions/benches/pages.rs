@@ -1,26 +1,23 @@
 //! The site's cost per request, in memory: `/` and a day page through `oneshot`, over 30 stored
 //! sample reports of the bundled fund list (what `cargo xtask dev` serves), read from a folder store.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use axum::{body::Body, http::Request};
 use criterion::{Criterion, criterion_group, criterion_main};
 use functions::web::{WebState, router};
 use http_body_util::BodyExt;
-use platform::{
-    date::TradeDate,
-    fund::bundled_funds,
-    market::SourceKind,
-    report::{FundReport, Report, json::IndexJson},
-    sample::SampleSource,
-    store::{ObjectKey, ObjectStore, ReportFormat},
-    strategy::{self, DmaParams},
-};
+use platform::{store::ObjectStore, strategy::DmaParams};
 use tower::ServiceExt;
 
 fn pages(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let dir = tempfile::tempdir().expect("a temporary folder");
     let store = ObjectStore::local(dir.path());
-    let newest = runtime.block_on(store_sample_reports(&store, 30));
+    // The same 30 stored days the tests serve (`tests/common`).
+    let days = runtime.block_on(common::store_sample_reports(&store, 30));
+    let newest = *days.last().expect("30 days");
     let app = router(WebState { store, params: DmaParams::STANDARD });
 
     let day_uri = format!("/reports/{newest}");
@@ -36,38 +33,6 @@ fn pages(c: &mut Criterion) {
             })
         });
     }
-}
-
-/// Stores the latest `n` sample trading days' reports and their index as the job does; returns the newest day.
-async fn store_sample_reports(store: &ObjectStore, n: usize) -> TradeDate {
-    let params = DmaParams::STANDARD;
-    let source = SampleSource::new();
-    let last = TradeDate::parse("20261127").expect("a date");
-    let mut days = source.trading_days(last.minus_days(90), last);
-    days.drain(..days.len() - n);
-    let funds = bundled_funds();
-    let histories: Vec<_> =
-        funds.iter().map(|fund| source.history(&fund.code, days[0].minus_days(params.lookback_days()), last)).collect();
-    let mut index = IndexJson::default();
-    for &trade_date in &days {
-        let funds = funds
-            .iter()
-            .zip(&histories)
-            .map(|(fund, history)| FundReport {
-                fund: fund.clone(),
-                evaluation: strategy::evaluate(&params, trade_date, history),
-            })
-            .collect();
-        let report = Report { trade_date, source: SourceKind::Sample, params, complete: true, funds };
-        let key = ObjectKey::report(&params, trade_date, ReportFormat::Json);
-        store.put(&key, report.json_text().into_bytes(), "application/json").await.expect("stored");
-        index.upsert(report.index_day());
-    }
-    store
-        .put(&ObjectKey::report_index(&params), index.to_text().into_bytes(), "application/json")
-        .await
-        .expect("stored");
-    *days.last().expect("n > 0")
 }
 
 criterion_group!(benches, pages);

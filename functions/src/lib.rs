@@ -84,6 +84,21 @@ fn data_dir_from_env() -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(dir))
 }
 
+/// The `main` of both binaries: tracing, a Tokio runtime, `run`, and `{err:#}` on one line on failure.
+pub fn main_with<F: std::future::Future<Output = anyhow::Result<()>>>(
+    run: impl FnOnce() -> F,
+) -> std::process::ExitCode {
+    init_tracing();
+    let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime starts on any supported OS");
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`); on Lambda, CloudWatch keeps stderr.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -5,7 +5,7 @@
 //! `--profile`, `--region` and `--endpoint-url` override it. Missing credentials or region are
 //! found before the first request and reported in one line that says what to do.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig, meta::region::RegionProviderChain};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig, meta::region::RegionProviderChain};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_cloudformation::{
     config::http::HttpResponse,
@@ -72,11 +72,16 @@ impl Aws {
     }
 }
 
-async fn load_sdk_config(flags: &flags::Aws, region: Option<&str>) -> SdkConfig {
-    // One HTTPS client for every service: hyper 1 with rustls on the ring provider.
+/// The standard AWS configuration chain (env, profile, SSO, ...) with one HTTPS client for every
+/// service: hyper 1 with rustls on the ring provider. Deploy and packaging both start here.
+pub(crate) fn config_loader() -> ConfigLoader {
     let http_client =
         aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client);
+    aws_config::defaults(BehaviorVersion::latest()).http_client(http_client)
+}
+
+async fn load_sdk_config(flags: &flags::Aws, region: Option<&str>) -> SdkConfig {
+    let mut loader = config_loader();
     if let Some(profile) = &flags.profile {
         loader = loader.profile_name(profile);
     }

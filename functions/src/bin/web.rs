@@ -2,15 +2,7 @@
 //! subscribe API on the same address, standing in for CloudFront, which sends `/api/*` there.
 
 fn main() -> std::process::ExitCode {
-    functions::init_tracing();
-    let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime starts on any supported OS");
-    match runtime.block_on(run()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    functions::main_with(run)
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -6,9 +6,8 @@
 use std::path::Path;
 
 use anyhow::{Context, format_err};
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use base64::Engine;
 use oci_client::secrets::RegistryAuth;
 
@@ -19,9 +18,7 @@ pub(crate) fn zip_key(sha256: &str) -> String {
 
 /// The standard AWS configuration chain (env, profile, SSO, ...) on rustls with ring.
 pub(crate) async fn sdk_config() -> SdkConfig {
-    let http_client =
-        aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https();
-    aws_config::defaults(BehaviorVersion::latest()).http_client(http_client).load().await
+    crate::aws::config_loader().load().await
 }
 
 /// An S3 client; path-style addresses when an endpoint override (`AWS_ENDPOINT_URL`) is set, as for moto.
