@@ -419,6 +419,9 @@ fn deploy_packages_the_functions_and_the_job_image_and_uploads_them_only_once() 
     let templates = work.path().join("templates");
     std::fs::create_dir(&templates).unwrap();
     templates_for_moto(stage, &templates);
+    let endpoint = moto_url();
+    let flag_env: Vec<(&'static str, String)> =
+        env.iter().filter(|(name, _)| *name != "AWS_ENDPOINT_URL").cloned().collect();
     let deploy = || {
         let args = [
             "deploy",
@@ -434,9 +437,13 @@ fn deploy_packages_the_functions_and_the_job_image_and_uploads_them_only_once() 
             parameters_file.to_str().unwrap(),
             "--registry",
             registry.as_str(),
+            "--endpoint-url",
+            endpoint.as_str(),
             "--yes",
         ];
-        xtask(&args, &pairs(&env), None)
+        // The emulator through the flag, not `AWS_ENDPOINT_URL`: deploy hands its own AWS
+        // configuration to packaging, so the zips must reach moto by the flag alone.
+        xtask(&args, &pairs(&flag_env), None)
     };
 
     let packaged = deploy();
