@@ -10,7 +10,8 @@ use platform::{
     date::TradeDate,
     fund::FundCode,
     report::json::{CountsJson, FundJson, IndexDay, IndexJson, ReportJson, SCHEMA, SeriesJson, StrategyJson},
-    store::{ObjectKey, ObjectStore, ReportFormat},
+    reports::{self, ReportFormat},
+    store::ObjectStore,
     strategy::DmaParams,
 };
 use tower::ServiceExt;
@@ -122,12 +123,12 @@ pub(crate) async fn store_reports(store: &ObjectStore, reports: &[ReportJson]) {
     let mut index = IndexJson::default();
     for report in reports {
         let json = serde_json::to_vec_pretty(report).unwrap();
-        let key = ObjectKey::report(&params, report.trade_date, ReportFormat::Json);
+        let key = reports::day_key(&params, report.trade_date, ReportFormat::Json);
         store.put(&key, json, "application/json").await.unwrap();
         let text = format!("{} 双均线(11日/22日)交易信号\n", report.trade_date.iso());
-        let key = ObjectKey::report(&params, report.trade_date, ReportFormat::Text);
+        let key = reports::day_key(&params, report.trade_date, ReportFormat::Text);
         store.put(&key, text.into_bytes(), "text/plain; charset=utf-8").await.unwrap();
         index.upsert(IndexDay::from_report(report));
     }
-    store.put(&ObjectKey::report_index(&params), index.to_text().into_bytes(), "application/json").await.unwrap();
+    store.put(&reports::index_key(&params), index.to_text().into_bytes(), "application/json").await.unwrap();
 }

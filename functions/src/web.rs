@@ -16,7 +16,8 @@ use axum::{
 use platform::{
     date::TradeDate,
     report::json::{FundJson, IndexDay, IndexFund, IndexJson, ReportJson},
-    store::{ObjectKey, ObjectStore, ReportFormat},
+    reports::{self, ReportFormat},
+    store::ObjectStore,
     strategy::DmaParams,
 };
 use serde::Deserialize;
@@ -212,7 +213,7 @@ async fn report_file(State(state): State<WebState>, Path(file): Path<String>) ->
 }
 
 async fn stored_object(state: &WebState, date: TradeDate, format: ReportFormat) -> Result<Response, PageError> {
-    let Some(body) = state.store.get(&ObjectKey::report(&state.params, date, format)).await? else {
+    let Some(body) = state.store.get(&reports::day_key(&state.params, date, format)).await? else {
         return Err(AppError::NotFound.into());
     };
     let headers = [(header::CONTENT_TYPE, format.content_type()), (header::CACHE_CONTROL, CACHE_A_DAY)];
@@ -220,7 +221,7 @@ async fn stored_object(state: &WebState, date: TradeDate, format: ReportFormat) 
 }
 
 async fn day(state: &WebState, date: TradeDate) -> Result<Response, PageError> {
-    let key = ObjectKey::report(&state.params, date, ReportFormat::Json);
+    let key = reports::day_key(&state.params, date, ReportFormat::Json);
     let Some(bytes) = state.store.get(&key).await? else {
         return Err(AppError::NotFound.into());
     };
@@ -276,7 +277,7 @@ pub(crate) async fn not_found() -> PageError {
 
 /// The index of stored days; none yet is an empty index, not an error.
 async fn load_index(state: &WebState) -> Result<IndexJson, AppError> {
-    let key = ObjectKey::report_index(&state.params);
+    let key = reports::index_key(&state.params);
     let Some(bytes) = state.store.get(&key).await? else {
         return Ok(IndexJson::default());
     };
@@ -424,7 +425,7 @@ mod tests {
             });
             day = day.next_day().unwrap();
         }
-        let key = ObjectKey::report_index(&DmaParams::STANDARD);
+        let key = reports::index_key(&DmaParams::STANDARD);
         store.put(&key, index.to_text().into_bytes(), "application/json").await.unwrap();
 
         let first = get(app(&store), "/").await;

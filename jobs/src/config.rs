@@ -9,13 +9,15 @@ use platform::{
     date::TradeDate,
     env,
     fund::{self, Fund},
-    market::MarketData,
+    market::{
+        MarketData,
+        tushare::{self, Token, TushareClient, TushareConfig, TushareSource},
+    },
     store::ObjectStore,
     strategy::DmaParams,
-    tushare::{self, Token, TushareClient, TushareConfig, TushareSource},
 };
 
-use crate::run::{Failure, bad_input};
+use crate::failure::{Failure, bad_input};
 
 /// Compute the day's double moving average signals, store the report and e-mail it.
 #[derive(Debug, clap::Parser)]

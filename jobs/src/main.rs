@@ -6,6 +6,7 @@
 //! else; each failure is one line on stderr.
 
 mod config;
+mod failure;
 mod run;
 
 use std::process::ExitCode;
@@ -30,11 +31,11 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run::main(flags)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(run::Failure::BadInput(err)) => {
+        Err(failure::Failure::BadInput(err)) => {
             eprintln!("error: {err:#}");
             ExitCode::from(2)
         }
-        Err(run::Failure::Failed(err)) => {
+        Err(failure::Failure::Failed(err)) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }

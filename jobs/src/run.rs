@@ -13,35 +13,16 @@ use platform::{
     fund::FundCode,
     market::{History, MarketData},
     notify::{Message, Notifier},
-    report::{
-        FundReport, Report,
-        json::{IndexDay, IndexJson, ReportJson},
-    },
-    store::{KeyPrefix, ObjectKey, ObjectStore, ReportFormat},
+    report::{FundReport, Report, json::IndexJson},
+    reports::{self, ReportFormat},
+    store::ObjectStore,
     strategy::{self, Evaluation, State, Undecided},
 };
 
-use crate::config::{self, Config, Days, Flags, Publish, Target};
-
-/// A failed run and the exit code it earns.
-#[derive(Debug)]
-pub(crate) enum Failure {
-    /// Bad input or configuration: exit 2.
-    BadInput(anyhow::Error),
-    /// Anything else: exit 1.
-    Failed(anyhow::Error),
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(err: anyhow::Error) -> Failure {
-        Failure::Failed(err)
-    }
-}
-
-/// Marks an error as bad input (exit 2).
-pub(crate) fn bad_input(err: anyhow::Error) -> Failure {
-    Failure::BadInput(err)
-}
+use crate::{
+    config::{self, Config, Days, Flags, Publish, Target},
+    failure::{Failure, bad_input},
+};
 
 /// Runs the job as the flags say, within its deadline.
 pub(crate) async fn main(flags: Flags) -> Result<(), Failure> {
@@ -106,13 +87,13 @@ async fn run_days(
     store: &ObjectStore,
     notifier: &Notifier,
 ) -> Result<(), Failure> {
-    let mut index = load_index(config, store).await?;
+    let mut index = reports::load_index(store, &config.params).await.context("reading the report index")?;
     let mut incomplete = Vec::new();
     for &trade_date in days {
         let mut report = evaluate_day(config, market, trade_date, histories);
         report.complete = report.within_data_budget(config.data_gap_budget);
         let published = if report.complete {
-            store_report(config, store, &report, &mut index).await?;
+            store_report(store, &report, &mut index).await?;
             publish(config, store, notifier, &report).await?
         } else {
             tracing::warn!(
@@ -124,15 +105,18 @@ async fn run_days(
             );
             incomplete.push(trade_date);
             // A worse re-run never replaces a complete report stored earlier.
-            if stored_complete(config, store, trade_date).await? {
+            let stored_complete = reports::stored_complete(store, &config.params, trade_date)
+                .await
+                .with_context(|| format!("reading the stored {trade_date} report"))?;
+            if stored_complete {
                 "not published: incomplete; the complete report stored earlier is kept"
             } else {
-                store_report(config, store, &report, &mut index).await?;
+                store_report(store, &report, &mut index).await?;
                 "not published: incomplete"
             }
         };
         let counts = report.counts();
-        let text_key = ObjectKey::report(&config.params, trade_date, ReportFormat::Text);
+        let text_key = reports::day_key(&config.params, trade_date, ReportFormat::Text);
         let location = match store {
             ObjectStore::Local(local) => local.root().join(text_key.as_str()).display().to_string(),
             ObjectStore::S3(s3) => format!("s3://{}/{text_key}", s3.bucket()),
@@ -239,69 +223,12 @@ fn evaluate_day(
     Report { trade_date, source: market.kind(), params: config.params, funds, complete: true }
 }
 
-async fn load_index(config: &Config, store: &ObjectStore) -> Result<IndexJson, Failure> {
-    let key = ObjectKey::report_index(&config.params);
-    let Some(bytes) = store.get(&key).await.context("reading the report index")? else {
-        return Ok(IndexJson::default());
-    };
-    // The index is derived data: if it is unreadable, it is rebuilt from the stored reports.
-    match IndexJson::parse(&bytes) {
-        Ok(index) => Ok(index),
-        Err(err) => {
-            tracing::warn!("the report index {key} is unreadable ({err}); rebuilding it from the stored reports");
-            rebuild_index(config, store).await
-        }
-    }
-}
-
-async fn rebuild_index(config: &Config, store: &ObjectStore) -> Result<IndexJson, Failure> {
-    let prefix = KeyPrefix::reports(&config.params);
-    let mut index = IndexJson::default();
-    for key in store.list(&prefix).await.context("listing the stored reports")? {
-        let is_report = key
-            .as_str()
-            .strip_prefix(prefix.as_str())
-            .and_then(|name| name.strip_suffix(".json"))
-            .is_some_and(|date| TradeDate::parse(date).is_ok());
-        if !is_report {
-            continue;
-        }
-        let Some(bytes) = store.get(&key).await.context("reading a stored report")? else { continue };
-        match ReportJson::parse(&bytes) {
-            Ok(stored) => index.upsert(IndexDay::from_report(&stored)),
-            Err(err) => tracing::warn!("skipping the unreadable report {key}: {err}"),
-        }
-    }
-    Ok(index)
-}
-
-/// Whether the day's stored report is complete (false when there is none or it is unreadable).
-async fn stored_complete(config: &Config, store: &ObjectStore, date: TradeDate) -> Result<bool, Failure> {
-    let key = ObjectKey::report(&config.params, date, ReportFormat::Json);
-    let stored = store.get(&key).await.with_context(|| format!("reading the stored {date} report"))?;
-    Ok(stored.is_some_and(|bytes| ReportJson::parse(&bytes).is_ok_and(|it| it.complete)))
-}
-
-/// Stores the JSON, the text and the updated index, in that order.
-async fn store_report(
-    config: &Config,
-    store: &ObjectStore,
-    report: &Report,
-    index: &mut IndexJson,
-) -> Result<(), Failure> {
+/// Stores the JSON, the text and the updated index, in that order (see [`reports::store_day`]).
+async fn store_report(store: &ObjectStore, report: &Report, index: &mut IndexJson) -> Result<(), Failure> {
     let date = report.trade_date;
-    for (format, body) in [(ReportFormat::Json, report.json_text()), (ReportFormat::Text, report.text())] {
-        let key = ObjectKey::report(&config.params, date, format);
-        store
-            .put(&key, body.into_bytes(), format.content_type())
-            .await
-            .with_context(|| format!("storing the {date} report in {}", store.describe()))?;
-    }
-    index.upsert(report.index_day());
-    store
-        .put(&ObjectKey::report_index(&config.params), index.to_text().into_bytes(), ReportFormat::Json.content_type())
+    reports::store_day(store, report, index)
         .await
-        .with_context(|| format!("storing the report index in {}", store.describe()))?;
+        .with_context(|| format!("storing the {date} report in {}", store.describe()))?;
     Ok(())
 }
 
@@ -313,11 +240,10 @@ async fn publish(
     report: &Report,
 ) -> Result<&'static str, Failure> {
     let date = report.trade_date;
-    let marker = ObjectKey::published_marker(date);
     match config.publish {
         Publish::Never => return Ok("not published: --no-publish"),
         Publish::Once => {
-            if store.get(&marker).await.context("reading the published marker")?.is_some() {
+            if reports::is_published(store, date).await.context("reading the published marker")? {
                 return Ok("already published; --republish sends it again");
             }
         }
@@ -331,10 +257,9 @@ async fn publish(
         .publish(&message)
         .await
         .with_context(|| format!("publishing the {date} report through {}", notifier.describe()))?;
-    store
-        .put(&marker, chrono::Utc::now().to_rfc3339().into_bytes(), "text/plain; charset=utf-8")
+    reports::mark_published(store, date)
         .await
-        .with_context(|| format!("storing the published marker {marker}"))?;
+        .with_context(|| format!("storing the published marker {}", reports::published_marker(date)))?;
     Ok("published")
 }
 
@@ -342,7 +267,7 @@ async fn publish(
 mod tests {
     use std::{path::Path, time::Duration};
 
-    use platform::{fund, strategy::DmaParams};
+    use platform::{fund, report::json::ReportJson, strategy::DmaParams};
 
     use super::*;
     use crate::config::Target;

@@ -22,7 +22,7 @@ use std::{
 };
 
 use fake_tushare::{FakeTushare, Market, Reply, Seen, error};
-use platform::{aws::AwsConfig, fund, tushare::CODE_BAD_TOKEN};
+use platform::{aws::AwsConfig, fund, market::tushare::CODE_BAD_TOKEN};
 
 const NEEDS_MOTO: &str = "needs the AWS emulator: cargo xtask test";
 /// A Friday: the fake market trades on weekdays.

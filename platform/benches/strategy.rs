@@ -4,8 +4,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use platform::{
     date::TradeDate,
     fund::FundCode,
-    market::History,
-    sample::SampleSource,
+    market::{History, sample::SampleSource},
     strategy::{self, DmaParams},
 };
 

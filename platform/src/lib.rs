@@ -1,22 +1,31 @@
 //! The platform of invest-alchemy: everything the job and the functions share.
 //!
-//! A pure core that does no IO ([`strategy`], [`report`]) and the ports with their adapters
-//! ([`market`] with [`tushare`], [`store`], [`notify`], [`subscribers`]). Ports with known adapters are enums, not
-//! trait objects: a new adapter is a compile error in one place.
+//! Two layers, and imports point from the second to the first, never back:
+//! - the domain, pure values and logic that do no IO and cannot fail: [`date`], [`email`],
+//!   [`fund`], [`history`] (bars, factors, what a source answers), [`strategy`] (the signal) and
+//!   [`report`] (its text and JSON);
+//! - the ports, each an enum over its adapters in a folder of its own: [`market`] (`sample`,
+//!   `tushare/`), [`store`] (`local`, `s3`), [`notify`] (`outbox`, `sns`), [`subscribers`]
+//!   (`local`, `sns`); and [`reports`], the bucket's report layout on top of the store.
+//!   [`aws`] builds the SDK configuration the cloud adapters share; [`env`] names the variables.
 //!
-//! `platform` knows nothing of axum, lambda_http or clap; the binaries parse their flags and hand
-//! typed values in.
+//! Ports with known adapters are enums, not trait objects: a new adapter is a compile error in one
+//! place. `platform` knows nothing of axum, lambda_http or clap; the binaries parse their flags and
+//! hand typed values in.
 
 pub mod aws;
 pub mod date;
 pub mod email;
 pub mod env;
 pub mod fund;
+pub mod history;
 pub mod market;
 pub mod notify;
 pub mod report;
-pub mod sample;
+pub mod reports;
 pub mod store;
 pub mod strategy;
 pub mod subscribers;
-pub mod tushare;
+
+/// A boxed error from an adapter's client, kept as the `source` of the port's error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -11,7 +11,7 @@ use std::fmt::Write;
 use crate::{
     date::TradeDate,
     fund::Fund,
-    market::SourceKind,
+    history::SourceKind,
     strategy::{DmaParams, Evaluation, Levels, Run, State},
 };
 

@@ -7,7 +7,7 @@
 
 use ta::{Next, indicators::SimpleMovingAverage};
 
-use crate::{date::TradeDate, market::History};
+use crate::{date::TradeDate, history::History};
 
 /// The strategy's parameters. `short < long` always holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,10 +12,12 @@ use fake_tushare::{FakeTushare, Market, Reply, Seen, error, ok};
 use platform::{
     date::TradeDate,
     fund::FundCode,
-    market::{AdjFactor, Bar, History, MarketData, MarketError},
+    market::{
+        AdjFactor, Bar, History, MarketData, MarketError,
+        tushare::{RetryPolicy, Token, TushareClient, TushareConfig, TushareError, TushareSource},
+    },
     store::ObjectStore,
     strategy::{self, DmaParams, State, Undecided},
-    tushare::{RetryPolicy, Token, TushareClient, TushareConfig, TushareError, TushareSource},
 };
 use serde_json::json;
 

@@ -12,10 +12,10 @@ use std::{
 use platform::{
     date::TradeDate,
     fund::bundled_funds,
-    market::SourceKind,
+    market::{SourceKind, sample::SampleSource},
     report::{FundReport, Report, json::IndexJson},
-    sample::SampleSource,
-    store::{ObjectKey, ObjectStore, ReportFormat},
+    reports::{self, ReportFormat},
+    store::ObjectStore,
     strategy::{self, DmaParams},
 };
 
@@ -41,13 +41,13 @@ pub(crate) async fn store_sample_reports(store: &ObjectStore, n: usize) -> Vec<T
             })
             .collect();
         let report = Report { trade_date, source: SourceKind::Sample, params, complete: true, funds };
-        let key = ObjectKey::report(&params, trade_date, ReportFormat::Json);
+        let key = reports::day_key(&params, trade_date, ReportFormat::Json);
         store.put(&key, report.json_text().into_bytes(), "application/json").await.unwrap();
-        let key = ObjectKey::report(&params, trade_date, ReportFormat::Text);
+        let key = reports::day_key(&params, trade_date, ReportFormat::Text);
         store.put(&key, report.text().into_bytes(), "text/plain; charset=utf-8").await.unwrap();
         index.upsert(report.index_day());
     }
-    store.put(&ObjectKey::report_index(&params), index.to_text().into_bytes(), "application/json").await.unwrap();
+    store.put(&reports::index_key(&params), index.to_text().into_bytes(), "application/json").await.unwrap();
     days
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     date::TradeDate,
     fund::FundCode,
-    market::SourceKind,
+    history::SourceKind,
     report::{Counts, FundReport, Report},
     strategy::{State, Undecided},
 };

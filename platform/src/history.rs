@@ -1,10 +1,10 @@
-//! The market data port: trading calendars, daily bars and adjustment factors.
+//! What a market source answers, as values: daily bars, adjustment factors, the history of one
+//! security, which kind of source it was, and why it could not answer.
 //!
-//! Every source answers the same two questions (which days traded, and what a fund's closes and
-//! adjustment factors were), so the job and the strategy do not know where the numbers came from.
-//! The report does: [`SourceKind`] is carried into every report, and sample data says so.
+//! Pure domain: the sources in [`crate::market`] produce these, the strategy reads them.
+//! The report carries [`SourceKind`], so sample data always says so.
 
-use crate::{date::TradeDate, fund::FundCode, sample::SampleSource, tushare::TushareSource};
+use crate::date::TradeDate;
 
 /// One day's close of one security, unadjusted, as the exchange printed it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,49 +78,5 @@ impl MarketError {
     /// Whether the whole run must stop rather than mark one fund undecided.
     pub fn is_fatal(&self) -> bool {
         matches!(self, MarketError::Unauthorized { .. })
-    }
-}
-
-/// The market data port.
-#[derive(Debug, Clone)]
-pub enum MarketData {
-    /// Generated sample data (see [`crate::sample`]).
-    Sample(SampleSource),
-    /// The Tushare Pro HTTP API (see [`crate::tushare`]).
-    Tushare(TushareSource),
-}
-
-impl MarketData {
-    /// The sample source.
-    pub fn sample() -> MarketData {
-        MarketData::Sample(SampleSource::new())
-    }
-
-    /// Which kind of source this is.
-    pub fn kind(&self) -> SourceKind {
-        match self {
-            MarketData::Sample(_) => SourceKind::Sample,
-            MarketData::Tushare(_) => SourceKind::Tushare,
-        }
-    }
-
-    /// The exchange's trading days in `from..=to`, oldest first.
-    pub async fn trading_days(&self, from: TradeDate, to: TradeDate) -> Result<Vec<TradeDate>, MarketError> {
-        match self {
-            MarketData::Sample(source) => Ok(source.trading_days(from, to)),
-            MarketData::Tushare(source) => {
-                source.trading_days(from, to).await.map_err(|err| err.into_market_error("the trading calendar"))
-            }
-        }
-    }
-
-    /// Bars and adjustment factors of `code` for trading days in `from..=to`.
-    pub async fn history(&self, code: &FundCode, from: TradeDate, to: TradeDate) -> Result<History, MarketError> {
-        match self {
-            MarketData::Sample(source) => Ok(source.history(code, from, to)),
-            MarketData::Tushare(source) => {
-                source.history(code, from, to).await.map_err(|err| err.into_market_error(code.as_str()))
-            }
-        }
     }
 }

@@ -12,7 +12,7 @@
 use crate::{
     date::TradeDate,
     fund::FundCode,
-    market::{AdjFactor, Bar, History},
+    history::{AdjFactor, Bar, History},
 };
 
 /// The first day of every sample series.

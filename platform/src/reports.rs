@@ -1,0 +1,150 @@
+//! The reports layout, in one place: which key holds what, in which order the job writes, the index
+//! of stored days and the published markers. The job, the site and the tests all go through here.
+//!
+//! - `reports/<strategy>/YYYYMMDD.json` and `.txt`: one pair per trading day, nothing else in that folder;
+//! - `reports/index/<strategy>.json`: the stored days with their counts, newest first, so the home
+//!   page costs one read (derived data: rebuilt from the day reports when unreadable);
+//! - `state/published/YYYYMMDD`: the day was e-mailed; what makes a re-run of the same day safe.
+//!
+//! Write order: the day's JSON, then its text, then the index, so a reader that finds a day in the
+//! index always finds its report. Uses the store port and the report's JSON shapes, nothing else.
+
+use crate::{
+    date::TradeDate,
+    report::{
+        Report,
+        json::{IndexDay, IndexJson, ReportJson},
+    },
+    store::{KeyPrefix, ObjectKey, ObjectStore, StoreError},
+    strategy::DmaParams,
+};
+
+/// The two stored forms of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// The e-mail text.
+    Text,
+    /// The JSON with every number.
+    Json,
+}
+
+impl ReportFormat {
+    /// `txt` or `json`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ReportFormat::Text => "txt",
+            ReportFormat::Json => "json",
+        }
+    }
+
+    /// The HTTP content type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ReportFormat::Text => "text/plain; charset=utf-8",
+            ReportFormat::Json => "application/json",
+        }
+    }
+}
+
+/// The stored report of `params` for `date`, as text (`txt`) or JSON (`json`).
+pub fn day_key(params: &DmaParams, date: TradeDate, format: ReportFormat) -> ObjectKey {
+    let key = format!("reports/{}/{date}.{}", params.id(), format.extension());
+    ObjectKey::new(&key).expect("a strategy id and a date make a valid key")
+}
+
+/// The folder of `params`'s day reports: `reports/dma-11-22/`.
+pub fn days_prefix(params: &DmaParams) -> KeyPrefix {
+    KeyPrefix::new(&format!("reports/{}/", params.id())).expect("a strategy id makes a valid prefix")
+}
+
+/// The index of stored days of `params`: `reports/index/dma-11-22.json`, beside the day reports'
+/// folder so that folder holds nothing but one `.txt` and one `.json` per trading day.
+pub fn index_key(params: &DmaParams) -> ObjectKey {
+    ObjectKey::new(&format!("reports/index/{}.json", params.id())).expect("a strategy id makes a valid key")
+}
+
+/// The marker that `date`'s report was published.
+pub fn published_marker(date: TradeDate) -> ObjectKey {
+    ObjectKey::new(&format!("state/published/{date}")).expect("a date makes a valid key")
+}
+
+/// The index of stored days; none yet is an empty index. An unreadable one is rebuilt from the
+/// stored day reports (with a warning): it is derived data.
+pub async fn load_index(store: &ObjectStore, params: &DmaParams) -> Result<IndexJson, StoreError> {
+    let key = index_key(params);
+    let Some(bytes) = store.get(&key).await? else {
+        return Ok(IndexJson::default());
+    };
+    match IndexJson::parse(&bytes) {
+        Ok(index) => Ok(index),
+        Err(err) => {
+            tracing::warn!("the report index {key} is unreadable ({err}); rebuilding it from the stored reports");
+            rebuild_index(store, params).await
+        }
+    }
+}
+
+/// The index made afresh from the stored day reports; unreadable ones are skipped with a warning.
+pub async fn rebuild_index(store: &ObjectStore, params: &DmaParams) -> Result<IndexJson, StoreError> {
+    let prefix = days_prefix(params);
+    let mut index = IndexJson::default();
+    for key in store.list(&prefix).await? {
+        let is_report = key
+            .as_str()
+            .strip_prefix(prefix.as_str())
+            .and_then(|name| name.strip_suffix(".json"))
+            .is_some_and(|date| TradeDate::parse(date).is_ok());
+        if !is_report {
+            continue;
+        }
+        let Some(bytes) = store.get(&key).await? else { continue };
+        match ReportJson::parse(&bytes) {
+            Ok(stored) => index.upsert(IndexDay::from_report(&stored)),
+            Err(err) => tracing::warn!("skipping the unreadable report {key}: {err}"),
+        }
+    }
+    Ok(index)
+}
+
+/// Whether the day's stored report is complete (false when there is none or it is unreadable).
+pub async fn stored_complete(store: &ObjectStore, params: &DmaParams, date: TradeDate) -> Result<bool, StoreError> {
+    let stored = store.get(&day_key(params, date, ReportFormat::Json)).await?;
+    Ok(stored.is_some_and(|bytes| ReportJson::parse(&bytes).is_ok_and(|it| it.complete)))
+}
+
+/// Stores the day's JSON, its text and the index with the day upserted, in that order.
+pub async fn store_day(store: &ObjectStore, report: &Report, index: &mut IndexJson) -> Result<(), StoreError> {
+    let date = report.trade_date;
+    for (format, body) in [(ReportFormat::Json, report.json_text()), (ReportFormat::Text, report.text())] {
+        store.put(&day_key(&report.params, date, format), body.into_bytes(), format.content_type()).await?;
+    }
+    index.upsert(report.index_day());
+    store.put(&index_key(&report.params), index.to_text().into_bytes(), ReportFormat::Json.content_type()).await
+}
+
+/// Whether `date`'s report was published already.
+pub async fn is_published(store: &ObjectStore, date: TradeDate) -> Result<bool, StoreError> {
+    Ok(store.get(&published_marker(date)).await?.is_some())
+}
+
+/// Records that `date`'s report was published, with the time it was.
+pub async fn mark_published(store: &ObjectStore, date: TradeDate) -> Result<(), StoreError> {
+    let now = chrono::Utc::now().to_rfc3339().into_bytes();
+    store.put(&published_marker(date), now, "text/plain; charset=utf-8").await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_keys_follow_the_documented_layout() {
+        let date = TradeDate::parse("20261127").unwrap();
+        let params = DmaParams::STANDARD;
+        assert_eq!(day_key(&params, date, ReportFormat::Text).as_str(), "reports/dma-11-22/20261127.txt");
+        assert_eq!(day_key(&params, date, ReportFormat::Json).as_str(), "reports/dma-11-22/20261127.json");
+        assert_eq!(index_key(&params).as_str(), "reports/index/dma-11-22.json");
+        assert_eq!(published_marker(date).as_str(), "state/published/20261127");
+        assert_eq!(days_prefix(&params).as_str(), "reports/dma-11-22/");
+    }
+}

@@ -1,0 +1,92 @@
+//! The object store port: where reports and job state live. A folder locally ([`LocalStore`]),
+//! a bucket in the cloud ([`S3Store`]); both take the checked keys of [`object`](ObjectKey).
+
+mod local;
+mod object;
+mod s3;
+
+use std::path::Path;
+
+pub use self::{
+    local::LocalStore,
+    object::{InvalidKey, KeyPrefix, ObjectKey, StoreError},
+    s3::S3Store,
+};
+
+/// The object store port.
+#[derive(Debug, Clone)]
+pub enum ObjectStore {
+    /// An S3 bucket.
+    S3(S3Store),
+    /// A folder on disk.
+    Local(LocalStore),
+}
+
+impl ObjectStore {
+    /// A store on the folder `root` (created on first write).
+    pub fn local(root: &Path) -> ObjectStore {
+        ObjectStore::Local(LocalStore::new(root))
+    }
+
+    /// A store on the S3 bucket `bucket`, through `client` (see [`crate::aws::AwsConfig::s3`]).
+    pub fn s3(client: aws_sdk_s3::Client, bucket: &str) -> ObjectStore {
+        ObjectStore::S3(S3Store::new(client, bucket))
+    }
+
+    /// Where the objects are, for messages: `folder /x/y` or `bucket b`.
+    pub fn describe(&self) -> String {
+        match self {
+            ObjectStore::S3(store) => store.describe(),
+            ObjectStore::Local(store) => store.describe(),
+        }
+    }
+
+    /// Stores `body` under `key`, replacing what was there; readers see the old or the new object, never a part.
+    pub async fn put(&self, key: &ObjectKey, body: Vec<u8>, content_type: &str) -> Result<(), StoreError> {
+        match self {
+            ObjectStore::S3(store) => store.put(key, body, content_type).await,
+            ObjectStore::Local(store) => store.put(key, body, content_type).await,
+        }
+    }
+
+    /// The object under `key`, or `None` when there is none.
+    pub async fn get(&self, key: &ObjectKey) -> Result<Option<Vec<u8>>, StoreError> {
+        match self {
+            ObjectStore::S3(store) => store.get(key).await,
+            ObjectStore::Local(store) => store.get(key).await,
+        }
+    }
+
+    /// Every key under `prefix`, sorted.
+    pub async fn list(&self, prefix: &KeyPrefix) -> Result<Vec<ObjectKey>, StoreError> {
+        match self {
+            ObjectStore::S3(store) => store.list(prefix).await,
+            ObjectStore::Local(store) => store.list(prefix).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_folder_store_round_trips_and_lists_by_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::local(dir.path());
+        let key = |it: &str| ObjectKey::new(it).unwrap();
+        assert_eq!(store.get(&key("reports/x.txt")).await.unwrap(), None);
+        store.put(&key("reports/x.txt"), b"one".to_vec(), "text/plain").await.unwrap();
+        store.put(&key("reports/x.txt"), b"two".to_vec(), "text/plain").await.unwrap();
+        store.put(&key("reports/sub/y.json"), b"{}".to_vec(), "application/json").await.unwrap();
+        store.put(&key("state/z"), b"".to_vec(), "text/plain").await.unwrap();
+        assert_eq!(store.get(&key("reports/x.txt")).await.unwrap(), Some(b"two".to_vec()));
+        assert!(KeyPrefix::new("reports").is_err());
+        assert!(KeyPrefix::new("../").is_err());
+        let listed = store.list(&KeyPrefix::new("reports/").unwrap()).await.unwrap();
+        let listed: Vec<&str> = listed.iter().map(ObjectKey::as_str).collect();
+        assert_eq!(listed, ["reports/sub/y.json", "reports/x.txt"]);
+        let leftovers = std::fs::read_dir(dir.path().join("reports")).unwrap().count();
+        assert_eq!(leftovers, 2, "no temporary files are left behind");
+    }
+}
