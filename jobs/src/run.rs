@@ -274,13 +274,7 @@ mod tests {
 
     #[tokio::test]
     async fn half_the_funds_failing_make_an_incomplete_report_that_is_stored_not_published_then_replaced() {
-        let dir = tempfile::tempdir().unwrap();
-        let config = local_config(dir.path());
-        let market = MarketData::sample();
-        let store = ObjectStore::local(dir.path());
-        let notifier = Notifier::outbox(&dir.path().join("outbox"));
-        let date = TradeDate::parse("20261127").unwrap();
-        let from = date.minus_days(config.params.lookback_days());
+        let Local { dir, config, market, store, notifier, date, from } = Local::new(|_| {});
         let mut histories = HashMap::new();
         for (fund_idx, fund) in config.funds.iter().enumerate() {
             let history = market.history(&fund.code, from, date).await.unwrap();
@@ -323,16 +317,11 @@ mod tests {
 
     #[tokio::test]
     async fn funds_undecided_for_strategy_reasons_do_not_count_against_the_budget() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = local_config(dir.path());
-        // Every fund has too few bars for a 22-day average in a 20-day window: undecided, but complete.
-        config.params = DmaParams::new(11, 22, 20).unwrap();
-        config.data_gap_budget = 0.0;
-        let market = MarketData::sample();
-        let store = ObjectStore::local(dir.path());
-        let notifier = Notifier::outbox(&dir.path().join("outbox"));
-        let date = TradeDate::parse("20261127").unwrap();
-        let from = date.minus_days(config.params.lookback_days());
+        let Local { dir, config, market, store, notifier, date, from } = Local::new(|config| {
+            // Every fund has too few bars for a 22-day average in a 20-day window: undecided, but complete.
+            config.params = DmaParams::new(11, 22, 20).unwrap();
+            config.data_gap_budget = 0.0;
+        });
         let mut histories = HashMap::new();
         for fund in &config.funds {
             histories.insert(fund.code.clone(), Ok(market.history(&fund.code, from, date).await.unwrap()));
@@ -344,17 +333,45 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path().join("outbox")).unwrap().count(), 1);
     }
 
-    fn local_config(data_dir: &Path) -> Config {
-        Config {
-            days: Days::One(TradeDate::parse("20261127").unwrap()),
-            funds: fund::bundled_funds().into_iter().take(10).collect(),
-            params: DmaParams::STANDARD,
-            data_dir: data_dir.to_owned(),
-            publish: Publish::Once,
-            target: Target::Local,
-            site_url: None,
-            data_gap_budget: 0.2,
-            deadline: Duration::from_secs(600),
+    /// A local run of ten bundled funds on the sample market for 2026-11-27, in a temporary
+    /// folder: the bucket, the outbox and the markers.
+    struct Local {
+        dir: tempfile::TempDir,
+        config: Config,
+        market: MarketData,
+        store: ObjectStore,
+        notifier: Notifier,
+        date: TradeDate,
+        /// The first day of the window the job fetches.
+        from: TradeDate,
+    }
+
+    impl Local {
+        fn new(adjust: impl FnOnce(&mut Config)) -> Local {
+            let dir = tempfile::tempdir().unwrap();
+            let date = TradeDate::parse("20261127").unwrap();
+            let mut config = Config {
+                days: Days::One(date),
+                funds: fund::bundled_funds().into_iter().take(10).collect(),
+                params: DmaParams::STANDARD,
+                data_dir: dir.path().to_owned(),
+                publish: Publish::Once,
+                target: Target::Local,
+                site_url: None,
+                data_gap_budget: 0.2,
+                deadline: Duration::from_secs(600),
+            };
+            adjust(&mut config);
+            let from = date.minus_days(config.params.lookback_days());
+            Local {
+                market: MarketData::sample(),
+                store: ObjectStore::local(dir.path()),
+                notifier: Notifier::outbox(&dir.path().join("outbox")),
+                dir,
+                config,
+                date,
+                from,
+            }
         }
     }
 

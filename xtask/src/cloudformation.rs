@@ -75,25 +75,15 @@ pub(crate) async fn deploy_stack(client: &Client, plan: &StackPlan, options: Dep
         _ => ChangeSetType::Create,
     };
     let change_set = create_change_set(client, plan, change_set_type.clone()).await?;
-    let Some(changes) = change_set.changes else {
+    let Some(changes) = &change_set.changes else {
         eprintln!("{name}: no changes");
         return stack_outputs(client, name).await;
     };
-    eprint!("{}", changes::summary(name, &changes));
-    eprint!("{}", changes::parameter_changes(&parameters_of(existing.as_ref()), &plan.parameters));
+    print_changes(plan, existing.as_ref(), changes);
     if options.protected
         && !options.prompt.confirm(&format!("{name} is on a protected stage. Execute these changes?"))?
     {
-        delete_change_set(client, &change_set.id).await?;
-        if change_set_type == ChangeSetType::Create {
-            // The change set made an empty stack in REVIEW_IN_PROGRESS: leave nothing behind.
-            client
-                .delete_stack()
-                .stack_name(&change_set.stack_id)
-                .send()
-                .await
-                .aws_context(|| format!("deleting the empty stack {name}"))?;
-        }
+        discard(client, name, &change_set, &change_set_type).await?;
         anyhow::bail!("deploy of {name} cancelled; nothing was changed");
     }
     let seen = events::Seen::current(client, &change_set.stack_id).await?;
@@ -130,21 +120,36 @@ pub(crate) async fn diff_stack(client: &Client, plan: &StackPlan) -> anyhow::Res
         _ => ChangeSetType::Create,
     };
     let change_set = create_change_set(client, plan, change_set_type.clone()).await?;
-    let Some(changes) = change_set.changes else {
+    let Some(changes) = &change_set.changes else {
         eprintln!("{name}: no changes");
         return Ok(());
     };
-    eprint!("{}", changes::summary(name, &changes));
-    eprint!("{}", changes::parameter_changes(&parameters_of(existing.as_ref()), &plan.parameters));
+    print_changes(plan, existing.as_ref(), changes);
+    discard(client, name, &change_set, &change_set_type).await
+}
+
+/// Prints the resource and parameter changes of `plan` against the stack as it is.
+fn print_changes(plan: &StackPlan, existing: Option<&Stack>, changes: &[ResourceChange]) {
+    eprint!("{}", changes::summary(&plan.name, changes));
+    eprint!("{}", changes::parameter_changes(&parameters_of(existing), &plan.parameters));
+}
+
+/// Deletes a change set that will not be executed and, for a CREATE change set, the empty stack
+/// in REVIEW_IN_PROGRESS it made: nothing is left behind.
+async fn discard(
+    client: &Client,
+    name: &str,
+    change_set: &CreatedChangeSet,
+    change_set_type: &ChangeSetType,
+) -> anyhow::Result<()> {
     delete_change_set(client, &change_set.id).await?;
-    if change_set_type == ChangeSetType::Create {
-        // The change set made an empty stack in REVIEW_IN_PROGRESS: a diff leaves nothing behind.
+    if *change_set_type == ChangeSetType::Create {
         client
             .delete_stack()
             .stack_name(&change_set.stack_id)
             .send()
             .await
-            .aws_context(|| format!("deleting the empty stack {name} the diff's change set made"))?;
+            .aws_context(|| format!("deleting the empty stack {name} its change set made"))?;
     }
     Ok(())
 }

@@ -291,12 +291,11 @@ impl flags::Destroy {
             if !prompt.confirm_typed(&format!("This deletes the stacks above of stage {stage}."), &stage)? {
                 anyhow::bail!("destroy cancelled: nothing deleted");
             }
-            if self.purge_data
-                && !prompt.confirm_typed(
-                    &format!("--purge-data also deletes the reports bucket of stage {stage} and every report in it, for good."),
-                    &format!("purge {stage}"),
-                )?
-            {
+            let purge_warning = format!(
+                "--purge-data also deletes the reports bucket of stage {stage} \
+                 and every report in it, for good."
+            );
+            if self.purge_data && !prompt.confirm_typed(&purge_warning, &format!("purge {stage}"))? {
                 anyhow::bail!("destroy cancelled: nothing deleted");
             }
             for (part, name, inventory) in &existing {
@@ -315,7 +314,12 @@ impl flags::Destroy {
                     if self.purge_data && resource.resource_type == "AWS::S3::Bucket" {
                         let bucket = &resource.physical_id;
                         empty_bucket(&aws.s3(), bucket).await?;
-                        aws.s3().delete_bucket().bucket(bucket).send().await.aws_context(|| format!("deleting bucket {bucket}"))?;
+                        aws.s3()
+                            .delete_bucket()
+                            .bucket(bucket)
+                            .send()
+                            .await
+                            .aws_context(|| format!("deleting bucket {bucket}"))?;
                         eprintln!("deleted the retained bucket {bucket} (--purge-data)");
                     } else {
                         eprintln!("kept {} {} {}", resource.logical_id, resource.resource_type, resource.physical_id);

@@ -18,7 +18,7 @@ use serde::Serialize;
 use stacks::{config::StageConfig, ecs::Architecture};
 use xshell::{Shell, cmd};
 
-use crate::{flags, site_tools, synth};
+use crate::{flags, site_tools, stage};
 
 /// The package holding the function binaries, and their names: one zip each.
 pub(crate) const FUNCTIONS_PACKAGE: &str = "functions";
@@ -33,7 +33,7 @@ pub(crate) const JOB_TARGET: &str = "x86_64-unknown-linux-gnu";
 
 impl flags::Package {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let config = synth::load_config(sh)?;
+        let config = stage::load(sh, None)?;
         let stage = config.stage(&self.stage).with_context(|| format!("reading stage {}", self.stage))?.clone();
         let destinations = if self.upload {
             let assets_bucket = self.assets_bucket.context(

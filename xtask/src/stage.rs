@@ -13,7 +13,10 @@ use anyhow::Context;
 use stacks::{Config, Part, StageConfig};
 use xshell::Shell;
 
-use crate::{flags, synth};
+use crate::flags;
+
+/// The deployment configuration at the workspace root.
+pub(crate) const CONFIG_FILE: &str = "alchemy.toml";
 
 /// A stage by name, with its settings when `alchemy.toml` has them.
 #[derive(Debug, Clone)]
@@ -30,7 +33,7 @@ impl Stage {
         match config.stage(&flags.stage) {
             Ok(stage) => Ok(Stage { name: flags.stage.clone(), config: Some(stage.clone()) }),
             Err(_) if known_only => {
-                let file = flags.config.as_deref().unwrap_or(Path::new(synth::CONFIG_FILE)).display();
+                let file = flags.config.as_deref().unwrap_or(Path::new(CONFIG_FILE)).display();
                 anyhow::bail!(
                     "stage {:?} is not in {file}: add a [stages.{}] table there, or pass --templates DIR",
                     flags.stage,
@@ -89,16 +92,14 @@ impl Stage {
 }
 
 /// The configuration: `file` (relative to where the command was run) or `alchemy.toml` at the
-/// workspace root.
+/// workspace root (the shell's directory). The one loader of every command.
 pub(crate) fn load(sh: &Shell, file: Option<&Path>) -> anyhow::Result<Config> {
-    match file {
-        Some(file) => {
-            let path: PathBuf = std::env::current_dir().map(|cwd| cwd.join(file)).unwrap_or_else(|_| file.to_owned());
-            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-            Config::parse(&text).with_context(|| format!("reading {}", path.display()))
-        }
-        None => synth::load_config(sh),
-    }
+    let path: PathBuf = match file {
+        Some(file) => std::env::current_dir().map(|cwd| cwd.join(file)).unwrap_or_else(|_| file.to_owned()),
+        None => sh.current_dir().join(CONFIG_FILE),
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Config::parse(&text).with_context(|| format!("reading {}", path.display()))
 }
 
 /// The part of this name (one of `deploy::PARTS`).

@@ -5,17 +5,14 @@
 use std::{path::PathBuf, time::Instant};
 
 use anyhow::Context;
-use stacks::{Config, EnvNames, StageConfig, synth_stage};
+use stacks::{EnvNames, StageConfig, synth_stage};
 use xshell::Shell;
 
-use crate::flags;
-
-/// The deployment configuration at the workspace root.
-pub(crate) const CONFIG_FILE: &str = "alchemy.toml";
+use crate::{flags, stage};
 
 impl flags::Synth {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let config = crate::stage::load(sh, self.config.as_deref())?;
+        let config = stage::load(sh, self.config.as_deref())?;
         let stage = config.stage(&self.stage)?;
         let started = Instant::now();
         let written = write_stage(sh, stage)?;
@@ -44,12 +41,6 @@ pub(crate) fn env_names() -> EnvNames {
         source: platform::env::SOURCE,
         tushare_token: platform::env::TUSHARE_TOKEN,
     }
-}
-
-pub(crate) fn load_config(sh: &Shell) -> anyhow::Result<Config> {
-    let path = sh.current_dir().join(CONFIG_FILE);
-    let text = sh.read_file(&path).with_context(|| format!("reading {}", path.display()))?;
-    Config::parse(&text).with_context(|| format!("reading {}", path.display()))
 }
 
 /// Synthesizes every stack of `stage` into `target/cfn/<stage>/`, replacing what was there.
@@ -99,7 +90,7 @@ mod tests {
     fn the_templates_set_the_variables_the_code_reads() {
         let sh = Shell::new().unwrap();
         sh.change_dir(crate::project_root());
-        let config = load_config(&sh).unwrap();
+        let config = stage::load(&sh, None).unwrap();
         let mut stage = config.stage("dev").unwrap().clone();
         stage.domain = Some(stacks::config::DomainConfig {
             name: "alchemy.example.com".to_owned(),
@@ -122,7 +113,7 @@ mod tests {
     fn the_checked_in_configuration_has_a_dev_stage_without_a_domain() {
         let sh = Shell::new().unwrap();
         sh.change_dir(crate::project_root());
-        let config = load_config(&sh).unwrap();
+        let config = stage::load(&sh, None).unwrap();
         let dev = config.stage("dev").unwrap();
         assert!(dev.domain.is_none());
         assert_eq!(synth_stage(dev, &env_names()).unwrap().len(), 4);

@@ -14,7 +14,7 @@ use anyhow::Context;
 use platform::env;
 use xshell::{Shell, cmd};
 
-use crate::{flags, site_tools, synth, tools};
+use crate::{flags, site_tools, stage, synth, tools};
 
 impl flags::Test {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
@@ -91,7 +91,7 @@ const CHECKOV: &str = "checkov==3.3.30";
 /// and the committed snapshots (which `cargo test` just proved current), which include a stage with a domain.
 fn cloudformation_templates(sh: &Shell) -> anyhow::Result<Vec<PathBuf>> {
     step("cargo xtask synth (every stage)");
-    let config = synth::load_config(sh)?;
+    let config = stage::load(sh, None)?;
     let mut templates = Vec::new();
     for stage in config.stages() {
         templates.extend(synth::write_stage(sh, stage)?.into_iter().map(|it| it.path));
