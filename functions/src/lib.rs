@@ -51,7 +51,7 @@ pub fn on_lambda() -> bool {
     std::env::var_os(LAMBDA_RUNTIME_API).is_some()
 }
 
-/// The local port from `PORT`, 3000 when unset.
+/// The local port from [`platform::env::PORT`] (`ALCHEMY_PORT`), 3000 when unset.
 pub fn port_from_env() -> anyhow::Result<u16> {
     match std::env::var(platform::env::PORT) {
         Ok(text) => {
@@ -61,7 +61,6 @@ pub fn port_from_env() -> anyhow::Result<u16> {
     }
 }
 
-/// The local data folder from [`platform::env::DATA_DIR`]: reports, subscribers, outbox.
 /// An environment variable's value, `None` when unset or empty.
 fn non_empty_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|it| !it.trim().is_empty())
@@ -76,6 +75,7 @@ async fn aws_config() -> anyhow::Result<platform::aws::AwsConfig> {
     Ok(aws)
 }
 
+/// The local data folder from [`platform::env::DATA_DIR`]: reports, subscribers, outbox.
 fn data_dir_from_env() -> anyhow::Result<PathBuf> {
     let name = platform::env::DATA_DIR;
     let dir = std::env::var_os(name).with_context(|| {
