@@ -9,6 +9,8 @@
 //!
 //! One HTTPS client is shared by all clients: hyper 1 with rustls on the `ring` provider, trusting
 //! the system's root certificates.
+//!
+//! May use: [`crate::env`] only.
 
 use std::time::Duration;
 

@@ -1,4 +1,6 @@
 //! Trade dates: calendar days written `YYYYMMDD`, as Tushare and the report keys write them.
+//!
+//! Domain; uses nothing else of the crate.
 
 use std::{fmt, str::FromStr};
 

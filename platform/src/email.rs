@@ -1,4 +1,6 @@
 //! E-mail addresses, checked once at the edge.
+//!
+//! Domain; uses nothing else of the crate.
 
 use std::fmt;
 

@@ -2,6 +2,8 @@
 //!
 //! The stacks set these names in task definitions and function configurations; a test in `xtask`
 //! checks that the names in the templates are these.
+//!
+//! Uses nothing else of the crate.
 
 /// `sample` or `tushare`: where prices come from.
 pub const SOURCE: &str = "ALCHEMY_SOURCE";

@@ -1,4 +1,6 @@
 //! Funds and the fund list: which securities a run covers, in the order reports list them.
+//!
+//! Domain; uses nothing else of the crate.
 
 use std::fmt;
 

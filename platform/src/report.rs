@@ -3,6 +3,8 @@
 //! The text groups funds as 可买 / 可卖 / 持仓 / 空仓 (then 无法判断 when any), in fund-list order.
 //! The JSON is a boundary: its shape lives in [`json`], has a `schema` version and is pinned by a
 //! snapshot test; the domain types do not derive `Serialize`.
+//!
+//! Domain; uses the other domain modules (date, fund, history, strategy) only.
 
 pub mod json;
 

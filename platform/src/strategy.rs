@@ -4,6 +4,8 @@
 //! moving average (the `ta` crate's running sum, which matches TA-Lib's `MA` to the bit), rounds
 //! both to 3 decimals half to even (as numpy does) and classifies the trade date. What cannot be
 //! decided is a value, [`State::Undecided`], never an error.
+//!
+//! Domain; uses [`crate::date`] and [`crate::history`] only.
 
 use ta::{Next, indicators::SimpleMovingAverage};
 

@@ -4,6 +4,8 @@
 //! adjustment factors were), so the job and the strategy do not know where the numbers came from.
 //! The adapters: [`sample`] (generated, deterministic, labelled as such) and [`tushare`] (the
 //! Tushare Pro HTTP API, with its price cache). They produce the values of [`crate::history`].
+//!
+//! May use: the domain; the Tushare adapter also keeps its cache in the [`crate::store`] port.
 
 pub mod sample;
 pub mod tushare;

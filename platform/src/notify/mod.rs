@@ -1,5 +1,7 @@
 //! The notifier port: how the day's report reaches subscribers. An SNS topic in the cloud
 //! ([`SnsTopic`]), an outbox folder of `.eml` files locally ([`Outbox`]); both send a [`Message`].
+//!
+//! May use: [`crate::email`] and the AWS SDK; nothing of the report or the strategy.
 
 mod message;
 mod outbox;

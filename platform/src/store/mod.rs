@@ -1,5 +1,7 @@
 //! The object store port: where reports and job state live. A folder locally ([`LocalStore`]),
 //! a bucket in the cloud ([`S3Store`]); both take the checked keys of [`object`](ObjectKey).
+//!
+//! May use: nothing of the domain: the store knows objects, not what they mean (see [`crate::reports`]).
 
 mod local;
 mod object;

@@ -1,5 +1,7 @@
 //! The subscriber registry port: who receives the daily e-mail. The SNS topic's subscriptions in
 //! the cloud ([`SnsSubscribers`]); a JSON file locally ([`LocalSubscribers`]).
+//!
+//! May use: [`crate::email`] and the AWS SDK; nothing of the report or the strategy.
 
 mod local;
 mod outcome;
