@@ -7,7 +7,7 @@
 //! - the ports, each an enum over its adapters in a folder of its own: [`market`] (`sample`,
 //!   `tushare/`), [`store`] (`local`, `s3`), [`notify`] (`outbox`, `sns`), [`subscribers`]
 //!   (`local`, `sns`); and [`reports`], the bucket's report layout on top of the store.
-//!   [`aws`] builds the SDK configuration the cloud adapters share; [`env`] names the variables.
+//!   [`aws`] builds the SDK configuration the cloud adapters share; [`env`](mod@env) names the variables.
 //!
 //! Ports with known adapters are enums, not trait objects: a new adapter is a compile error in one
 //! place. `platform` knows nothing of axum, lambda_http or clap; the binaries parse their flags and
