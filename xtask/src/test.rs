@@ -5,6 +5,8 @@
 //! Each tool is installed into `target/` (or by apt, for Chromium and the registry) when missing, and
 //! each server is stopped by its PID when the run ends, also when tests fail.
 
+#[cfg(test)]
+mod circles;
 mod moto;
 mod registry;
 
