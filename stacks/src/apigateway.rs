@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::{
     lambda::FunctionRef,
     logs::{self, LogGroupProps},
-    model::{Expr, LogicalId, Resource, Stack, SynthError},
+    model::{error::SynthError, expr::Expr, handle::NamedResource, names::LogicalId, resource::Resource, stack::Stack},
 };
 
 /// An HTTP API's settings.
@@ -58,9 +58,7 @@ pub fn http_api(stack: &mut Stack, id: &str, props: HttpApiProps) -> Result<Http
         },
         access_log_settings: AccessLogSettings {
             // The log group's `Arn` attribute ends in `:*`, which API Gateway rejects.
-            destination_arn: Expr::Sub(format!(
-                "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{logs_id}}}"
-            )),
+            destination_arn: Expr::regional_arn("logs", &format!("log-group:${{{logs_id}}}")),
             format: r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","time":"$context.requestTime","method":"$context.httpMethod","path":"$context.path","status":"$context.status","latency":"$context.responseLatency","error":"$context.integrationErrorMessage"}"#,
         },
     };
@@ -114,9 +112,7 @@ impl HttpApiRef {
             action: "lambda:InvokeFunction",
             function_name: function.arn(),
             principal: "apigateway.amazonaws.com",
-            source_arn: Expr::Sub(format!(
-                "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:{source}"
-            )),
+            source_arn: Expr::regional_arn("execute-api", &source),
         };
         stack.add(&id.child("Permission")?, Resource::new("AWS::Lambda::Permission", &permission)?)
     }

@@ -3,7 +3,11 @@
 
 use serde::Serialize;
 
-use crate::model::{Expr, LogicalId, Resource, Stack, SynthError};
+use crate::model::error::SynthError;
+use crate::model::expr::Expr;
+use crate::model::names::LogicalId;
+use crate::model::resource::Resource;
+use crate::model::stack::Stack;
 
 /// AWS's managed origin request policy `Managed-AllViewerExceptHostHeader`: forwards the
 /// viewer's headers, cookies and query strings except `Host`, which API Gateway needs to be its own.

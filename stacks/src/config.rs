@@ -205,6 +205,11 @@ mod tests {
         expected.assert_eq(&err.to_string());
     }
 
+    /// Checks the error for a stage `dev` in eu-west-1 with one more `setting` line.
+    fn check_setting_error(setting: &str, expected: Expect) {
+        check_error(&format!("[stages.dev]\nregion = \"eu-west-1\"\n{setting}\n"), expected);
+    }
+
     #[test]
     fn a_stage_with_only_a_region_gets_the_documented_defaults() {
         let config = Config::parse("[stages.dev]\nregion = \"ap-southeast-1\"\n").unwrap();
@@ -260,26 +265,26 @@ mod tests {
             "[stages.dev]\nregion = \"europe\"\n",
             expect![[r#"stage dev: region "europe" is not a region name such as eu-west-1"#]],
         );
-        check_error(
-            "[stages.dev]\nregion = \"eu-west-1\"\nlog_retention_days = 31\n",
+        check_setting_error(
+            "log_retention_days = 31",
             expect![
                 "stage dev: log retention of 31 days is not one CloudWatch accepts ([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653])"
             ],
         );
-        check_error(
-            "[stages.dev]\nregion = \"eu-west-1\"\nschedule = \"0 18 * * 1-5\"\n",
+        check_setting_error(
+            r#"schedule = "0 18 * * 1-5""#,
             expect![[r#"stage dev: schedule "0 18 * * 1-5" is not cron(...), rate(...) or at(...)"#]],
         );
-        check_error(
-            "[stages.dev]\nregion = \"eu-west-1\"\ndomain = { name = \"Example.com\", hosted_zone_id = \"Z1\" }\n",
+        check_setting_error(
+            r#"domain = { name = "Example.com", hosted_zone_id = "Z1" }"#,
             expect![[r#"stage dev: domain "Example.com" is not a lowercase DNS name"#]],
         );
-        check_error(
-            "[stages.dev]\nregion = \"eu-west-1\"\ndomain = { name = \"example.com\", hosted_zone_id = \"zone\" }\n",
+        check_setting_error(
+            r#"domain = { name = "example.com", hosted_zone_id = "zone" }"#,
             expect![[r#"stage dev: hosted zone id "zone" is not a Route53 zone id such as Z0123456789ABC"#]],
         );
-        check_error(
-            "[stages.dev]\nregion = \"eu-west-1\"\nalarm_email = \"owner\"\n",
+        check_setting_error(
+            r#"alarm_email = "owner""#,
             expect![[r#"stage dev: alarm e-mail "owner" is not an e-mail address"#]],
         );
     }

@@ -3,7 +3,11 @@
 
 use serde::Serialize;
 
-use crate::model::{Expr, LogicalId, Resource, Stack, SynthError};
+use crate::model::error::SynthError;
+use crate::model::expr::Expr;
+use crate::model::names::LogicalId;
+use crate::model::resource::Resource;
+use crate::model::stack::Stack;
 
 /// Adds a certificate for `domain`, validated through records ACM writes into `hosted_zone_id`.
 /// Returns its ARN (a certificate's `Ref`).

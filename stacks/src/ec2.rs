@@ -5,7 +5,11 @@
 
 use serde::Serialize;
 
-use crate::model::{Expr, LogicalId, Resource, Stack, SynthError};
+use crate::model::error::SynthError;
+use crate::model::expr::Expr;
+use crate::model::names::LogicalId;
+use crate::model::resource::Resource;
+use crate::model::stack::Stack;
 
 /// How a VPC differs from the default.
 #[derive(Debug, Clone)]

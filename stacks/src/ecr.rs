@@ -4,8 +4,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    iam::{Grant, Statement},
-    model::{Expr, LogicalId, Resource, Stack, SynthError},
+    iam::policy::{Grant, Statement},
+    model::{error::SynthError, expr::Expr, names::LogicalId, resource::Resource, stack::Stack},
 };
 
 /// How a repository differs from the default.
@@ -68,7 +68,7 @@ impl RepositoryRef {
     }
 
     pub fn arn(&self) -> Expr {
-        Expr::Sub(format!("arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/{}", self.name))
+        Expr::regional_arn("ecr", &format!("repository/{}", self.name))
     }
 
     /// The image `digest` (`sha256:...`) of this repository, pinned: a new image is a new task definition.

@@ -5,9 +5,19 @@ use serde::Serialize;
 
 use crate::{
     ecr::RepositoryRef,
-    iam::{self, RoleRef, ServicePrincipal},
+    iam::{
+        self,
+        policy::{RoleRef, ServicePrincipal},
+    },
     logs::LogGroupRef,
-    model::{Expr, LogicalId, Pseudo, Resource, Stack, SynthError},
+    model::{
+        error::SynthError,
+        expr::{Expr, Pseudo},
+        handle::NamedResource,
+        names::LogicalId,
+        resource::Resource,
+        stack::Stack,
+    },
     ssm::ParameterRef,
 };
 

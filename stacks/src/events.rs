@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::{
     ecs::ClusterRef,
-    model::{Expr, LogicalId, Resource, Stack, SynthError},
+    model::{error::SynthError, expr::Expr, names::LogicalId, resource::Resource, stack::Stack},
     sns::TopicRef,
 };
 

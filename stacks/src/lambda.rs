@@ -6,9 +6,12 @@ use serde::Serialize;
 
 use crate::{
     ecs::Architecture,
-    iam::{self, RoleRef, ServicePrincipal},
+    iam::{
+        self,
+        policy::{RoleRef, ServicePrincipal},
+    },
     logs::{self, LogGroupProps},
-    model::{Expr, LogicalId, Resource, Stack, SynthError},
+    model::{error::SynthError, expr::Expr, handle::NamedResource, names::LogicalId, resource::Resource, stack::Stack},
 };
 
 /// Where a function's zip is: both usually stack parameters, as the deploy uploads the zip.
@@ -102,20 +105,14 @@ pub fn function(stack: &mut Stack, id: &str, props: FunctionProps) -> Result<Fun
     Ok(FunctionRef { id, role })
 }
 
-impl FunctionRef {
-    pub fn id(&self) -> &LogicalId {
+/// A function's `Ref` is its name.
+impl NamedResource for FunctionRef {
+    fn id(&self) -> &LogicalId {
         &self.id
     }
+}
 
-    /// A function's `Ref` is its name.
-    pub fn name(&self) -> Expr {
-        Expr::Ref(self.id.clone())
-    }
-
-    pub fn arn(&self) -> Expr {
-        Expr::GetAtt(self.id.clone(), "Arn")
-    }
-
+impl FunctionRef {
     /// The role the function runs as: grant to it what the code needs.
     pub fn role(&self) -> &RoleRef {
         &self.role

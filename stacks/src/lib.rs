@@ -32,6 +32,6 @@ mod yaml;
 
 pub use crate::{
     config::{Config, ConfigError, StageConfig},
-    model::{SynthError, Template},
+    model::{error::SynthError, template::Template},
     parts::{EnvNames, Part, synth_stage},
 };

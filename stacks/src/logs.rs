@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use crate::{
-    iam::{Grant, Statement},
-    model::{Expr, LogicalId, Resource, Stack, SynthError},
+    iam::policy::{Grant, Statement},
+    model::{error::SynthError, handle::NamedResource, names::LogicalId, resource::Resource, stack::Stack},
 };
 
 /// How a log group differs from the default.
@@ -38,21 +38,14 @@ pub fn log_group(stack: &mut Stack, id: &str, props: LogGroupProps) -> Result<Lo
     Ok(LogGroupRef { id })
 }
 
-impl LogGroupRef {
-    pub fn id(&self) -> &LogicalId {
+/// A log group's `Ref` is its name; its `Fn::GetAtt Arn` ends in `:*`, which covers its streams.
+impl NamedResource for LogGroupRef {
+    fn id(&self) -> &LogicalId {
         &self.id
     }
+}
 
-    /// A log group's `Ref` is its name.
-    pub fn name(&self) -> Expr {
-        Expr::Ref(self.id.clone())
-    }
-
-    /// The group's ARN; `Fn::GetAtt Arn` of a log group ends in `:*`, which covers its streams.
-    pub fn arn(&self) -> Expr {
-        Expr::GetAtt(self.id.clone(), "Arn")
-    }
-
+impl LogGroupRef {
     /// Create streams in this group and write events to them.
     pub fn grant_write(&self) -> Grant {
         Grant::new(vec![Statement::allow(&["logs:CreateLogStream", "logs:PutLogEvents"], vec![self.arn()])])

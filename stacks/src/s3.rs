@@ -4,8 +4,15 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    iam::{Grant, Statement},
-    model::{Expr, KeyPrefix, LogicalId, Resource, Stack, SynthError},
+    iam::policy::{Grant, Statement},
+    model::{
+        error::SynthError,
+        expr::Expr,
+        handle::NamedResource,
+        names::{KeyPrefix, LogicalId},
+        resource::Resource,
+        stack::Stack,
+    },
 };
 
 /// How a bucket differs from the safe default (private, S3-managed encryption, TLS only).
@@ -98,20 +105,14 @@ pub fn bucket(stack: &mut Stack, id: &str, props: BucketProps) -> Result<BucketR
     Ok(bucket)
 }
 
-impl BucketRef {
-    pub fn id(&self) -> &LogicalId {
+/// A bucket's `Ref` is its name.
+impl NamedResource for BucketRef {
+    fn id(&self) -> &LogicalId {
         &self.id
     }
+}
 
-    /// A bucket's `Ref` is its name.
-    pub fn name(&self) -> Expr {
-        Expr::Ref(self.id.clone())
-    }
-
-    pub fn arn(&self) -> Expr {
-        Expr::GetAtt(self.id.clone(), "Arn")
-    }
-
+impl BucketRef {
     /// Read the objects under `prefix`, and list the bucket so a missing key answers 404, not 403.
     pub fn grant_read(&self, prefix: &KeyPrefix) -> Grant {
         Grant::new(vec![Statement::allow(&["s3:GetObject"], vec![self.objects(prefix.as_str())]), self.list(prefix)])

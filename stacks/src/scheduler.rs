@@ -5,8 +5,11 @@ use serde_json::json;
 
 use crate::{
     ecs::{CapacityProviderStrategy, ClusterRef, FargateTaskRef},
-    iam::{self, Grant, ServicePrincipal, Statement},
-    model::{Expr, LogicalId, Resource, Stack, SynthError},
+    iam::{
+        self,
+        policy::{Grant, ServicePrincipal, Statement},
+    },
+    model::{error::SynthError, expr::Expr, names::LogicalId, resource::Resource, stack::Stack},
 };
 
 /// When and where the task runs.

@@ -4,8 +4,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::{
-    iam::{Grant, Statement},
-    model::{Expr, LogicalId, Resource, Stack, SynthError},
+    iam::policy::{Grant, Statement},
+    model::{error::SynthError, expr::Expr, names::LogicalId, resource::Resource, stack::Stack},
 };
 
 /// How a topic differs from the default.

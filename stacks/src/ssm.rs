@@ -2,8 +2,8 @@
 //! which `cargo xtask secret set` writes as a SecureString so that no template ever holds it.
 
 use crate::{
-    iam::{Grant, Statement},
-    model::Expr,
+    iam::policy::{Grant, Statement},
+    model::expr::Expr,
 };
 
 /// A parameter that exists outside the stack, known by its name (which starts with `/`).
@@ -24,7 +24,7 @@ impl ParameterRef {
 
     /// The parameter's ARN in the stack's account and region.
     pub fn arn(&self) -> Expr {
-        Expr::Sub(format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter{}", self.name))
+        Expr::regional_arn("ssm", &format!("parameter{}", self.name))
     }
 
     /// Read this one parameter, decrypted with the default `aws/ssm` key (which needs no KMS grant).

@@ -3,7 +3,7 @@
 use crate::{
     config::StageConfig,
     ecr::{self, RepositoryProps},
-    model::{Expr, Stack, SynthError},
+    model::{error::SynthError, expr::Expr, handle::NamedResource, stack::Stack},
     parts::{Part, job_repository_name},
     s3::{self, BucketProps},
 };

@@ -5,7 +5,7 @@ use crate::{
     cloudfront::{self, CustomDomain, DistributionProps},
     config::StageConfig,
     dns,
-    model::{Expr, Parameter, Stack, SynthError},
+    model::{error::SynthError, expr::Expr, parameter::Parameter, stack::Stack},
     parts::Part,
 };
 

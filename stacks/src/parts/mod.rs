@@ -10,7 +10,10 @@ pub mod bootstrap;
 pub mod edge;
 pub mod network;
 
-use crate::{config::StageConfig, model::SynthError, model::Template};
+use crate::{
+    config::StageConfig,
+    model::{error::SynthError, template::Template},
+};
 
 /// One of the four stacks of a stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

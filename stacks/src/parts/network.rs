@@ -4,7 +4,7 @@
 use crate::{
     config::StageConfig,
     ec2::{self, Egress, VpcProps},
-    model::{Expr, Stack, SynthError},
+    model::{error::SynthError, expr::Expr, stack::Stack},
     parts::Part,
 };
 

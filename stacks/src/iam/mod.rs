@@ -3,80 +3,19 @@
 //! A grant is a value: the exact actions on the exact ARNs that one use of one resource needs,
 //! made by the resource's handle (`bucket.grant_read(prefix)`) and given to a role with
 //! `stack.grant(&role, grant)`. All grants to a role become its one inline policy at synth.
+//!
+//! The values live in `policy` (which the stack needs too); this file adds roles to a stack.
+
+pub(crate) mod policy;
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::model::{Expr, LogicalId, Resource, Stack, SynthError};
-
-/// One IAM policy statement. Actions are always named in full: there is no way to write `s3:*`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Statement {
-    effect: &'static str,
-    action: Vec<&'static str>,
-    resource: Vec<Expr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    condition: Option<Value>,
-}
-
-impl Statement {
-    /// Allows `actions` on `resources`.
-    pub fn allow(actions: &[&'static str], resources: Vec<Expr>) -> Statement {
-        Statement { effect: "Allow", action: actions.to_vec(), resource: resources, condition: None }
-    }
-
-    /// Allows `actions` on any resource: only for actions that AWS cannot scope to a resource
-    /// (such as `ecr:GetAuthorizationToken`); the invariant tests list each use.
-    pub fn allow_on_any_resource(actions: &[&'static str]) -> Statement {
-        Statement::allow(actions, vec![Expr::str("*")])
-    }
-
-    pub fn with_condition(mut self, condition: Value) -> Statement {
-        self.condition = Some(condition);
-        self
-    }
-}
-
-/// What one use of a resource needs: given to a role with [`Stack::grant`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Grant {
-    statements: Vec<Statement>,
-}
-
-impl Grant {
-    pub fn new(statements: Vec<Statement>) -> Grant {
-        Grant { statements }
-    }
-
-    pub(crate) fn into_statements(self) -> Vec<Statement> {
-        self.statements
-    }
-}
-
-/// The AWS service a role is for: the principal of its trust policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServicePrincipal {
-    EcsTasks,
-    Lambda,
-    Scheduler,
-}
-
-impl ServicePrincipal {
-    pub fn host(self) -> &'static str {
-        match self {
-            ServicePrincipal::EcsTasks => "ecs-tasks.amazonaws.com",
-            ServicePrincipal::Lambda => "lambda.amazonaws.com",
-            ServicePrincipal::Scheduler => "scheduler.amazonaws.com",
-        }
-    }
-}
-
-/// A role in a stack. Its permissions come only from grants: no managed policies.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleRef {
-    id: LogicalId,
-}
+pub use self::policy::{Grant, RoleRef, ServicePrincipal, Statement};
+use crate::model::error::SynthError;
+use crate::model::names::LogicalId;
+use crate::model::resource::Resource;
+use crate::model::stack::Stack;
 
 /// Adds a role that `service` may assume, with no permissions until something is granted to it.
 pub fn role(stack: &mut Stack, id: &LogicalId, service: ServicePrincipal) -> Result<RoleRef, SynthError> {
@@ -91,23 +30,7 @@ pub fn role(stack: &mut Stack, id: &LogicalId, service: ServicePrincipal) -> Res
         }),
     };
     stack.add(id, Resource::new("AWS::IAM::Role", &properties)?)?;
-    Ok(RoleRef { id: id.clone() })
-}
-
-impl RoleRef {
-    pub fn id(&self) -> &LogicalId {
-        &self.id
-    }
-
-    pub fn arn(&self) -> Expr {
-        Expr::GetAtt(self.id.clone(), "Arn")
-    }
-
-    /// `iam:PassRole` on this role, to `service` only: what a scheduler needs to start a task with it.
-    pub fn grant_pass_to(&self, service: ServicePrincipal) -> Grant {
-        let only_to = json!({ "StringEquals": { "iam:PassedToService": service.host() } });
-        Grant::new(vec![Statement::allow(&["iam:PassRole"], vec![self.arn()]).with_condition(only_to)])
-    }
+    Ok(RoleRef::new(id.clone()))
 }
 
 #[derive(Serialize)]
@@ -121,6 +44,7 @@ mod tests {
     use expect_test::expect;
 
     use super::*;
+    use crate::model::expr::Expr;
 
     fn publish(topic_arn: &str) -> Grant {
         Grant::new(vec![Statement::allow(&["sns:Publish"], vec![Expr::str(topic_arn)])])

@@ -1,0 +1,98 @@
+//! IAM policy values: statements, grants, the services a role may trust and the handle of a
+//! role. Plain values that need no stack: the stack collects grants per role and writes them.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::model::expr::Expr;
+use crate::model::names::LogicalId;
+
+/// One IAM policy statement. Actions are always named in full: there is no way to write `s3:*`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Statement {
+    effect: &'static str,
+    action: Vec<&'static str>,
+    resource: Vec<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    condition: Option<Value>,
+}
+
+impl Statement {
+    /// Allows `actions` on `resources`.
+    pub fn allow(actions: &[&'static str], resources: Vec<Expr>) -> Statement {
+        Statement { effect: "Allow", action: actions.to_vec(), resource: resources, condition: None }
+    }
+
+    /// Allows `actions` on any resource: only for actions that AWS cannot scope to a resource
+    /// (such as `ecr:GetAuthorizationToken`); the invariant tests list each use.
+    pub fn allow_on_any_resource(actions: &[&'static str]) -> Statement {
+        Statement::allow(actions, vec![Expr::str("*")])
+    }
+
+    pub fn with_condition(mut self, condition: Value) -> Statement {
+        self.condition = Some(condition);
+        self
+    }
+}
+
+/// What one use of a resource needs: given to a role with [`Stack::grant`](crate::model::stack::Stack::grant).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    statements: Vec<Statement>,
+}
+
+impl Grant {
+    pub fn new(statements: Vec<Statement>) -> Grant {
+        Grant { statements }
+    }
+
+    pub(crate) fn into_statements(self) -> Vec<Statement> {
+        self.statements
+    }
+}
+
+/// The AWS service a role is for: the principal of its trust policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServicePrincipal {
+    EcsTasks,
+    Lambda,
+    Scheduler,
+}
+
+impl ServicePrincipal {
+    pub fn host(self) -> &'static str {
+        match self {
+            ServicePrincipal::EcsTasks => "ecs-tasks.amazonaws.com",
+            ServicePrincipal::Lambda => "lambda.amazonaws.com",
+            ServicePrincipal::Scheduler => "scheduler.amazonaws.com",
+        }
+    }
+}
+
+/// A role in a stack. Its permissions come only from grants: no managed policies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRef {
+    id: LogicalId,
+}
+
+impl RoleRef {
+    /// The handle of the role `id`, which [`iam::role`](crate::iam::role) has just added.
+    pub(crate) fn new(id: LogicalId) -> RoleRef {
+        RoleRef { id }
+    }
+
+    pub fn id(&self) -> &LogicalId {
+        &self.id
+    }
+
+    pub fn arn(&self) -> Expr {
+        Expr::GetAtt(self.id.clone(), "Arn")
+    }
+
+    /// `iam:PassRole` on this role, to `service` only: what a scheduler needs to start a task with it.
+    pub fn grant_pass_to(&self, service: ServicePrincipal) -> Grant {
+        let only_to = json!({ "StringEquals": { "iam:PassedToService": service.host() } });
+        Grant::new(vec![Statement::allow(&["iam:PassRole"], vec![self.arn()]).with_condition(only_to)])
+    }
+}
