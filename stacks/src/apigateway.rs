@@ -59,7 +59,12 @@ pub fn http_api(stack: &mut Stack, id: &str, props: HttpApiProps) -> Result<Http
         access_log_settings: AccessLogSettings {
             // The log group's `Arn` attribute ends in `:*`, which API Gateway rejects.
             destination_arn: Expr::regional_arn("logs", &format!("log-group:${{{logs_id}}}")),
-            format: r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","time":"$context.requestTime","method":"$context.httpMethod","path":"$context.path","status":"$context.status","latency":"$context.responseLatency","error":"$context.integrationErrorMessage"}"#,
+            format: concat!(
+                r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","#,
+                r#""time":"$context.requestTime","method":"$context.httpMethod","path":"$context.path","#,
+                r#""status":"$context.status","latency":"$context.responseLatency","#,
+                r#""error":"$context.integrationErrorMessage"}"#,
+            ),
         },
     };
     stack.add(&id.child("Stage")?, Resource::new("AWS::ApiGatewayV2::Stage", &stage)?)?;

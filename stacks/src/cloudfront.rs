@@ -80,7 +80,10 @@ pub fn distribution(stack: &mut Stack, id: &str, props: DistributionProps) -> Re
                 frame_options: FrameOptions { frame_option: "DENY", override_: true },
                 referrer_policy: ReferrerPolicy { referrer_policy: "strict-origin-when-cross-origin", override_: true },
                 content_security_policy: Csp {
-                    content_security_policy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+                    content_security_policy: concat!(
+                        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; ",
+                        "frame-ancestors 'none'; form-action 'self'",
+                    ),
                     override_: false,
                 },
             },

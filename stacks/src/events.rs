@@ -44,7 +44,10 @@ pub fn task_failure_alarm(
                     "exitCode": "$.detail.containers[0].exitCode",
                     "reason": "$.detail.stoppedReason",
                 }),
-                input_template: "\"invest-alchemy: the signal job <task> stopped (exit code <exitCode>, <reason>). See its log group.\"",
+                input_template: concat!(
+                    "\"invest-alchemy: the signal job <task> stopped ",
+                    "(exit code <exitCode>, <reason>). See its log group.\"",
+                ),
             },
         }],
     };

@@ -553,7 +553,11 @@ mod tests {
 
     #[test]
     fn declared_parameters_and_retained_resources_are_read_from_yaml_templates() {
-        let template = "Parameters:\n  SubnetIds:\n    Type: String\nResources:\n  Reports:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: Retain\n  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: !Ref SubnetIds\n";
+        let template = concat!(
+            "Parameters:\n  SubnetIds:\n    Type: String\n",
+            "Resources:\n  Reports:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: Retain\n",
+            "  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: !Ref SubnetIds\n",
+        );
         assert_eq!(declared_parameters(template).unwrap(), vec!["SubnetIds"]);
         assert_eq!(retained_resources(template).unwrap(), vec!["Reports"]);
     }
@@ -563,7 +567,11 @@ mod tests {
         let mut plan = StackPlan {
             name: "invest-alchemy-dev-app".to_owned(),
             region: None,
-            template_body: "Parameters:\n  SubnetIds: {Type: String}\n  JobImageDigest: {Type: String}\n  Given: {Type: String}\nResources: {}\n".to_owned(),
+            template_body: concat!(
+                "Parameters:\n  SubnetIds: {Type: String}\n  JobImageDigest: {Type: String}\n",
+                "  Given: {Type: String}\nResources: {}\n",
+            )
+            .to_owned(),
             parameters: BTreeMap::from([("Given".to_owned(), "mine".to_owned())]),
         };
         let provided = BTreeMap::from([

@@ -379,7 +379,10 @@ fn destroy_without_a_terminal_and_without_yes_fails_at_once() {
 
     assert!(!run.success);
     assert!(
-        run.stderr.contains("destroying stage tnotty needs confirmation, but stdin is not a terminal: run it in a terminal or pass --yes"),
+        run.stderr.contains(concat!(
+            "destroying stage tnotty needs confirmation, but stdin is not a terminal: ",
+            "run it in a terminal or pass --yes"
+        )),
         "{}",
         run.stderr
     );
@@ -537,8 +540,19 @@ fn destroy_all_with_purge_data_empties_and_deletes_everything() {
         for bucket in ["invest-alchemy-tpurge-assets", "invest-alchemy-tpurge-reports"] {
             s3.put_object().bucket(bucket).key("some/key").body(b"x".to_vec().into()).send().await.unwrap();
         }
-        let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":2},"layers":[]}"#;
-        ecr.put_image().repository_name("invest-alchemy-tpurge-job").image_manifest(manifest).image_tag("latest").send().await.unwrap();
+        let manifest = concat!(
+            r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","#,
+            r#""config":{"mediaType":"application/vnd.oci.image.config.v1+json","#,
+            r#""digest":"sha256:1111111111111111111111111111111111111111111111111111111111111111","size":2},"#,
+            r#""layers":[]}"#,
+        );
+        ecr.put_image()
+            .repository_name("invest-alchemy-tpurge-job")
+            .image_manifest(manifest)
+            .image_tag("latest")
+            .send()
+            .await
+            .unwrap();
     });
     let env = aws_env(&moto_url());
 
