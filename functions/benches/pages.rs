@@ -1,22 +1,20 @@
 //! The site's cost per request, in memory: `/` and a day page through `oneshot`, over 30 stored
 //! sample reports of the bundled fund list (what `cargo xtask dev` serves), read from a folder store.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-
 use axum::{body::Body, http::Request};
 use criterion::{Criterion, criterion_group, criterion_main};
 use functions::web::{WebState, router};
 use http_body_util::BodyExt;
 use platform::{store::ObjectStore, strategy::DmaParams};
+use test_support::reports::store_sample_reports;
 use tower::ServiceExt;
 
 fn pages(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let dir = tempfile::tempdir().expect("a temporary folder");
     let store = ObjectStore::local(dir.path());
-    // The same 30 stored days the tests serve (`tests/common`).
-    let days = runtime.block_on(common::store_sample_reports(&store, 30));
+    // The same 30 stored days the tests serve (`test_support::reports`).
+    let days = runtime.block_on(store_sample_reports(&store, 30));
     let newest = *days.last().expect("30 days");
     let app = router(WebState { store, params: DmaParams::STANDARD });
 

@@ -4,18 +4,15 @@
 
 mod common;
 
-use std::{
-    path::Path,
-    process::{Command, Stdio},
-    time::Duration,
-};
+use std::{path::Path, process::Command, time::Duration};
 
 use base64::Engine;
 use functions::{site, subscribe::SubscribeState, web::WebState};
 use platform::{env, store::ObjectStore, strategy::DmaParams};
 use serde_json::{Value, json};
+use test_support::reports::store_sample_reports;
 
-use common::{Running, free_port, store_sample_reports, target_dir, tool, wait_for};
+use common::{Running, free_port, start_tool, target_dir, tool, wait_for};
 
 #[test]
 #[ignore = "needs Chromium: cargo xtask test"]
@@ -62,7 +59,11 @@ fn a_visitor_subscribes_on_the_home_page_and_sees_charts_on_a_day_page() {
 
     // Without JavaScript's help the form still works: submit it as a plain form post.
     driver.go(&format!("{base}/"));
-    driver.post("execute/sync", json!({ "script": "document.getElementById('email').value = 'plain@example.com'; HTMLFormElement.prototype.submit.call(document.getElementById('subscribe-form'));", "args": [] }));
+    let script = concat!(
+        "document.getElementById('email').value = 'plain@example.com'; ",
+        "HTMLFormElement.prototype.submit.call(document.getElementById('subscribe-form'));",
+    );
+    driver.post("execute/sync", json!({ "script": script, "args": [] }));
     let page = wait_for("the confirmation page", Duration::from_secs(20), || {
         let text = driver.text("body");
         text.contains("订阅成功").then_some(text)
@@ -95,16 +96,7 @@ impl Driver {
         let chromedriver = tool(env::TEST_CHROMEDRIVER, "/usr/bin/chromedriver");
         let chromium = tool(env::TEST_CHROMIUM, "/usr/bin/chromium");
         let port = free_port();
-        let process = Running(
-            Command::new(&chromedriver)
-                .arg(format!("--port={port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|err| {
-                    panic!("cannot start {} ({err}): install it with `cargo xtask test`", chromedriver.display())
-                }),
-        );
+        let process = start_tool(Command::new(&chromedriver).arg(format!("--port={port}")));
         let root = format!("http://127.0.0.1:{port}");
         wait_for("ChromeDriver to listen", Duration::from_secs(30), || {
             agent().get(&format!("{root}/status")).call().ok()

@@ -2,33 +2,30 @@
 //! protocols): reports read from a bucket, addresses subscribed on a topic.
 //!
 //! `cargo xtask test` starts moto and sets `AWS_ENDPOINT_URL` and dummy credentials; without it
-//! these tests fail loudly instead of passing.
+//! these tests fail loudly instead of passing (`test_support::moto`).
 
 mod common;
 
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::Duration,
 };
 
-use platform::{aws::AwsConfig, store::ObjectStore};
-
-const NEEDS_MOTO: &str = "needs the AWS emulator: cargo xtask test";
+use platform::store::ObjectStore;
+use test_support::{moto, reports::store_sample_reports};
 
 #[tokio::test]
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 async fn the_site_reads_its_reports_from_the_bucket_and_subscribes_on_the_topic() {
-    let aws = aws().await;
-    let bucket = unique_name("site");
-    aws.s3().create_bucket().bucket(&bucket).send().await.unwrap_or_else(|err| panic!("{NEEDS_MOTO}: {err:?}"));
-    let topic = aws.sns().create_topic().name(unique_name("signals")).send().await.unwrap();
-    let topic_arn = topic.topic_arn().unwrap().to_owned();
-    let days = common::store_sample_reports(&ObjectStore::s3(aws.s3(), &bucket), 3).await;
+    let aws = moto::aws().await;
+    let bucket = moto::create_bucket(&aws, "fn-site").await;
+    let topic_arn = moto::create_topic(&aws, "fn-signals").await.arn;
+    let days = store_sample_reports(&ObjectStore::s3(aws.s3(), &bucket), 3).await;
     let newest = days.last().unwrap().to_string();
 
     let port = common::free_port();
     let no_data_dir = tempfile::tempdir().unwrap();
-    let server = Server(
+    let server = common::Running(
         Command::new(env!("CARGO_BIN_EXE_web"))
             .env("ALCHEMY_REPORTS_BUCKET", &bucket)
             .env("ALCHEMY_TOPIC_ARN", &topic_arn)
@@ -68,29 +65,4 @@ async fn the_site_reads_its_reports_from_the_bucket_and_subscribes_on_the_topic(
     assert_eq!(endpoints, ["investor@example.com"], "one subscription, on the topic");
     assert!(std::fs::read_dir(no_data_dir.path()).unwrap().next().is_none(), "nothing went to the local folder");
     drop(server);
-}
-
-/// The child process, killed (by its PID) when the test ends, also when it fails.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The clients, pointed at the emulator by `AWS_ENDPOINT_URL`; panics when it is not set.
-async fn aws() -> AwsConfig {
-    let endpoint =
-        std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| panic!("AWS_ENDPOINT_URL is not set: {NEEDS_MOTO}"));
-    let aws = AwsConfig::load(None).await;
-    assert_eq!(aws.endpoint_url(), Some(endpoint.as_str()));
-    aws
-}
-
-/// A bucket and topic name no other test uses.
-fn unique_name(what: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("fn-{what}-{}-{nanos}", std::process::id())
 }

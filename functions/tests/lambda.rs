@@ -10,14 +10,15 @@ mod common;
 use std::{
     net::TcpStream,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::Duration,
 };
 
 use platform::{env, store::ObjectStore};
 use serde_json::{Value, json};
+use test_support::reports::store_sample_reports;
 
-use common::{Running, free_port, store_sample_reports, tool, wait_for};
+use common::{Running, free_port, start_tool, tool, wait_for};
 
 #[test]
 #[ignore = "needs cargo-lambda: cargo xtask test"]
@@ -66,7 +67,7 @@ fn the_subscribe_function_answers_api_gateway_events_under_the_lambda_runtime() 
 
 /// `cargo lambda watch --only-lambda-apis` on a free port of 127.0.0.1; stopped when dropped.
 struct Emulator {
-    process: Child,
+    _process: Running,
     port: u16,
     bin_dir: PathBuf,
 }
@@ -76,16 +77,12 @@ impl Emulator {
         let bin_dir = tool(env::TEST_CARGO_LAMBDA_BIN, "");
         let cargo_lambda = bin_dir.join("cargo-lambda");
         let port = free_port();
-        let process = Command::new(&cargo_lambda)
-            .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| {
-                panic!("cannot start {} ({err}): install it with `cargo xtask test`", cargo_lambda.display())
-            });
-        let emulator = Emulator { process, port, bin_dir };
+        let process = start_tool(
+            Command::new(&cargo_lambda)
+                .args(["lambda", "watch", "--only-lambda-apis", "-A", "127.0.0.1", "-P", &port.to_string()])
+                .current_dir(env!("CARGO_MANIFEST_DIR")),
+        );
+        let emulator = Emulator { _process: process, port, bin_dir };
         wait_for("the Lambda runtime emulator", Duration::from_secs(60), || {
             TcpStream::connect(("127.0.0.1", port)).ok()
         });
@@ -125,13 +122,6 @@ impl Emulator {
     }
 }
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
 /// A response header: HTTP APIs answer `headers`, REST APIs `multiValueHeaders`.
 fn header<'a>(answer: &'a Value, name: &str) -> &'a str {
     let single = answer["headers"][name].as_str();
@@ -140,10 +130,7 @@ fn header<'a>(answer: &'a Value, name: &str) -> &'a str {
 
 /// An API Gateway HTTP API (payload 2.0) event.
 fn http_api_event(method: &str, path: &str, content_type: Option<&str>, body: Option<&str>) -> Value {
-    let mut headers = json!({ "host": "example.execute-api.ap-east-1.amazonaws.com" });
-    if let Some(content_type) = content_type {
-        headers["content-type"] = json!(content_type);
-    }
+    let headers = event_headers(["host", "content-type"], content_type);
     json!({
         "version": "2.0",
         "routeKey": "$default",
@@ -169,10 +156,7 @@ fn http_api_event(method: &str, path: &str, content_type: Option<&str>, body: Op
 
 /// An API Gateway REST API (payload 1.0, proxy integration) event on the stage `prod`.
 fn rest_api_event(method: &str, path: &str, content_type: Option<&str>, body: Option<&str>) -> Value {
-    let mut headers = json!({ "Host": "example.execute-api.ap-east-1.amazonaws.com" });
-    if let Some(content_type) = content_type {
-        headers["Content-Type"] = json!(content_type);
-    }
+    let headers = event_headers(["Host", "Content-Type"], content_type);
     json!({
         "resource": "/{proxy+}",
         "path": path,
@@ -198,4 +182,15 @@ fn rest_api_event(method: &str, path: &str, content_type: Option<&str>, body: Op
         "body": body,
         "isBase64Encoded": false
     })
+}
+
+/// An event's request headers: the host, and the content type when there is one, under the
+/// `[host, content type]` names as the event's payload format spells them.
+fn event_headers([host, content_type_name]: [&str; 2], content_type: Option<&str>) -> Value {
+    let mut headers = json!({});
+    headers[host] = json!("example.execute-api.ap-east-1.amazonaws.com");
+    if let Some(content_type) = content_type {
+        headers[content_type_name] = json!(content_type);
+    }
+    headers
 }

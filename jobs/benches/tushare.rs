@@ -10,9 +10,6 @@
 //! Before measuring, one run of each case prints its wall time and call count.
 //! `cargo bench -p jobs --bench tushare`.
 
-#[path = "../../platform/tests/support/fake_tushare.rs"]
-mod fake_tushare;
-
 use std::{
     path::Path,
     process::Command,
@@ -20,7 +17,7 @@ use std::{
 };
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use fake_tushare::{FakeTushare, Market};
+use test_support::tushare::{FakeTushare, Market};
 
 const YESTERDAY: &str = "20261126";
 const DATE: &str = "20261127";

@@ -2,33 +2,39 @@
 //!
 //! The emulator tests need `cargo xtask test`, which starts moto and sets `AWS_ENDPOINT_URL` and
 //! dummy credentials; without it they fail loudly. Each test makes its own bucket and topic.
-//! Prices come from `--source tushare` against a fake Tushare server on 127.0.0.1 (issue 3's, shared
-//! through `#[path]`), so the job also keeps its price cache under `prices/tushare/` in the bucket.
-//! The job runs as its own process; the fake answers in the test's runtime.
-
-#[path = "../../platform/tests/support/fake_tushare.rs"]
-mod fake_tushare;
+//! Prices come from `--source tushare` against the fake Tushare server on 127.0.0.1
+//! (`test_support::tushare`), so the job also keeps its price cache under `prices/tushare/` in the
+//! bucket. The job runs as its own process; the fake answers in the test's runtime.
 
 use std::{
     collections::HashSet,
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
+    net::TcpListener,
     process::{Command, Output},
     sync::{
         Arc,
-        atomic::{AtomicBool, AtomicU32, Ordering},
+        atomic::{AtomicBool, Ordering},
     },
     time::Duration,
 };
 
-use fake_tushare::{FakeTushare, Market, Reply, Seen, error};
 use platform::{aws::AwsConfig, fund, market::tushare::CODE_BAD_TOKEN};
+use test_support::{
+    moto::{self, Sent},
+    tushare::{FakeTushare, Market, Reply, Seen, error},
+};
 
-const NEEDS_MOTO: &str = "needs the AWS emulator: cargo xtask test";
 /// A Friday: the fake market trades on weekdays.
 const DAY: &str = "20261127";
 /// The token the fake Tushare server expects; it refuses any other, as Tushare does.
 const TOKEN: &str = "tok-5d0c8e3a-cloud-never-print-me";
+/// Cloud mode's settings with dummy credentials, for the runs that must fail before reaching any bucket.
+const CLOUD_SETTINGS: [(&str, &str); 5] = [
+    ("ALCHEMY_REPORTS_BUCKET", "reports"),
+    ("ALCHEMY_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:signals"),
+    ("AWS_ACCESS_KEY_ID", "test"),
+    ("AWS_SECRET_ACCESS_KEY", "test"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+];
 
 #[tokio::test]
 #[ignore = "needs the AWS emulator: cargo xtask test"]
@@ -109,9 +115,7 @@ async fn when_s3_is_unreachable_nothing_is_published_and_the_error_names_the_buc
     let cloud = Cloud::new().await;
     let refused = format!("http://127.0.0.1:{}", closed_port());
     let out = cloud.job_with(&["--date", DAY], &[("AWS_ENDPOINT_URL_S3", refused.as_str())]).await;
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("bucket {}", cloud.bucket)), "{stderr}");
+    assert_failure(&out, 1, &format!("bucket {}", cloud.bucket));
     assert!(cloud.sent().is_empty());
 }
 
@@ -163,9 +167,7 @@ async fn half_the_funds_answering_with_errors_store_an_incomplete_report_and_pub
     let text_key = format!("reports/dma-11-22/{DAY}.txt");
 
     let failed = cloud.job(&["--date", DAY]).await;
-    let stderr = String::from_utf8_lossy(&failed.stderr);
-    assert_eq!(failed.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(&format!("incomplete report for {DAY}")), "{stderr}");
+    assert_failure(&failed, 1, &format!("incomplete report for {DAY}"));
     let json: serde_json::Value =
         serde_json::from_str(&cloud.get(&json_key).await.expect("the incomplete report is stored")).unwrap();
     assert_eq!(json["complete"], false);
@@ -206,9 +208,7 @@ fn only_one_of_bucket_and_topic_is_bad_input_naming_the_missing_one() {
             job.env(missing, "");
         }
         let out = job.output().unwrap();
-        assert_eq!(out.status.code(), Some(2));
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains(&format!("{missing} is not set")), "{stderr}");
+        assert_failure(&out, 2, &format!("{missing} is not set"));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing was written");
     }
 }
@@ -217,24 +217,15 @@ fn only_one_of_bucket_and_topic_is_bad_input_naming_the_missing_one() {
 fn cloud_mode_without_a_region_is_bad_input() {
     let out = Command::new(env!("CARGO_BIN_EXE_signal"))
         .args(["--date", DAY, "--endpoint-url", "http://127.0.0.1:9"])
-        .envs([
-            ("ALCHEMY_REPORTS_BUCKET", "reports"),
-            ("ALCHEMY_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:signals"),
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-            // An empty profile file: no region from the profile either.
-            ("AWS_CONFIG_FILE", "/dev/null"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        ])
+        .envs(CLOUD_SETTINGS)
+        // An empty profile file: no region from the profile either.
+        .envs([("AWS_CONFIG_FILE", "/dev/null"), ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")])
         .env_remove("AWS_REGION")
         .env_remove("AWS_DEFAULT_REGION")
         .env_remove("AWS_PROFILE")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("AWS_REGION"), "{stderr}");
+    assert_failure(&out, 2, "AWS_REGION");
 }
 
 #[test]
@@ -250,20 +241,12 @@ fn a_run_past_its_deadline_stops_with_exit_1() {
     });
     let out = Command::new(env!("CARGO_BIN_EXE_signal"))
         .args(["--date", DAY, "--deadline-secs", "1", "--endpoint-url", &endpoint])
-        .envs([
-            ("ALCHEMY_REPORTS_BUCKET", "reports"),
-            ("ALCHEMY_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:signals"),
-            ("AWS_ACCESS_KEY_ID", "test"),
-            ("AWS_SECRET_ACCESS_KEY", "test"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ])
+        .envs(CLOUD_SETTINGS)
+        .env("AWS_REGION", "us-east-1")
         .env_remove("AWS_ENDPOINT_URL_S3")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("deadline of 1 s"), "{stderr}");
+    assert_failure(&out, 1, "deadline of 1 s");
 }
 
 /// A fresh bucket and topic on the emulator, a fake Tushare server, and the job pointed at them.
@@ -285,13 +268,9 @@ impl Cloud {
 
     /// With a fake Tushare that refuses any token but [`TOKEN`] and answers the rest with `handler`.
     async fn answering(handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Cloud {
-        std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| panic!("AWS_ENDPOINT_URL is not set: {NEEDS_MOTO}"));
-        let aws = AwsConfig::load(None).await;
-        let bucket = unique_name("bucket");
-        aws.s3().create_bucket().bucket(&bucket).send().await.unwrap_or_else(|err| panic!("{NEEDS_MOTO}: {err:?}"));
-        let topic_name = unique_name("topic");
-        let topic = aws.sns().create_topic().name(&topic_name).send().await.unwrap();
-        let topic_arn = topic.topic_arn().unwrap().to_owned();
+        let aws = moto::aws().await;
+        let bucket = moto::create_bucket(&aws, "job-bucket").await;
+        let moto::Topic { name: topic_name, arn: topic_arn } = moto::create_topic(&aws, "job-topic").await;
         let tushare = FakeTushare::start(Duration::ZERO, move |seen| {
             if seen.token != TOKEN {
                 return error(CODE_BAD_TOKEN, "您的token不对，请确认。");
@@ -349,30 +328,8 @@ impl Cloud {
 
     /// What SNS "sent" to the topic, from moto's `/moto-api/data.json`.
     fn sent(&self) -> Vec<Sent> {
-        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
-        let data: serde_json::Value =
-            serde_json::from_str(&http_get(&format!("{endpoint}/moto-api/data.json"))).unwrap();
-        let topics = data["sns"]["Topic"].as_array().cloned().unwrap_or_default();
-        // moto lists every topic object it made: a deleted topic and its re-creation share the ARN.
-        let sent: Vec<serde_json::Value> = topics
-            .iter()
-            .filter(|it| it["arn"] == self.topic_arn.as_str())
-            .flat_map(|it| it["sent_notifications"].as_array().cloned().unwrap_or_default())
-            .collect();
-        // Each is `[message_id, message, subject, attributes, group_id]`.
-        sent.iter()
-            .map(|it| Sent {
-                message: it[1].as_str().unwrap_or_default().to_owned(),
-                subject: it[2].as_str().unwrap_or_default().to_owned(),
-            })
-            .collect()
+        moto::sent_notifications(&self.topic_arn)
     }
-}
-
-#[derive(Debug)]
-struct Sent {
-    subject: String,
-    message: String,
 }
 
 fn assert_success(out: &Output) {
@@ -385,6 +342,13 @@ fn assert_success(out: &Output) {
     );
 }
 
+/// The run failed with exit `code`, saying `says` on stderr.
+fn assert_failure(out: &Output, code: i32, says: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains(says), "{stderr}");
+}
+
 /// A fake market holding every bundled fund's prices up to [`DAY`].
 fn bundled_market() -> Market {
     let funds = fund::bundled_funds();
@@ -392,38 +356,8 @@ fn bundled_market() -> Market {
     Market::generate(&codes, DAY)
 }
 
-/// A name no other test uses, valid for buckets and topics.
-fn unique_name(what: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("job-{what}-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
-}
-
 /// A port nothing listens on: connections to it are refused.
 fn closed_port() -> u16 {
     let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
     listener.local_addr().unwrap().port()
-}
-
-/// A plain HTTP/1.0 GET on 127.0.0.1: the body.
-///
-/// moto's `/moto-api/data.json` serializes every model of every service and now and then fails (500)
-/// when another test changes S3 objects at that moment: such an answer is asked again.
-fn http_get(url: &str) -> String {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut last_head = String::new();
-    for _ in 0..20 {
-        let mut stream = TcpStream::connect(host).unwrap();
-        stream.write_all(format!("GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes()).unwrap();
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).unwrap();
-        let response = String::from_utf8(response).unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap();
-        if head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200") {
-            return body.to_owned();
-        }
-        last_head = head.to_owned();
-    }
-    panic!("GET {url} failed 20 times; the last answer:\n{last_head}");
 }

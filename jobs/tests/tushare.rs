@@ -3,16 +3,12 @@
 //! The job runs as its own process (the real binary, flags and env); the fake Tushare server runs
 //! in this test's runtime.
 
-#[path = "../../platform/tests/support/fake_tushare.rs"]
-mod fake_tushare;
-
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},
     time::Duration,
 };
 
-use fake_tushare::{FakeTushare, Market, Reply, error};
 use platform::{
     date::TradeDate,
     fund::{Fund, FundCode},
@@ -20,6 +16,7 @@ use platform::{
     report::{FundReport, Report, json::ReportJson},
     strategy::{self, DmaParams},
 };
+use test_support::tushare::{FakeTushare, Market, Reply, error};
 
 const DATE: &str = "20261127";
 const TOKEN: &str = "tok-9c1e7a55-never-print-me";

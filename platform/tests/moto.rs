@@ -1,14 +1,8 @@
 //! The cloud adapters against the moto server, which speaks the real S3 and SNS wire protocols.
 //!
 //! `cargo xtask test` starts moto and sets `AWS_ENDPOINT_URL` and dummy credentials; without it
-//! these tests fail (loudly) instead of passing. Each test makes its own bucket or topic, so they
-//! run in parallel without resetting the emulator.
-
-use std::{
-    io::{Read, Write},
-    net::TcpStream,
-    sync::atomic::{AtomicU32, Ordering},
-};
+//! these tests fail (loudly) instead of passing (`test_support::moto`). Each test makes its own
+//! bucket or topic, so they run in parallel without resetting the emulator.
 
 use platform::{
     aws::AwsConfig,
@@ -17,15 +11,12 @@ use platform::{
     store::{KeyPrefix, ObjectKey, ObjectStore, StoreError},
     subscribers::{Added, Subscribers},
 };
-
-const NEEDS_MOTO: &str = "needs the AWS emulator: cargo xtask test";
+use test_support::moto::{self, sent_notifications, unique_name};
 
 #[tokio::test]
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 async fn the_s3_store_round_trips_objects_with_their_content_types() {
-    let aws = aws().await;
-    let bucket = create_bucket(&aws).await;
-    let store = ObjectStore::s3(aws.s3(), &bucket);
+    let (aws, bucket, store) = s3_store().await;
     let key = |it: &str| ObjectKey::new(it).unwrap();
 
     assert_eq!(store.get(&key("reports/dma-11-22/20261127.txt")).await.unwrap(), None, "missing is None");
@@ -45,9 +36,7 @@ async fn the_s3_store_round_trips_objects_with_their_content_types() {
 #[tokio::test]
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 async fn the_s3_store_lists_past_one_page_of_keys() {
-    let aws = aws().await;
-    let bucket = create_bucket(&aws).await;
-    let store = ObjectStore::s3(aws.s3(), &bucket);
+    let (_, _, store) = s3_store().await;
     // ListObjectsV2 returns at most 1000 keys a page.
     let mut puts = tokio::task::JoinSet::new();
     for n in 0..1005 {
@@ -66,8 +55,8 @@ async fn the_s3_store_lists_past_one_page_of_keys() {
 #[tokio::test]
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 async fn s3_failures_name_the_bucket_and_the_key() {
-    let aws = aws().await;
-    let store = ObjectStore::s3(aws.s3(), &unique_name("missing"));
+    let aws = moto::aws().await;
+    let store = ObjectStore::s3(aws.s3(), &unique_name("it-missing"));
     let key = ObjectKey::new("reports/dma-11-22/20261127.json").unwrap();
     let read = store.get(&key).await.unwrap_err();
     assert!(matches!(read, StoreError::Read { .. }), "a missing bucket is not a missing key: {read:?}");
@@ -80,8 +69,7 @@ async fn s3_failures_name_the_bucket_and_the_key() {
 #[tokio::test]
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 async fn the_sns_notifier_publishes_the_subject_and_the_body() {
-    let aws = aws().await;
-    let topic_arn = create_topic(&aws).await;
+    let (aws, topic_arn) = sns_topic().await;
     let notifier = Notifier::sns(aws.sns(), &topic_arn);
     let message =
         Message::new("Double MA 11/22 signals 2026-11-27 (A-share ETFs)", "可买标的:\n300ETF(510300.SH)可买\n")
@@ -97,8 +85,7 @@ async fn the_sns_notifier_publishes_the_subject_and_the_body() {
 #[tokio::test]
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 async fn a_message_over_256_kib_is_shortened_to_end_with_the_page_address_not_refused() {
-    let aws = aws().await;
-    let topic_arn = create_topic(&aws).await;
+    let (aws, topic_arn) = sns_topic().await;
     let notifier = Notifier::sns(aws.sns(), &topic_arn);
     // moto counts characters, SNS bytes: an ASCII body makes moto refuse what SNS would refuse.
     let body = "510300.SH HOLD since 20261101\n".repeat(10_000);
@@ -117,8 +104,7 @@ async fn a_message_over_256_kib_is_shortened_to_end_with_the_page_address_not_re
 #[tokio::test]
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 async fn publishing_to_a_deleted_topic_fails_naming_the_topic() {
-    let aws = aws().await;
-    let topic_arn = create_topic(&aws).await;
+    let (aws, topic_arn) = sns_topic().await;
     aws.sns().delete_topic().topic_arn(&topic_arn).send().await.unwrap();
     let err = Notifier::sns(aws.sns(), &topic_arn)
         .publish(&Message::new("Double MA signals 2026-11-27", "body").unwrap())
@@ -130,8 +116,7 @@ async fn publishing_to_a_deleted_topic_fails_naming_the_topic() {
 #[tokio::test]
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 async fn subscribing_the_same_address_twice_keeps_one_subscription() {
-    let aws = aws().await;
-    let topic_arn = create_topic(&aws).await;
+    let (aws, topic_arn) = sns_topic().await;
     let subscribers = Subscribers::sns(aws.sns(), &topic_arn);
 
     let email = Email::parse("investor@example.com").unwrap();
@@ -151,8 +136,7 @@ async fn subscribing_the_same_address_twice_keeps_one_subscription() {
 #[tokio::test]
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 async fn an_invalid_address_never_reaches_sns() {
-    let aws = aws().await;
-    let topic_arn = create_topic(&aws).await;
+    let (aws, topic_arn) = sns_topic().await;
     let subscribers = Subscribers::sns(aws.sns(), &topic_arn);
     // `add` takes only a parsed `Email`: an invalid address cannot be handed to SNS at all.
     for text in ["not-an-address", "a@localhost", "a@x.com\nBcc: b@y.com", "<a@x.com>"] {
@@ -164,86 +148,22 @@ async fn an_invalid_address_never_reaches_sns() {
     assert!(on_topic.subscriptions().is_empty(), "{:?}", on_topic.subscriptions());
 }
 
-/// The clients, pointed at the emulator by `AWS_ENDPOINT_URL`; panics when it is not set.
-async fn aws() -> AwsConfig {
-    let endpoint =
-        std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| panic!("AWS_ENDPOINT_URL is not set: {NEEDS_MOTO}"));
-    let aws = AwsConfig::load(None).await;
-    assert_eq!(aws.endpoint_url(), Some(endpoint.as_str()));
-    aws
+/// The clients, a fresh bucket and the store on it.
+async fn s3_store() -> (AwsConfig, String, ObjectStore) {
+    let aws = moto::aws().await;
+    let bucket = moto::create_bucket(&aws, "it-bucket").await;
+    let store = ObjectStore::s3(aws.s3(), &bucket);
+    (aws, bucket, store)
 }
 
-/// A name no other test uses: `it-<what>-<pid>-<n>`, valid for buckets and topics.
-fn unique_name(what: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("it-{what}-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
-}
-
-async fn create_bucket(aws: &AwsConfig) -> String {
-    let bucket = unique_name("bucket");
-    aws.s3().create_bucket().bucket(&bucket).send().await.unwrap_or_else(|err| panic!("{NEEDS_MOTO}: {err:?}"));
-    bucket
-}
-
-async fn create_topic(aws: &AwsConfig) -> String {
-    let name = unique_name("topic");
-    let created =
-        aws.sns().create_topic().name(name).send().await.unwrap_or_else(|err| panic!("{NEEDS_MOTO}: {err:?}"));
-    created.topic_arn().unwrap().to_owned()
+/// The clients and a fresh topic's ARN.
+async fn sns_topic() -> (AwsConfig, String) {
+    let aws = moto::aws().await;
+    let topic_arn = moto::create_topic(&aws, "it-topic").await.arn;
+    (aws, topic_arn)
 }
 
 async fn content_type(aws: &AwsConfig, bucket: &str, key: &str) -> String {
     let head = aws.s3().head_object().bucket(bucket).key(key).send().await.unwrap();
     head.content_type().unwrap().to_owned()
-}
-
-#[derive(Debug)]
-struct Sent {
-    subject: String,
-    message: String,
-}
-
-/// What SNS "sent" to `topic_arn`: moto keeps every published notification in `/moto-api/data.json`.
-fn sent_notifications(topic_arn: &str) -> Vec<Sent> {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
-    let data = http_get(&format!("{endpoint}/moto-api/data.json"));
-    let data: serde_json::Value = serde_json::from_str(&data).unwrap();
-    let topics = data["sns"]["Topic"].as_array().cloned().unwrap_or_default();
-    // moto lists every topic object it made: a deleted topic and its re-creation share the ARN.
-    let sent: Vec<serde_json::Value> = topics
-        .iter()
-        .filter(|it| it["arn"] == topic_arn)
-        .flat_map(|it| it["sent_notifications"].as_array().cloned().unwrap_or_default())
-        .collect();
-    // Each is `[message_id, message, subject, attributes, group_id]`.
-    sent.iter()
-        .map(|it| Sent {
-            message: it[1].as_str().unwrap_or_default().to_owned(),
-            subject: it[2].as_str().unwrap_or_default().to_owned(),
-        })
-        .collect()
-}
-
-/// A plain HTTP/1.0 GET on 127.0.0.1: the body.
-///
-/// moto's `/moto-api/data.json` serializes every model of every service and now and then fails (500)
-/// when another test changes S3 objects at that moment: such an answer is asked again.
-fn http_get(url: &str) -> String {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_once('/').unwrap();
-    let mut last_head = String::new();
-    for _ in 0..20 {
-        let mut stream = TcpStream::connect(host).unwrap();
-        stream.write_all(format!("GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes()).unwrap();
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).unwrap();
-        let response = String::from_utf8(response).unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap();
-        if head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200") {
-            return body.to_owned();
-        }
-        last_head = head.to_owned();
-    }
-    panic!("GET {url} failed 20 times; the last answer:\n{last_head}");
 }

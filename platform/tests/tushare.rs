@@ -3,12 +3,8 @@
 //! Retries use a 1 ms base delay, so no test waits on a backoff; the one timeout test waits for
 //! its 300 ms timeout once.
 
-#[path = "support/fake_tushare.rs"]
-mod fake_tushare;
-
 use std::time::Duration;
 
-use fake_tushare::{FakeTushare, Market, Reply, Seen, error, ok};
 use platform::{
     date::TradeDate,
     fund::FundCode,
@@ -20,6 +16,7 @@ use platform::{
     strategy::{self, DmaParams, State, Undecided},
 };
 use serde_json::json;
+use test_support::tushare::{FakeTushare, Market, Reply, Seen, error, ok};
 
 const TOKEN: &str = "test-token-5f1d0c";
 
@@ -87,6 +84,28 @@ fn calls_of(fake: &FakeTushare, api: &str) -> usize {
     fake.seen().iter().filter(|it| it.api == api).count()
 }
 
+/// [`history_from`] a server that answers every request of `api` with `reply`, and the others with [`two_days`].
+async fn history_with(
+    api: &'static str,
+    reply: impl Fn() -> Reply + Send + Sync + 'static,
+) -> (Result<History, TushareError>, FakeTushare) {
+    history_from(move |seen| if seen.api == api { reply() } else { two_days(seen) }).await
+}
+
+/// Fetches the two days while the first `n` requests of `api` get `failure`: the client must retry
+/// each of them and end with the two days, in `n + 1` calls of `api`.
+async fn check_retried(
+    api: &'static str,
+    n: usize,
+    failure: impl Fn() -> Reply + Send + Sync + 'static,
+) -> FakeTushare {
+    let (res, fake) =
+        history_from(move |seen| if seen.api == api && seen.nth < n { failure() } else { two_days(seen) }).await;
+    assert_eq!(res.unwrap(), two_days_history());
+    assert_eq!(calls_of(&fake, api), n + 1);
+    fake
+}
+
 #[tokio::test]
 async fn rows_are_read_by_field_name_whatever_the_field_order() {
     let (res, fake) = history_from(|seen| match seen.api.as_str() {
@@ -115,27 +134,13 @@ async fn rows_are_read_by_field_name_whatever_the_field_order() {
 
 #[tokio::test]
 async fn a_rate_limit_answer_twice_is_retried_until_it_succeeds() {
-    let (res, fake) = history_from(|seen| {
-        if seen.api == "fund_daily" && seen.nth < 2 {
-            return error(40203, "抱歉，您每分钟最多访问该接口200次");
-        }
-        two_days(seen)
-    })
-    .await;
-    assert_eq!(res.unwrap(), two_days_history());
-    assert_eq!(calls_of(&fake, "fund_daily"), 3);
+    let fake = check_retried("fund_daily", 2, || error(40203, "抱歉，您每分钟最多访问该接口200次")).await;
     assert_eq!(calls_of(&fake, "fund_adj"), 1);
 }
 
 #[tokio::test]
 async fn retries_stop_after_the_configured_tries() {
-    let (res, fake) = history_from(|seen| {
-        if seen.api == "fund_daily" {
-            return error(40203, "抱歉，您每分钟最多访问该接口200次");
-        }
-        two_days(seen)
-    })
-    .await;
+    let (res, fake) = history_with("fund_daily", || error(40203, "抱歉，您每分钟最多访问该接口200次")).await;
     let err = res.unwrap_err();
     assert!(matches!(&err, TushareError::GaveUp { tries: 4, .. }), "{err:?}");
     assert_eq!(calls_of(&fake, "fund_daily"), 4);
@@ -160,21 +165,12 @@ async fn a_bad_token_fails_at_once_and_stops_the_run() {
 
 #[tokio::test]
 async fn an_http_500_is_retried() {
-    let (res, fake) = history_from(|seen| {
-        if seen.api == "fund_adj" && seen.nth == 0 {
-            return Reply::Status(500);
-        }
-        two_days(seen)
-    })
-    .await;
-    assert_eq!(res.unwrap(), two_days_history());
-    assert_eq!(calls_of(&fake, "fund_adj"), 2);
+    check_retried("fund_adj", 1, || Reply::Status(500)).await;
 }
 
 #[tokio::test]
 async fn a_client_error_status_is_not_retried() {
-    let (res, fake) =
-        history_from(|seen| if seen.api == "fund_adj" { Reply::Status(404) } else { two_days(seen) }).await;
+    let (res, fake) = history_with("fund_adj", || Reply::Status(404)).await;
     let err = res.unwrap_err();
     assert!(matches!(err, TushareError::Status { status: 404, .. }), "{err:?}");
     assert_eq!(calls_of(&fake, "fund_adj"), 1);
@@ -182,24 +178,12 @@ async fn a_client_error_status_is_not_retried() {
 
 #[tokio::test]
 async fn a_hang_beyond_the_timeout_is_retried() {
-    let (res, fake) = history_from(|seen| {
-        if seen.api == "fund_daily" && seen.nth == 0 {
-            return Reply::Hang;
-        }
-        two_days(seen)
-    })
-    .await;
-    assert_eq!(res.unwrap(), two_days_history());
-    assert_eq!(calls_of(&fake, "fund_daily"), 2);
+    check_retried("fund_daily", 1, || Reply::Hang).await;
 }
 
 #[tokio::test]
 async fn malformed_json_is_a_typed_error() {
-    let (res, fake) =
-        history_from(
-            |seen| if seen.api == "fund_daily" { Reply::Raw("{\"code\": 0, \"data\": [") } else { two_days(seen) },
-        )
-        .await;
+    let (res, fake) = history_with("fund_daily", || Reply::Raw("{\"code\": 0, \"data\": [")).await;
     let err = res.unwrap_err();
     assert!(matches!(err, TushareError::Malformed { .. }), "{err:?}");
     assert!(err.to_string().starts_with("fund_daily: the answer is not Tushare's JSON"), "{err}");
@@ -208,13 +192,7 @@ async fn malformed_json_is_a_typed_error() {
 
 #[tokio::test]
 async fn code_zero_without_data_is_a_typed_error() {
-    let (res, _fake) = history_from(|seen| {
-        if seen.api == "fund_adj" {
-            return Reply::Json(json!({"code": 0, "msg": "", "data": null}));
-        }
-        two_days(seen)
-    })
-    .await;
+    let (res, _fake) = history_with("fund_adj", || Reply::Json(json!({"code": 0, "msg": "", "data": null}))).await;
     let err = res.unwrap_err();
     assert!(matches!(err, TushareError::NoData { .. }), "{err:?}");
     assert_eq!(err.to_string(), "fund_adj: Tushare answered code 0 without data");
@@ -222,11 +200,8 @@ async fn code_zero_without_data_is_a_typed_error() {
 
 #[tokio::test]
 async fn a_missing_field_is_a_typed_error() {
-    let (res, _fake) = history_from(|seen| {
-        if seen.api == "fund_daily" {
-            return ok(&["ts_code", "trade_date", "open"], vec![json!(["510300.SH", "20261127", 4.0])]);
-        }
-        two_days(seen)
+    let (res, _fake) = history_with("fund_daily", || {
+        ok(&["ts_code", "trade_date", "open"], vec![json!(["510300.SH", "20261127", 4.0])])
     })
     .await;
     let err = res.unwrap_err();
@@ -235,11 +210,8 @@ async fn a_missing_field_is_a_typed_error() {
 
 #[tokio::test]
 async fn a_text_where_a_number_belongs_is_a_typed_error() {
-    let (res, _fake) = history_from(|seen| {
-        if seen.api == "fund_daily" {
-            return ok(&["ts_code", "trade_date", "close"], vec![json!(["510300.SH", "20261127", "n/a"])]);
-        }
-        two_days(seen)
+    let (res, _fake) = history_with("fund_daily", || {
+        ok(&["ts_code", "trade_date", "close"], vec![json!(["510300.SH", "20261127", "n/a"])])
     })
     .await;
     let err = res.unwrap_err();
@@ -261,14 +233,11 @@ async fn empty_items_make_a_fund_undecided_with_no_data() {
 
 #[tokio::test]
 async fn a_null_close_leaves_that_day_out_and_says_so() {
-    let (res, _fake) = history_from(|seen| {
-        if seen.api == "fund_daily" {
-            return ok(
-                &["ts_code", "trade_date", "close"],
-                vec![json!(["510300.SH", "20261127", 4.012]), json!(["510300.SH", "20261126", null])],
-            );
-        }
-        two_days(seen)
+    let (res, _fake) = history_with("fund_daily", || {
+        ok(
+            &["ts_code", "trade_date", "close"],
+            vec![json!(["510300.SH", "20261127", 4.012]), json!(["510300.SH", "20261126", null])],
+        )
     })
     .await;
     let history = res.unwrap();
@@ -402,11 +371,21 @@ async fn concurrent_calls_stay_within_the_limit() {
     assert!(fake.max_in_flight() <= 3, "{}", fake.max_in_flight());
 }
 
+/// The funds of the price cache tests.
+const CACHED_FUNDS: [&str; 3] = ["510300.SH", "510500.SH", "159915.SZ"];
+
+/// A server holding [`CACHED_FUNDS`] up to 2026-11-27, and an empty folder for the price cache.
+async fn cache_market() -> (FakeTushare, tempfile::TempDir) {
+    let market = Market::generate(&CACHED_FUNDS, "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    (fake, tempfile::tempdir().unwrap())
+}
+
 /// Three funds' histories through a source with a price cache in `dir`.
 async fn cached_histories(fake: &FakeTushare, dir: &std::path::Path, to: &str) -> Vec<History> {
     let source = TushareSource::new(client(fake), Some(ObjectStore::local(dir)));
     let mut histories = Vec::new();
-    for text in ["510300.SH", "510500.SH", "159915.SZ"] {
+    for text in CACHED_FUNDS {
         histories.push(source.history(&code(text), date(to).minus_days(150), date(to)).await.unwrap());
     }
     histories
@@ -414,7 +393,7 @@ async fn cached_histories(fake: &FakeTushare, dir: &std::path::Path, to: &str) -
 
 async fn uncached_histories(fake: &FakeTushare, to: &str) -> Vec<History> {
     let mut histories = Vec::new();
-    for text in ["510300.SH", "510500.SH", "159915.SZ"] {
+    for text in CACHED_FUNDS {
         histories.push(client(fake).history(&code(text), date(to).minus_days(150), date(to)).await.unwrap());
     }
     histories
@@ -422,9 +401,7 @@ async fn uncached_histories(fake: &FakeTushare, to: &str) -> Vec<History> {
 
 #[tokio::test]
 async fn with_the_price_cache_the_next_day_costs_two_calls_per_day_for_all_funds() {
-    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
-    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (fake, dir) = cache_market().await;
 
     // The first run fetches each fund's window: two calls per fund.
     assert_eq!(cached_histories(&fake, dir.path(), "20261125").await, uncached_histories(&fake, "20261125").await);
@@ -441,7 +418,7 @@ async fn with_the_price_cache_the_next_day_costs_two_calls_per_day_for_all_funds
 
 #[tokio::test]
 async fn a_factor_published_late_replaces_the_carried_one_on_the_next_run() {
-    let mut market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
+    let mut market = Market::generate(&CACHED_FUNDS, "20261127");
     let published = market.clone();
     for rows in market.rows.values_mut() {
         let last = rows.iter_mut().find(|row| row.0 == "20261126").unwrap();
@@ -461,9 +438,7 @@ async fn a_factor_published_late_replaces_the_carried_one_on_the_next_run() {
 
 #[tokio::test]
 async fn a_long_gap_or_a_longer_window_fetches_the_whole_window_again() {
-    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
-    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (fake, dir) = cache_market().await;
     cached_histories(&fake, dir.path(), "20261106").await;
 
     let before = fake.calls();
@@ -475,9 +450,7 @@ async fn a_long_gap_or_a_longer_window_fetches_the_whole_window_again() {
 
 #[tokio::test]
 async fn an_unreadable_price_cache_is_ignored() {
-    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
-    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (fake, dir) = cache_market().await;
     std::fs::create_dir_all(dir.path().join("prices/tushare")).unwrap();
     std::fs::write(dir.path().join("prices/tushare/510300.SH.json"), "{not json").unwrap();
     assert_eq!(cached_histories(&fake, dir.path(), "20261127").await, uncached_histories(&fake, "20261127").await);
@@ -485,9 +458,7 @@ async fn an_unreadable_price_cache_is_ignored() {
 
 #[tokio::test]
 async fn a_backfill_of_an_older_day_does_not_move_the_cache_back() {
-    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
-    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
-    let dir = tempfile::tempdir().unwrap();
+    let (fake, dir) = cache_market().await;
     cached_histories(&fake, dir.path(), "20261127").await;
     assert_eq!(cached_histories(&fake, dir.path(), "20261120").await, uncached_histories(&fake, "20261120").await);
 

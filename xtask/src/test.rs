@@ -9,6 +9,8 @@
 mod circles;
 mod moto;
 mod registry;
+#[cfg(test)]
+mod width;
 
 use std::path::PathBuf;
 

@@ -4,14 +4,12 @@
 //! deployed, and destroy, which keeps the reports bucket with the job's report.
 //!
 //! moto is an API fake, not CloudFormation, and a few of its gaps need a workaround here (never
-//! in the product); each is commented where it is worked around and listed in
-//! notes/issue-8.md ("Rehearsal against moto"). The first test gives the function code keys and
+//! in the product); each is commented where it is worked around, as ARCHITECTURE.md ("Testing")
+//! says. The first test gives the function code keys and
 //! the image digest with `deploy --parameters FILE` (placeholder zips at those keys for moto's
 //! Lambda to read); the second lets deploy package and upload them itself, to the assets bucket
 //! in moto and to the local OCI registry `cargo xtask test` starts (moto's ECR is no registry).
 
-#[path = "../../platform/tests/support/fake_tushare.rs"]
-mod fake_tushare;
 mod support;
 
 use std::{
@@ -19,6 +17,8 @@ use std::{
     path::{Path, PathBuf},
     time::Instant,
 };
+
+use test_support::tushare::{FakeTushare, Market};
 
 use support::{aws_env, moto_url, pairs, sdk_config, xtask};
 
@@ -33,6 +33,49 @@ fn project_root() -> PathBuf {
 /// The emulator's address and credentials, but no region: it comes from the configuration.
 fn env() -> Vec<(&'static str, String)> {
     aws_env(&moto_url()).into_iter().filter(|(name, _)| *name != "AWS_REGION").collect()
+}
+
+/// What each test starts from: a stage of its own, its stacks' names, a configuration with that one
+/// stage in [`REGION`], and clients of the emulator in that region.
+struct Rehearsal {
+    stage: String,
+    bootstrap: String,
+    network: String,
+    app: String,
+    work: tempfile::TempDir,
+    config: PathBuf,
+    env: Vec<(&'static str, String)>,
+    runtime: tokio::runtime::Runtime,
+    sdk: aws_config::SdkConfig,
+    cfn: aws_sdk_cloudformation::Client,
+    s3: aws_sdk_s3::Client,
+}
+
+impl Rehearsal {
+    /// The stage is `<prefix><pid>` (1 to 12 lowercase letters or digits), so a rerun against the
+    /// same emulator starts afresh: the job repository name is fixed per stage.
+    fn new(prefix: &str) -> Rehearsal {
+        let stage = format!("{prefix}{}", std::process::id() % 100_000_000);
+        let work = tempfile::tempdir().unwrap();
+        let config = write_config(work.path(), &stage, "");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let sdk = runtime.block_on(sdk_config()).to_builder().region(aws_config::Region::new(REGION)).build();
+        let cfn = aws_sdk_cloudformation::Client::new(&sdk);
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+        Rehearsal {
+            bootstrap: format!("invest-alchemy-{stage}-bootstrap"),
+            network: format!("invest-alchemy-{stage}-network"),
+            app: format!("invest-alchemy-{stage}-app"),
+            stage,
+            work,
+            config,
+            env: env(),
+            runtime,
+            sdk,
+            cfn,
+            s3,
+        }
+    }
 }
 
 /// Writes a configuration with the one stage `stage` in [`REGION`] plus `extra` settings.
@@ -59,6 +102,22 @@ fn templates_for_moto(stage: &str, dir: &Path) {
     let outputs = app.get_mut("Outputs").and_then(|it| it.as_mapping_mut()).unwrap();
     assert!(outputs.remove("ApiEndpoint").is_some(), "the app template has no ApiEndpoint output any more");
     std::fs::write(dir.join("app.yaml"), serde_yaml::to_string(&app).unwrap()).unwrap();
+}
+
+/// `cargo xtask deploy` of `stacks` from `templates` with `--parameters FILE`, then `extra`, confirmed.
+fn deploy_args<'a>(
+    config: &'a str,
+    stage: &'a str,
+    stacks: &'a str,
+    templates: &'a Path,
+    parameters: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec!["deploy", "--config", config, "--stage", stage, "--stacks", stacks];
+    args.extend(["--templates", templates.to_str().unwrap(), "--parameters", parameters.to_str().unwrap()]);
+    args.extend(extra);
+    args.push("--yes");
+    args
 }
 
 fn synth(config: &Path, stage: &str) {
@@ -115,9 +174,8 @@ fn run_job_in_cloud_mode(
     // `runtime`, so the job is waited for on a blocking thread of it.
     let codes: Vec<String> = platform::fund::bundled_funds().iter().map(|it| it.code.as_str().to_owned()).collect();
     let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
-    let market = fake_tushare::Market::generate(&codes, day);
-    let tushare =
-        runtime.block_on(fake_tushare::FakeTushare::start(std::time::Duration::ZERO, move |seen| market.reply(seen)));
+    let market = Market::generate(&codes, day);
+    let tushare = runtime.block_on(FakeTushare::start(std::time::Duration::ZERO, move |seen| market.reply(seen)));
     let data_dir = tempfile::tempdir().unwrap();
     let mut job = std::process::Command::new(signal_binary());
     job.args(["--source", "tushare", "--tushare-retry-delay-ms", "1", "--date", day, "--data-dir"])
@@ -190,21 +248,9 @@ impl Subscriber {
 #[test]
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 fn the_real_stacks_deploy_then_show_no_changes_then_only_the_config_change_run_the_job_and_keep_its_report() {
-    // Its own stage per run (1 to 12 lowercase letters or digits), so a rerun against the same
-    // emulator starts afresh: the job repository name is fixed per stage.
-    let stage = format!("treh{}", std::process::id() % 100_000_000);
+    let Rehearsal { stage, bootstrap, network, app, work, config, env, runtime, sdk, cfn, s3 } = Rehearsal::new("treh");
     let stage = stage.as_str();
-    let bootstrap = format!("invest-alchemy-{stage}-bootstrap");
-    let network = format!("invest-alchemy-{stage}-network");
-    let app = format!("invest-alchemy-{stage}-app");
-    let work = tempfile::tempdir().unwrap();
-    let config = write_config(work.path(), stage, "");
     let config_arg = config.to_str().unwrap();
-    let env = env();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let sdk = runtime.block_on(sdk_config()).to_builder().region(aws_config::Region::new(REGION)).build();
-    let cfn = aws_sdk_cloudformation::Client::new(&sdk);
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
 
     // 1. Bootstrap and network as they are: no --templates, so deploy synthesizes them.
     let started = Instant::now();
@@ -249,20 +295,7 @@ fn the_real_stacks_deploy_then_show_no_changes_then_only_the_config_change_run_t
     std::fs::create_dir(&templates).unwrap();
     templates_for_moto(stage, &templates);
     let deploy = |templates: &Path| {
-        let args = [
-            "deploy",
-            "--config",
-            config_arg,
-            "--stage",
-            stage,
-            "--stacks",
-            "bootstrap,network,app",
-            "--templates",
-            templates.to_str().unwrap(),
-            "--parameters",
-            parameters_file.to_str().unwrap(),
-            "--yes",
-        ];
+        let args = deploy_args(config_arg, stage, "bootstrap,network,app", templates, &parameters_file, &[]);
         let started = Instant::now();
         let run = xtask(&args, &pairs(&env), None);
         (run, started.elapsed())
@@ -381,21 +414,10 @@ fn the_real_stacks_deploy_then_show_no_changes_then_only_the_config_change_run_t
 fn deploy_packages_the_functions_and_the_job_image_and_uploads_them_only_once() {
     let registry = std::env::var("ALCHEMY_TEST_REGISTRY")
         .expect("ALCHEMY_TEST_REGISTRY is not set: needs the OCI registry: cargo xtask test");
-    let stage = format!("tpkg{}", std::process::id() % 100_000_000);
+    let Rehearsal { stage, bootstrap, network, app, work, config, env, runtime, sdk: _, cfn, s3 } =
+        Rehearsal::new("tpkg");
     let stage = stage.as_str();
-    let (bootstrap, network, app) = (
-        format!("invest-alchemy-{stage}-bootstrap"),
-        format!("invest-alchemy-{stage}-network"),
-        format!("invest-alchemy-{stage}-app"),
-    );
-    let work = tempfile::tempdir().unwrap();
-    let config = write_config(work.path(), stage, "");
     let config_arg = config.to_str().unwrap();
-    let env = env();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let sdk = runtime.block_on(sdk_config()).to_builder().region(aws_config::Region::new(REGION)).build();
-    let cfn = aws_sdk_cloudformation::Client::new(&sdk);
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
 
     let first = xtask(
         &["deploy", "--config", config_arg, "--stage", stage, "--stacks", "bootstrap,network", "--yes"],
@@ -423,24 +445,8 @@ fn deploy_packages_the_functions_and_the_job_image_and_uploads_them_only_once() 
     let flag_env: Vec<(&'static str, String)> =
         env.iter().filter(|(name, _)| *name != "AWS_ENDPOINT_URL").cloned().collect();
     let deploy = || {
-        let args = [
-            "deploy",
-            "--config",
-            config_arg,
-            "--stage",
-            stage,
-            "--stacks",
-            "app",
-            "--templates",
-            templates.to_str().unwrap(),
-            "--parameters",
-            parameters_file.to_str().unwrap(),
-            "--registry",
-            registry.as_str(),
-            "--endpoint-url",
-            endpoint.as_str(),
-            "--yes",
-        ];
+        let packaging = ["--registry", registry.as_str(), "--endpoint-url", endpoint.as_str()];
+        let args = deploy_args(config_arg, stage, "app", &templates, &parameters_file, &packaging);
         // The emulator through the flag, not `AWS_ENDPOINT_URL`: deploy hands its own AWS
         // configuration to packaging, so the zips must reach moto by the flag alone.
         xtask(&args, &pairs(&flag_env), None)

@@ -1,55 +1,14 @@
-//! What the tests that run real processes share: sample reports in a folder, free ports, waiting.
+//! What the tests that run real processes share: free ports, waiting, tools, children killed on drop.
+//! The sample reports they serve come from `test_support::reports`.
 
 #![allow(dead_code, reason = "each test binary uses a part")]
 
 use std::{
     net::TcpListener,
-    path::PathBuf,
-    process::Child,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
-
-use platform::{
-    date::TradeDate,
-    fund::bundled_funds,
-    market::{SourceKind, sample::SampleSource},
-    report::{FundReport, Report, json::IndexJson},
-    reports::{self, ReportFormat},
-    store::ObjectStore,
-    strategy::{self, DmaParams},
-};
-
-/// Stores the latest `n` sample trading days up to 2026-11-27 as the job does (JSON, text, index)
-/// and returns the days, oldest first.
-pub(crate) async fn store_sample_reports(store: &ObjectStore, n: usize) -> Vec<TradeDate> {
-    let params = DmaParams::STANDARD;
-    let source = SampleSource::new();
-    let last = TradeDate::parse("20261127").unwrap();
-    let mut days = source.trading_days(last.minus_days(90), last);
-    days.drain(..days.len() - n);
-    let funds = bundled_funds();
-    let from = days[0].minus_days(params.lookback_days());
-    let histories: Vec<_> = funds.iter().map(|fund| source.history(&fund.code, from, last)).collect();
-    let mut index = IndexJson::default();
-    for &trade_date in &days {
-        let funds = funds
-            .iter()
-            .zip(&histories)
-            .map(|(fund, history)| FundReport {
-                fund: fund.clone(),
-                evaluation: strategy::evaluate(&params, trade_date, history),
-            })
-            .collect();
-        let report = Report { trade_date, source: SourceKind::Sample, params, complete: true, funds };
-        let key = reports::day_key(&params, trade_date, ReportFormat::Json);
-        store.put(&key, report.json_text().into_bytes(), "application/json").await.unwrap();
-        let key = reports::day_key(&params, trade_date, ReportFormat::Text);
-        store.put(&key, report.text().into_bytes(), "text/plain; charset=utf-8").await.unwrap();
-        index.upsert(report.index_day());
-    }
-    store.put(&reports::index_key(&params), index.to_text().into_bytes(), "application/json").await.unwrap();
-    days
-}
 
 /// A port free on 127.0.0.1 right now.
 pub(crate) fn free_port() -> u16 {
@@ -78,6 +37,15 @@ pub(crate) fn target_dir(sub: &str) -> PathBuf {
 /// A tool's path from the variable `name`, else `default`.
 pub(crate) fn tool(name: &str, default: &str) -> PathBuf {
     std::env::var_os(name).map_or_else(|| PathBuf::from(default), PathBuf::from)
+}
+
+/// Starts a tool `cargo xtask test` installs, its output discarded; panics saying so when it cannot start.
+pub(crate) fn start_tool(command: &mut Command) -> Running {
+    let child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap_or_else(|err| {
+        let program = Path::new(command.get_program()).display();
+        panic!("cannot start {program} ({err}): install it with `cargo xtask test`")
+    });
+    Running(child)
 }
 
 /// A child process, killed when dropped: also when a test panics before it is done with it.

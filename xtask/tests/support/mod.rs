@@ -9,6 +9,9 @@ use std::{
     process::{Command, Output, Stdio},
 };
 
+/// The moto endpoint `cargo xtask test` started (`AWS_ENDPOINT_URL`); fails loudly without it.
+pub(crate) use test_support::moto::endpoint as moto_url;
+
 /// One finished run of `cargo xtask`, its output as text.
 #[derive(Debug)]
 pub(crate) struct Run {
@@ -25,12 +28,6 @@ impl Run {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
-}
-
-/// The moto endpoint `cargo xtask test` started; fails loudly without it.
-pub(crate) fn moto_url() -> String {
-    std::env::var("AWS_ENDPOINT_URL")
-        .expect("AWS_ENDPOINT_URL is not set: these tests need the AWS emulator, run them with `cargo xtask test`")
 }
 
 /// Runs `cargo xtask args...` with no terminal on stdin (or `stdin` piped in), the AWS settings

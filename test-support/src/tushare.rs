@@ -1,9 +1,16 @@
-//! An in-process server on 127.0.0.1 that speaks the Tushare Pro protocol, for tests and benchmarks.
+//! A fake Tushare Pro: an in-process HTTP server on 127.0.0.1 that speaks the Tushare Pro protocol.
 //!
-//! Shared by `platform/tests`, `jobs/tests` and `jobs/benches` through `#[path]`: each test says how
-//! to answer with a closure over the request, and the server records every request it got.
-
-#![allow(dead_code, unreachable_pub)]
+//! The protocol: one endpoint, any path; every call is a `POST` of the JSON body
+//! `{"api_name": "fund_daily", "token": "...", "params": {...}, "fields": ""}`, and every answer is
+//! HTTP 200 with `{"request_id", "code", "msg", "data": {"fields": [...], "items": [[...], ...],
+//! "has_more"}}`; an error is `code != 0` with `data: null` (see [`ok`] and [`error`]).
+//! Each test says how to answer with a closure over the request ([`Seen`] to [`Reply`]), which can
+//! also answer an HTTP status, a raw body or nothing at all; the server records every request it got.
+//! [`Market`] answers from generated data the way Tushare does (`trade_cal`, `fund_daily`,
+//! `fund_adj`, `daily`, `adj_factor`).
+//!
+//! Used by the Tushare client's tests (`platform/tests/tushare.rs`), the job's (`jobs/tests`), its
+//! benchmark (`jobs/benches/tushare.rs`) and the rehearsal's job run (`xtask/tests/rehearsal.rs`).
 
 use std::{
     collections::HashMap,
