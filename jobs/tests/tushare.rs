@@ -31,7 +31,7 @@ async fn the_job_writes_reports_whose_states_are_the_strategy_on_the_same_rows()
         Market::generate(&["510300.SH", "510500.SH", "159915.SZ", "512880.SH", "600519.SH", "588000.SH"], DATE);
     let late = market.rows.get_mut("510500.SH").unwrap().last_mut().unwrap();
     assert_eq!(late.0, DATE);
-    late.2 = None;
+    late.3 = None;
     let fake = FakeTushare::start(Duration::ZERO, {
         let market = market.clone();
         move |seen| market.reply(seen)
@@ -67,7 +67,7 @@ async fn the_job_writes_reports_whose_states_are_the_strategy_on_the_same_rows()
 async fn the_next_days_run_asks_only_the_new_days_and_reports_the_same() {
     let mut market =
         Market::generate(&["510300.SH", "510500.SH", "159915.SZ", "512880.SH", "600519.SH", "588000.SH"], DATE);
-    market.rows.get_mut("510500.SH").unwrap().last_mut().unwrap().2 = None;
+    market.rows.get_mut("510500.SH").unwrap().last_mut().unwrap().3 = None;
     let fake = FakeTushare::start(Duration::ZERO, {
         let market = market.clone();
         move |seen| market.reply(seen)
@@ -207,10 +207,13 @@ fn history_of(market: &Market, fund: &Fund) -> History {
     };
     let date = |text: &str| TradeDate::parse(text).unwrap();
     let mut history = History {
-        bars: rows.iter().map(|(day, close, _)| Bar { trade_date: date(day), close: *close }).collect(),
+        bars: rows
+            .iter()
+            .map(|(day, open, close, _)| Bar { trade_date: date(day), open: *open, close: *close })
+            .collect(),
         factors: rows
             .iter()
-            .filter_map(|(day, _, factor)| factor.map(|factor| AdjFactor { trade_date: date(day), factor }))
+            .filter_map(|(day, _, _, factor)| factor.map(|factor| AdjFactor { trade_date: date(day), factor }))
             .collect(),
         notes: vec![],
     };

@@ -6,12 +6,15 @@
 
 use crate::date::TradeDate;
 
-/// One day's close of one security, unadjusted, as the exchange printed it.
+/// One day's open and close of one security, unadjusted, as the exchange printed them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bar {
     /// The trading day.
     pub trade_date: TradeDate,
-    /// The unadjusted close.
+    /// The unadjusted open, as the exchange printed it (the first trade's price of the day).
+    /// Adjust it with the day's factor like the close: `open * factor / factor_of_the_last_day`.
+    pub open: f64,
+    /// The unadjusted close, as the exchange printed it.
     pub close: f64,
 }
 
@@ -27,7 +30,7 @@ pub struct AdjFactor {
 /// What a source knows of one security over a date range. Rows may come in any order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
-    /// Daily closes.
+    /// Daily bars (open and close).
     pub bars: Vec<Bar>,
     /// Daily adjustment factors.
     pub factors: Vec<AdjFactor>,

@@ -28,7 +28,7 @@ fn dates(n: usize) -> Vec<TradeDate> {
 fn history(closes: &[f64], factors: &[f64]) -> History {
     let days = dates(closes.len());
     History {
-        bars: days.iter().zip(closes).map(|(&trade_date, &close)| Bar { trade_date, close }).collect(),
+        bars: days.iter().zip(closes).map(|(&trade_date, &close)| Bar { trade_date, open: close, close }).collect(),
         factors: days.iter().zip(factors).map(|(&trade_date, &factor)| AdjFactor { trade_date, factor }).collect(),
         notes: Vec::new(),
     }

@@ -40,8 +40,8 @@ fn date(text: &str) -> TradeDate {
     TradeDate::parse(text).unwrap()
 }
 
-fn bar(day: &str, close: f64) -> Bar {
-    Bar { trade_date: date(day), close }
+fn bar(day: &str, open: f64, close: f64) -> Bar {
+    Bar { trade_date: date(day), open, close }
 }
 
 fn factor(day: &str, factor: f64) -> AdjFactor {
@@ -61,8 +61,8 @@ async fn history_from(
 fn two_days(seen: &Seen) -> Reply {
     match seen.api.as_str() {
         "fund_daily" => ok(
-            &["ts_code", "trade_date", "close"],
-            vec![json!(["510300.SH", "20261127", 4.012]), json!(["510300.SH", "20261126", 3.998])],
+            &["ts_code", "trade_date", "open", "close"],
+            vec![json!(["510300.SH", "20261127", 4.001, 4.012]), json!(["510300.SH", "20261126", 3.99, 3.998])],
         ),
         "fund_adj" => ok(
             &["ts_code", "trade_date", "adj_factor"],
@@ -74,7 +74,7 @@ fn two_days(seen: &Seen) -> Reply {
 
 fn two_days_history() -> History {
     History {
-        bars: vec![bar("20261126", 3.998), bar("20261127", 4.012)],
+        bars: vec![bar("20261126", 3.99, 3.998), bar("20261127", 4.001, 4.012)],
         factors: vec![factor("20261126", 1.0), factor("20261127", 1.0)],
         notes: vec![],
     }
@@ -110,10 +110,10 @@ async fn check_retried(
 async fn rows_are_read_by_field_name_whatever_the_field_order() {
     let (res, fake) = history_from(|seen| match seen.api.as_str() {
         "fund_daily" => ok(
-            &["vol", "close", "pre_close", "trade_date", "ts_code"],
+            &["vol", "close", "pre_close", "trade_date", "open", "ts_code"],
             vec![
-                json!([1e6, 4.012, 3.998, "20261127", "510300.SH"]),
-                json!([2e6, 3.998, 4.1, "20261126", "510300.SH"]),
+                json!([1e6, 4.012, 3.998, "20261127", 4.001, "510300.SH"]),
+                json!([2e6, 3.998, 4.1, "20261126", 3.99, "510300.SH"]),
             ],
         ),
         "fund_adj" => ok(
@@ -209,19 +209,36 @@ async fn a_missing_field_is_a_typed_error() {
 }
 
 #[tokio::test]
+async fn a_missing_open_field_is_a_typed_error() {
+    let (res, _fake) = history_with("fund_daily", || {
+        ok(&["ts_code", "trade_date", "close"], vec![json!(["510300.SH", "20261127", 4.012])])
+    })
+    .await;
+    let err = res.unwrap_err();
+    assert!(matches!(err, TushareError::MissingField { field: "open", .. }), "{err:?}");
+}
+
+#[tokio::test]
 async fn a_text_where_a_number_belongs_is_a_typed_error() {
     let (res, _fake) = history_with("fund_daily", || {
-        ok(&["ts_code", "trade_date", "close"], vec![json!(["510300.SH", "20261127", "n/a"])])
+        ok(&["ts_code", "trade_date", "open", "close"], vec![json!(["510300.SH", "20261127", 4.0, "n/a"])])
     })
     .await;
     let err = res.unwrap_err();
     assert_eq!(err.to_string(), "fund_daily: field \"close\" of row 0 is \"n/a\", not a number");
+
+    let (res, _fake) = history_with("fund_daily", || {
+        ok(&["ts_code", "trade_date", "open", "close"], vec![json!(["510300.SH", "20261127", "-", 4.0])])
+    })
+    .await;
+    let err = res.unwrap_err();
+    assert_eq!(err.to_string(), "fund_daily: field \"open\" of row 0 is \"-\", not a number");
 }
 
 #[tokio::test]
 async fn empty_items_make_a_fund_undecided_with_no_data() {
     let (res, _fake) = history_from(|seen| match seen.api.as_str() {
-        "fund_daily" => ok(&["ts_code", "trade_date", "close"], vec![]),
+        "fund_daily" => ok(&["ts_code", "trade_date", "open", "close"], vec![]),
         _ => ok(&["ts_code", "trade_date", "adj_factor"], vec![]),
     })
     .await;
@@ -235,14 +252,32 @@ async fn empty_items_make_a_fund_undecided_with_no_data() {
 async fn a_null_close_leaves_that_day_out_and_says_so() {
     let (res, _fake) = history_with("fund_daily", || {
         ok(
-            &["ts_code", "trade_date", "close"],
-            vec![json!(["510300.SH", "20261127", 4.012]), json!(["510300.SH", "20261126", null])],
+            &["ts_code", "trade_date", "open", "close"],
+            vec![json!(["510300.SH", "20261127", 4.001, 4.012]), json!(["510300.SH", "20261126", 3.99, null])],
         )
     })
     .await;
     let history = res.unwrap();
-    assert_eq!(history.bars, vec![bar("20261127", 4.012)]);
+    assert_eq!(history.bars, vec![bar("20261127", 4.001, 4.012)]);
     assert_eq!(history.notes, vec!["20261126 无收盘价, 该日不计".to_owned()]);
+}
+
+#[tokio::test]
+async fn a_null_open_leaves_that_day_out_and_says_so_like_a_null_close() {
+    let (res, _fake) = history_with("fund_daily", || {
+        ok(
+            &["ts_code", "trade_date", "open", "close"],
+            vec![
+                json!(["510300.SH", "20261127", 4.001, 4.012]),
+                json!(["510300.SH", "20261126", null, 3.998]),
+                json!(["510300.SH", "20261125", null, null]),
+            ],
+        )
+    })
+    .await;
+    let history = res.unwrap();
+    assert_eq!(history.bars, vec![bar("20261127", 4.001, 4.012)]);
+    assert_eq!(history.notes, vec!["20261125 无收盘价, 该日不计".to_owned(), "20261126 无开盘价, 该日不计".to_owned()]);
 }
 
 #[tokio::test]
@@ -256,11 +291,11 @@ async fn a_missing_factor_for_the_last_day_is_carried_forward_and_noted() {
         }
         if seen.api == "fund_daily" {
             return ok(
-                &["ts_code", "trade_date", "close"],
+                &["ts_code", "trade_date", "open", "close"],
                 vec![
-                    json!(["510300.SH", "20261127", 4.012]),
-                    json!(["510300.SH", "20261126", 3.998]),
-                    json!(["510300.SH", "20261125", 3.9]),
+                    json!(["510300.SH", "20261127", 4.0, 4.012]),
+                    json!(["510300.SH", "20261126", 3.9, 3.998]),
+                    json!(["510300.SH", "20261125", 3.95, 3.9]),
                 ],
             );
         }
@@ -422,7 +457,7 @@ async fn a_factor_published_late_replaces_the_carried_one_on_the_next_run() {
     let published = market.clone();
     for rows in market.rows.values_mut() {
         let last = rows.iter_mut().find(|row| row.0 == "20261126").unwrap();
-        last.2 = None;
+        last.3 = None;
     }
     let late = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
     let on_time = FakeTushare::start(Duration::ZERO, move |seen| published.reply(seen)).await;

@@ -147,10 +147,11 @@ pub fn error(code: i64, msg: &str) -> Reply {
     Reply::Json(json!({"request_id": "test", "code": code, "msg": msg, "data": null}))
 }
 
-/// One day of one security: (trade_date, close, factor); a `None` factor is not yet published.
-pub type Row = (String, f64, Option<f64>);
+/// One day of one security: (trade_date, open, close, factor); a `None` factor is not yet published.
+pub type Row = (String, f64, f64, Option<f64>);
 
-/// A generated market: weekdays are trading days, every fund has a wavy close and some a dividend.
+/// A generated market: weekdays are trading days, every fund has a wavy close (its open a third
+/// of the way from the previous close) and some a dividend.
 ///
 /// Answers `trade_cal`, `fund_daily`, `fund_adj`, `daily` and `adj_factor` like Tushare: newest
 /// first, fields in an unusual order, only the rows in the asked range.
@@ -158,7 +159,7 @@ pub type Row = (String, f64, Option<f64>);
 pub struct Market {
     /// Trading days, oldest first, as `YYYYMMDD`.
     pub days: Vec<String>,
-    /// Per code: (trade_date, close, factor) oldest first; a `None` factor is not yet published.
+    /// Per code: (trade_date, open, close, factor) oldest first; a `None` factor is not yet published.
     pub rows: HashMap<String, Vec<Row>>,
 }
 
@@ -188,7 +189,17 @@ impl Market {
                     let close = (close * 1000.0).round() / 1000.0;
                     // Every third fund pays a dividend 60 trading days before the end.
                     let factor = if code_idx % 3 == 0 && day_idx + 60 >= days.len() { 1.08 } else { 1.0 };
-                    (day.clone(), close, Some(factor))
+                    (day.clone(), close, close, Some(factor))
+                })
+                .collect::<Vec<Row>>();
+            // The open: a third of the way from the previous close to the close (the first day's is its close).
+            let mut previous = series.first().map_or(0.0, |row| row.2);
+            let series = series
+                .into_iter()
+                .map(|(day, _, close, factor)| {
+                    let open = ((previous + (close - previous) / 3.0) * 1000.0).round() / 1000.0;
+                    previous = close;
+                    (day, open, close, factor)
                 })
                 .collect();
             rows.insert((*code).to_owned(), series);
@@ -230,13 +241,15 @@ impl Market {
                 if seen.api.ends_with("daily") {
                     let items = rows
                         .into_iter()
-                        .map(|(code, (day, close, _))| json!([close, code, 0.0, day, close, close, close, 1000.0]))
+                        .map(|(code, (day, open, close, _))| {
+                            json!([close, code, 0.0, day, open, open.max(*close), open.min(*close), 1000.0])
+                        })
                         .collect();
                     ok(&["close", "ts_code", "pct_chg", "trade_date", "open", "high", "low", "vol"], items)
                 } else {
                     let items = rows
                         .into_iter()
-                        .filter_map(|(code, (day, _, factor))| factor.map(|factor| json!([factor, day, code])))
+                        .filter_map(|(code, (day, _, _, factor))| factor.map(|factor| json!([factor, day, code])))
                         .collect();
                     ok(&["adj_factor", "trade_date", "ts_code"], items)
                 }

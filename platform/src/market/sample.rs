@@ -5,7 +5,9 @@
 //! range asked for. The walk switches between trending regimes (up, down, sideways) so that moving
 //! averages cross both ways, pays an occasional dividend (the raw close drops, the adjustment factor
 //! steps up, the forward-adjusted close stays continuous) and is now and then suspended for a few
-//! days. The calendar is weekdays minus a fixed list of exchange holidays.
+//! days. The calendar is weekdays minus a fixed list of exchange holidays. Each day's open lies
+//! between the previous close (less any dividend paid that day) and the close, give or take 0.2 %;
+//! it comes from a second generator of its own, so adding it left every close as it was.
 //!
 //! None of this is market data: reports made from it say so in their header and JSON.
 
@@ -64,11 +66,11 @@ impl SampleSource {
         let mut walk = Walk::new(code);
         let mut history = History::default();
         for date in self.trading_days(origin, to) {
-            let Some((close, factor)) = walk.step() else {
+            let Some((open, close, factor)) = walk.step() else {
                 continue;
             };
             if date >= from {
-                history.bars.push(Bar { trade_date: date, close });
+                history.bars.push(Bar { trade_date: date, open, close });
                 history.factors.push(AdjFactor { trade_date: date, factor });
             }
         }
@@ -79,6 +81,8 @@ impl SampleSource {
 /// The state of one code's random walk.
 struct Walk {
     rng: SplitMix64,
+    /// The opens' own generator: the closes never depend on it.
+    opens: SplitMix64,
     /// The unadjusted price before rounding to the tick.
     price: f64,
     /// The level the price is pulled back towards, so a series stays in a plausible range for years.
@@ -92,10 +96,12 @@ struct Walk {
 
 impl Walk {
     fn new(code: &FundCode) -> Walk {
-        let mut rng = SplitMix64(fnv1a(code.as_str().as_bytes()));
+        let seed = fnv1a(code.as_str().as_bytes());
+        let mut rng = SplitMix64(seed);
         let price = 0.8 + 4.2 * rng.uniform();
         Walk {
             rng,
+            opens: SplitMix64(seed ^ OPENS_SEED),
             price,
             anchor: price,
             factor: 1.0,
@@ -106,8 +112,8 @@ impl Walk {
         }
     }
 
-    /// One trading day: `Some((close, factor))`, or `None` while suspended.
-    fn step(&mut self) -> Option<(f64, f64)> {
+    /// One trading day: `Some((open, close, factor))`, or `None` while suspended.
+    fn step(&mut self) -> Option<(f64, f64, f64)> {
         if self.suspended_days_left > 0 {
             self.suspended_days_left -= 1;
             return None;
@@ -123,6 +129,8 @@ impl Walk {
             self.volatility = 0.004 + 0.014 * self.rng.uniform();
         }
         self.regime_days_left -= 1;
+        // Yesterday's close, the open's reference (the price does not move while suspended).
+        let mut reference = self.price;
         let pull = 0.004 * (self.anchor / self.price).ln();
         let shock = self.drift + pull + self.volatility * self.rng.normal();
         self.price = (self.price * shock.exp()).clamp(0.05, 500.0);
@@ -130,11 +138,25 @@ impl Walk {
             // Ex-dividend day: 1 % to 4 % of the price is paid out.
             let payout = 0.01 + 0.03 * self.rng.uniform();
             self.price *= 1.0 - payout;
+            reference *= 1.0 - payout;
             self.factor = round_to(self.factor / (1.0 - payout), 4);
         }
-        Some((round_to(self.price, 3).max(0.001), self.factor))
+        let close = round_to(self.price, 3).max(0.001);
+        Some((self.open(reference, close), close, self.factor))
+    }
+
+    /// An open between `reference` (yesterday's close, ex-dividend) and `close`, give or take
+    /// 0.2 %, on the tick. Draws only from [`Walk::opens`].
+    fn open(&mut self, reference: f64, close: f64) -> f64 {
+        let along = self.opens.uniform();
+        let noise = 0.002 * (2.0 * self.opens.uniform() - 1.0);
+        let open = (reference + (close - reference) * along) * (1.0 + noise);
+        round_to(open, 3).max(0.001)
     }
 }
+
+/// Mixed into a code's seed for the generator of its opens.
+const OPENS_SEED: u64 = 0x6F70_656E_5F73_6565;
 
 /// SplitMix64: a tiny, well-known generator; deterministic on every platform.
 struct SplitMix64(u64);
@@ -207,6 +229,48 @@ mod tests {
         let tail = &long.bars[long.bars.len() - short.bars.len()..];
         assert_eq!(tail, short.bars.as_slice());
         assert_ne!(source.history(&FundCode::parse("510500.SH").unwrap(), date("20261101"), date("20261127")), short);
+    }
+
+    /// A hash of every day, close and factor of four codes from [`ORIGIN`] through 2027, taken
+    /// before the opens were added: the sample's closes (and every report made from them) never move.
+    #[test]
+    fn the_closes_and_factors_are_pinned() {
+        let source = SampleSource::new();
+        let pinned = [
+            ("510300.SH", 2506, 0x9fec_41a0_1bc9_c44d, 0x6e29_01ab_39b2_2b56),
+            ("510500.SH", 2509, 0x319b_e56e_3092_48ae, 0x5c07_7b2c_bc03_19e1),
+            ("159915.SZ", 2503, 0xce2c_a8dc_9ee7_c720, 0xe22e_3ec2_c5fb_2aac),
+            ("600519.SH", 2517, 0x201f_a173_b5e0_070b, 0xfc44_83e1_ec31_cf6f),
+        ];
+        let fnv = |hash: u64, value: u64| (hash ^ value).wrapping_mul(0x0100_0000_01b3);
+        for (text, days, closes, factors) in pinned {
+            let history = source.history(&FundCode::parse(text).unwrap(), date("20180101"), date("20271231"));
+            let hash = history.bars.iter().fold(0xcbf2_9ce4_8422_2325, |hash, bar| {
+                fnv(fnv(hash, u64::from(date_number(bar.trade_date))), bar.close.to_bits())
+            });
+            let factor_hash =
+                history.factors.iter().fold(0xcbf2_9ce4_8422_2325, |hash, it| fnv(hash, it.factor.to_bits()));
+            assert_eq!((history.bars.len(), hash, factor_hash), (days, closes, factors), "{text}");
+        }
+    }
+
+    #[test]
+    fn opens_lie_between_the_previous_close_and_the_close() {
+        let source = SampleSource::new();
+        let code = FundCode::parse("510300.SH").unwrap();
+        let history = source.history(&code, date("20180101"), date("20261127"));
+        let on_tick = |price: f64| (price * 1000.0 - (price * 1000.0).round()).abs() < 1e-6;
+        assert!(history.bars.iter().all(|bar| bar.open > 0.0 && on_tick(bar.open)));
+        for (pair, factors) in history.bars.windows(2).zip(history.factors.windows(2)) {
+            let (yesterday, today) = (pair[0], pair[1]);
+            // Yesterday's close in today's terms: a dividend lowers the reference by the payout.
+            let reference = yesterday.close * factors[0].factor / factors[1].factor;
+            let (low, high) = (reference.min(today.close), reference.max(today.close));
+            let slack = 0.0025 * high + 0.002;
+            assert!(today.open >= low - slack && today.open <= high + slack, "{yesterday:?} {today:?}");
+        }
+        let differ = history.bars.iter().filter(|bar| bar.open != bar.close).count();
+        assert!(differ * 10 > history.bars.len() * 9, "{differ} of {} opens differ from the close", history.bars.len());
     }
 
     #[test]

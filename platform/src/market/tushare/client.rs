@@ -230,7 +230,7 @@ impl TushareClient {
     /// Closes and adjustment factors of `code` in `from..=to`, joined by the strategy on trade date.
     ///
     /// Funds use `fund_daily` + `fund_adj`, stocks `daily` + `adj_factor`; both calls run at once.
-    /// A null close or factor leaves that day out (and says so). When the latest bar's factor is not
+    /// A null open, close or factor leaves that day out (and says so). When the latest bar's factor is not
     /// yet published, the previous factor is carried forward and a note says so: exact unless that
     /// day is an ex-dividend day.
     pub async fn history(&self, code: &FundCode, from: TradeDate, to: TradeDate) -> Result<History, TushareError> {

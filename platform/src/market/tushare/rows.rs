@@ -1,5 +1,6 @@
-//! Rows of answers turned into a [`History`]: bars and factors by field name, nulls left out and
-//! noted, the last bar's unpublished factor carried forward. [`Rows`] is also what the cache stores.
+//! Rows of answers turned into a [`History`]: bars (open and close) and factors by field name, a
+//! day with a null open or close left out and noted, the last bar's unpublished factor carried
+//! forward. [`Rows`] is also what the cache stores.
 
 use serde::Deserialize;
 
@@ -20,12 +21,21 @@ pub fn history_from_tables(bars: &Table, factors: &Table) -> Result<History, Tus
 /// Raw rows of one security: what the price cache stores (nothing carried forward).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, Deserialize)]
 pub(super) struct Rows {
-    /// `(trade_date, close)`.
-    bars: Vec<(TradeDate, f64)>,
+    /// `(trade_date, prices)`.
+    bars: Vec<(TradeDate, Prices)>,
     /// `(trade_date, adj_factor)`.
     factors: Vec<(TradeDate, f64)>,
     /// Days whose bar had a null close.
     null_closes: Vec<TradeDate>,
+    /// Days whose bar had a close but a null open.
+    null_opens: Vec<TradeDate>,
+}
+
+/// One day's unadjusted prices, as the exchange printed them.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, Deserialize)]
+struct Prices {
+    open: f64,
+    close: f64,
 }
 
 impl Rows {
@@ -38,11 +48,15 @@ impl Rows {
     ) -> Result<(), TushareError> {
         let date_column = bars.column("trade_date")?;
         let close_column = bars.column("close")?;
+        let open_column = bars.column("open")?;
         for row in rows_of(bars, code)? {
             let trade_date = bars.date(row, date_column, "trade_date")?;
-            match bars.number(row, close_column, "close")? {
-                Some(close) => self.bars.push((trade_date, close)),
-                None => self.null_closes.push(trade_date),
+            let close = bars.number(row, close_column, "close")?;
+            let open = bars.number(row, open_column, "open")?;
+            match (open, close) {
+                (Some(open), Some(close)) => self.bars.push((trade_date, Prices { open, close })),
+                (_, None) => self.null_closes.push(trade_date),
+                (None, Some(_)) => self.null_opens.push(trade_date),
             }
         }
         let date_column = factors.column("trade_date")?;
@@ -73,21 +87,33 @@ impl Rows {
         }
         keep(&mut self.bars, from, to);
         keep(&mut self.factors, from, to);
-        self.null_closes.retain(|date| (from..=to).contains(date));
-        self.null_closes.sort_unstable();
-        self.null_closes.dedup();
         let bar_days: Vec<TradeDate> = self.bars.iter().map(|(date, _)| *date).collect();
-        self.null_closes.retain(|date| !bar_days.contains(date));
+        for days in [&mut self.null_closes, &mut self.null_opens] {
+            days.retain(|date| (from..=to).contains(date));
+            days.sort_unstable();
+            days.dedup();
+            days.retain(|date| bar_days.binary_search(date).is_err());
+        }
+        let null_closes = std::mem::take(&mut self.null_closes);
+        self.null_opens.retain(|date| null_closes.binary_search(date).is_err());
+        self.null_closes = null_closes;
     }
 
     /// The history, with notes; the last bar's unpublished factor is carried forward.
     pub(super) fn into_history(mut self) -> History {
         let (from, to) = (TradeDate::from_ymd(1990, 1, 1), TradeDate::from_ymd(2099, 12, 31));
         self.normalize(from.expect("a real day"), to.expect("a real day"));
+        let mut missing: Vec<(TradeDate, &str)> = self.null_closes.iter().map(|&date| (date, "收盘价")).collect();
+        missing.extend(self.null_opens.iter().map(|&date| (date, "开盘价")));
+        missing.sort_unstable();
         let mut history = History {
-            bars: self.bars.iter().map(|&(trade_date, close)| Bar { trade_date, close }).collect(),
+            bars: self
+                .bars
+                .iter()
+                .map(|&(trade_date, Prices { open, close })| Bar { trade_date, open, close })
+                .collect(),
             factors: self.factors.iter().map(|&(trade_date, factor)| AdjFactor { trade_date, factor }).collect(),
-            notes: self.null_closes.iter().map(|date| format!("{date} 无收盘价, 该日不计")).collect(),
+            notes: missing.iter().map(|(date, price)| format!("{date} 无{price}, 该日不计")).collect(),
         };
         if let Some(last_bar) = history.bars.last() {
             let last_date = last_bar.trade_date;
