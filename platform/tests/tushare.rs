@@ -492,6 +492,42 @@ async fn an_unreadable_price_cache_is_ignored() {
 }
 
 #[tokio::test]
+async fn a_price_cache_of_the_old_format_is_fetched_again_and_rewritten() {
+    let (fake, dir) = cache_market().await;
+    let folder = dir.path().join("prices/tushare");
+    std::fs::create_dir_all(&folder).unwrap();
+    // Version 1, as the builds before the opens wrote it: no version, bars of (date, close). It
+    // covers the window but its closes are wrong on purpose, so a misread would show.
+    let old = json!({"from": "20260601", "through": "20261126", "rows": {
+        "bars": [["20261125", 9.999], ["20261126", 9.999]],
+        "factors": [["20261125", 1.0], ["20261126", 1.0]],
+        "null_closes": [],
+    }});
+    for text in CACHED_FUNDS {
+        std::fs::write(folder.join(format!("{text}.json")), old.to_string()).unwrap();
+    }
+
+    // Each fund's whole window is asked again by code, as with no cache at all.
+    let got = cached_histories(&fake, dir.path(), "20261127").await;
+    assert!(fake.seen().iter().all(|it| it.params["ts_code"].is_string()), "{:?}", fake.seen());
+    assert_eq!(fake.calls(), 6);
+    assert_eq!(got, uncached_histories(&fake, "20261127").await);
+    assert!(got[0].bars.iter().all(|bar| bar.close != 9.999 && bar.open > 0.0));
+
+    // The entries were rewritten in this build's format, opens included ...
+    let stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("510300.SH.json")).unwrap()).unwrap();
+    assert_eq!((stored["version"].as_u64(), stored["through"].as_str()), (Some(2), Some("20261126")));
+    assert!(stored["rows"]["bars"][0][1]["open"].is_number(), "{stored}");
+
+    // ... so the next run reads them: only the trade date is asked, whole-market.
+    let before = fake.calls();
+    assert_eq!(cached_histories(&fake, dir.path(), "20261127").await, got);
+    let asked = &fake.seen()[before..];
+    assert!(asked.len() == 2 && asked.iter().all(|it| it.params["trade_date"] == "20261127"), "{asked:?}");
+}
+
+#[tokio::test]
 async fn a_backfill_of_an_older_day_does_not_move_the_cache_back() {
     let (fake, dir) = cache_market().await;
     cached_histories(&fake, dir.path(), "20261127").await;

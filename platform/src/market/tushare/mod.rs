@@ -46,7 +46,8 @@ use crate::{date::TradeDate, fund::FundCode, history::History, store::ObjectStor
 /// of calls instead of two per fund. The trade date itself is never cached, since its factor may
 /// not be published yet. A fund new to the list, a longer lookback or a gap of more than
 /// [`TushareSource::MAX_GAP_DAYS`] calendar days fetches the fund's whole window again.
-/// A cache that cannot be read or written is skipped with a warning: it only saves calls.
+/// A cache that cannot be read or written is skipped with a warning: it only saves calls. An entry
+/// written by a build with another cache format (its `version`) is a miss: the window is fetched again.
 #[derive(Debug, Clone)]
 pub struct TushareSource {
     client: TushareClient,
@@ -140,7 +141,7 @@ impl TushareSource {
         if through >= from && cached_through.is_none_or(|it| it < through) {
             let mut stored = rows.clone();
             stored.normalize(from, through);
-            cache::write(store, &key, &CachedPrices { from, through, rows: stored }).await;
+            cache::write(store, &key, &CachedPrices::new(from, through, stored)).await;
         }
         Ok(rows.into_history())
     }
