@@ -2,7 +2,10 @@
 //!
 //! No `Default`: every run states (or inherits by documented default flag values) what it does.
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use anyhow::Context;
 use platform::{
@@ -19,9 +22,8 @@ use platform::{
 
 use crate::failure::{Failure, bad_input};
 
-/// Compute the day's double moving average signals, store the report and e-mail it.
-#[derive(Debug, clap::Parser)]
-#[command(name = "signal", version, long_about = None)]
+/// The daily run's flags.
+#[derive(Debug, clap::Args)]
 pub(crate) struct Flags {
     /// The trade date to run, YYYYMMDD [default: today in Asia/Shanghai].
     #[arg(long, env = env::DATE, value_parser = TradeDate::parse, conflicts_with_all = ["from", "to"])]
@@ -40,31 +42,9 @@ pub(crate) struct Flags {
           value_parser = clap::value_parser!(u32).range(1..=5000))]
     pub(crate) last: Option<u32>,
 
-    /// Where prices come from: generated sample data (no account, no network) or the Tushare Pro API.
-    #[arg(long, env = env::SOURCE, value_enum, default_value = "sample")]
-    pub(crate) source: SourceFlag,
-
-    /// The Tushare Pro API address; every call is posted to it as given. The token is read from TUSHARE_TOKEN only.
-    #[arg(long, env = env::TUSHARE_API_URL, value_name = "URL", default_value = tushare::DEFAULT_URL)]
-    pub(crate) tushare_url: String,
-
-    /// Tushare calls per minute per API (fund_daily, fund_adj, ...).
-    #[arg(long, env = env::TUSHARE_CALLS_PER_MINUTE, value_name = "N", default_value_t = 200,
-          value_parser = clap::value_parser!(u32).range(1..))]
-    pub(crate) tushare_calls_per_minute: u32,
-
-    /// Tushare calls in flight at once.
-    #[arg(long, env = env::TUSHARE_CONCURRENCY, value_name = "N", default_value_t = 8,
-          value_parser = clap::value_parser!(u32).range(1..=64))]
-    pub(crate) tushare_concurrency: u32,
-
-    /// The first retry's backoff for Tushare calls in milliseconds; each further retry doubles it.
-    #[arg(long, env = env::TUSHARE_RETRY_DELAY_MS, value_name = "MS", default_value_t = 500)]
-    pub(crate) tushare_retry_delay_ms: u64,
-
-    /// Do not use the price cache (prices/tushare/ in the data folder or bucket): ask for every fund's whole window.
-    #[arg(long, env = env::TUSHARE_NO_CACHE)]
-    pub(crate) tushare_no_cache: bool,
+    /// The market data source.
+    #[command(flatten)]
+    pub(crate) market: MarketFlags,
 
     /// The fund list, one `CODE,NAME` per line [default: the bundled list of A-share ETFs].
     #[arg(long, env = env::FUNDS_FILE, value_name = "FILE")]
@@ -120,6 +100,36 @@ pub(crate) struct Flags {
     #[arg(long, env = env::DEADLINE_SECS, value_name = "SECONDS", default_value_t = 600,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) deadline_secs: u64,
+}
+
+/// Where prices come from, and how the Tushare source behaves: the same for the daily run and the backtest.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct MarketFlags {
+    /// Where prices come from: generated sample data (no account, no network) or the Tushare Pro API.
+    #[arg(long, env = env::SOURCE, value_enum, default_value = "sample")]
+    pub(crate) source: SourceFlag,
+
+    /// The Tushare Pro API address; every call is posted to it as given. The token is read from TUSHARE_TOKEN only.
+    #[arg(long, env = env::TUSHARE_API_URL, value_name = "URL", default_value = tushare::DEFAULT_URL)]
+    pub(crate) tushare_url: String,
+
+    /// Tushare calls per minute per API (fund_daily, fund_adj, ...).
+    #[arg(long, env = env::TUSHARE_CALLS_PER_MINUTE, value_name = "N", default_value_t = 200,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) tushare_calls_per_minute: u32,
+
+    /// Tushare calls in flight at once.
+    #[arg(long, env = env::TUSHARE_CONCURRENCY, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub(crate) tushare_concurrency: u32,
+
+    /// The first retry's backoff for Tushare calls in milliseconds; each further retry doubles it.
+    #[arg(long, env = env::TUSHARE_RETRY_DELAY_MS, value_name = "MS", default_value_t = 500)]
+    pub(crate) tushare_retry_delay_ms: u64,
+
+    /// Do not use the price cache (prices/tushare/ in the data folder or bucket): ask for every fund's whole window.
+    #[arg(long, env = env::TUSHARE_NO_CACHE)]
+    pub(crate) tushare_no_cache: bool,
 }
 
 /// Where prices come from.
@@ -193,17 +203,7 @@ impl Config {
             (_, _, Some(n)) => Days::Last { n, until: flags.date.unwrap_or_else(TradeDate::today_in_shanghai) },
             _ => Days::One(flags.date.unwrap_or_else(TradeDate::today_in_shanghai)),
         };
-        let funds = match &flags.funds {
-            None => fund::bundled_funds(),
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read the funds file {}", path.display()))
-                    .map_err(bad_input)?;
-                fund::parse_fund_list(&text)
-                    .with_context(|| format!("funds file {}", path.display()))
-                    .map_err(bad_input)?
-            }
-        };
+        let funds = load_funds(flags.funds.as_deref())?;
         let publish = match (flags.no_publish, flags.republish) {
             (true, _) => Publish::Never,
             (false, true) => Publish::Again,
@@ -249,6 +249,17 @@ impl Config {
     }
 }
 
+/// The fund list in `path`, or the bundled one.
+pub(crate) fn load_funds(path: Option<&Path>) -> Result<Vec<Fund>, Failure> {
+    let Some(path) = path else {
+        return Ok(fund::bundled_funds());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the funds file {}", path.display()))
+        .map_err(bad_input)?;
+    fund::parse_fund_list(&text).with_context(|| format!("funds file {}", path.display())).map_err(bad_input)
+}
+
 fn only_one_of_the_cloud_settings(missing: &str, set: &str) -> anyhow::Error {
     anyhow::format_err!(
         "{missing} is not set but {set} is: cloud mode needs both (the reports bucket and the signal topic), \
@@ -266,7 +277,7 @@ fn parse_share(text: &str) -> Result<f64, String> {
 
 /// The market data source the flags name; `--source tushare` needs the token in `TUSHARE_TOKEN`
 /// and keeps its price cache in `store`.
-pub(crate) fn market_data(flags: &Flags, store: &ObjectStore) -> Result<MarketData, Failure> {
+pub(crate) fn market_data(flags: &MarketFlags, store: &ObjectStore) -> Result<MarketData, Failure> {
     match flags.source {
         SourceFlag::Sample => Ok(MarketData::sample()),
         SourceFlag::Tushare => {

@@ -5,6 +5,8 @@
 //! (also on a non-trading day, having written nothing), 2 bad input or configuration, 1 anything
 //! else; each failure is one line on stderr.
 
+mod backtest;
+mod cli;
 mod config;
 mod failure;
 mod run;
@@ -14,7 +16,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let flags = config::Flags::parse();
+    let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -29,7 +31,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run::main(flags)) {
+    let done = match cli.command {
+        Some(cli::Command::Backtest(flags)) => runtime.block_on(backtest::main(flags)),
+        None => runtime.block_on(run::main(cli.run)),
+    };
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure::Failure::BadInput(err)) => {
             eprintln!("error: {err:#}");

@@ -10,7 +10,7 @@ use platform::{
     aws::AwsConfig,
     date::TradeDate,
     env,
-    fund::FundCode,
+    fund::{Fund, FundCode},
     market::{History, MarketData},
     notify::{Message, Notifier},
     report::{FundReport, Report, json::IndexJson},
@@ -30,7 +30,7 @@ pub(crate) async fn main(flags: Flags) -> Result<(), Failure> {
     let within_deadline = async {
         let (store, notifier) = adapters(&config).await?;
         // The Tushare source keeps its price cache in the same store as the reports.
-        let market = config::market_data(&flags, &store)?;
+        let market = config::market_data(&flags.market, &store)?;
         run(&config, &market, &store, &notifier).await
     };
     match tokio::time::timeout(config.deadline, within_deadline).await {
@@ -73,7 +73,7 @@ async fn run(config: &Config, market: &MarketData, store: &ObjectStore, notifier
     };
 
     let history_from = first.minus_days(config.params.lookback_days());
-    let histories = fetch_histories(config, market, history_from, last).await?;
+    let histories = fetch_histories(&config.funds, market, history_from, last).await?;
     run_days(config, market, &days, &histories, store, notifier).await
 }
 
@@ -166,14 +166,14 @@ async fn trading_days(config: &Config, market: &MarketData) -> Result<Vec<TradeD
 ///
 /// All funds are asked at once: the source bounds its own concurrency and rate (the Tushare client
 /// holds the limits), so the run is as fast as the limits allow. A fatal error stops the others.
-async fn fetch_histories(
-    config: &Config,
+pub(crate) async fn fetch_histories(
+    funds: &[Fund],
     market: &MarketData,
     from: TradeDate,
     to: TradeDate,
 ) -> Result<HashMap<FundCode, Result<History, String>>, Failure> {
     let mut tasks = tokio::task::JoinSet::new();
-    for fund in &config.funds {
+    for fund in funds {
         let market = market.clone();
         let code = fund.code.clone();
         tasks.spawn(async move {

@@ -67,3 +67,5 @@ pub const TEST_CHROMIUM: &str = "ALCHEMY_TEST_CHROMIUM";
 pub const TEST_CHROMEDRIVER: &str = "ALCHEMY_TEST_CHROMEDRIVER";
 /// The folder holding `cargo-lambda` (a virtualenv's `bin`), for the Lambda-runtime test.
 pub const TEST_CARGO_LAMBDA_BIN: &str = "ALCHEMY_TEST_CARGO_LAMBDA_BIN";
+/// A Python with numpy (a virtualenv's `python`), for the backtest's independent check.
+pub const TEST_NUMPY_PYTHON: &str = "ALCHEMY_TEST_NUMPY_PYTHON";

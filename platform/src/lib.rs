@@ -3,7 +3,7 @@
 //! Two layers, and imports point from the second to the first, never back:
 //! - the domain, pure values and logic that do no IO and cannot fail: [`date`], [`email`],
 //!   [`fund`], [`history`] (bars, factors, what a source answers), [`strategy`] (the signal) and
-//!   [`report`] (its text and JSON);
+//!   [`report`] (its text and JSON); [`backtest`] (what following the signals would have earned);
 //! - the ports, each an enum over its adapters in a folder of its own: [`market`] (`sample`,
 //!   `tushare/`), [`store`] (`local`, `s3`), [`notify`] (`outbox`, `sns`), [`subscribers`]
 //!   (`local`, `sns`); and [`reports`], the bucket's report layout on top of the store.
@@ -14,6 +14,7 @@
 //! hand typed values in.
 
 pub mod aws;
+pub mod backtest;
 pub mod date;
 pub mod email;
 pub mod env;

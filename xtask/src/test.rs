@@ -28,11 +28,13 @@ impl flags::Test {
         cmd!(sh, "cargo clippy --workspace --all-targets --locked -- -D warnings").run()?;
 
         site_test_tools(sh)?;
+        step("numpy (the backtest's independent check)");
+        let numpy = tools::python_venv(sh, "numpy", &[NUMPY])?.join("python");
         let (registry, moto) = servers(sh)?;
 
         step("cargo test");
         let mut tests = cmd!(sh, "cargo test --workspace --locked -- --include-ignored");
-        for (name, value) in test_env(&registry, &moto) {
+        for (name, value) in test_env(&registry, &moto, &numpy) {
             tests = tests.env(name, value);
         }
         tests.run()?;
@@ -64,12 +66,13 @@ fn servers(sh: &Shell) -> anyhow::Result<(registry::Registry, moto::Moto)> {
 
 /// Environment for the test run: where the tools and servers started above can be found. The AWS
 /// variables point every SDK client at moto with dummy credentials and no instance metadata.
-fn test_env(registry: &registry::Registry, moto: &moto::Moto) -> Vec<(String, String)> {
+fn test_env(registry: &registry::Registry, moto: &moto::Moto, numpy: &std::path::Path) -> Vec<(String, String)> {
     let cargo_lambda = site_tools::cargo_lambda_bin(&crate::project_root());
     [
         (env::TEST_CHROMIUM, site_tools::CHROMIUM.to_owned()),
         (env::TEST_CHROMEDRIVER, site_tools::CHROMEDRIVER.to_owned()),
         (env::TEST_CARGO_LAMBDA_BIN, cargo_lambda.display().to_string()),
+        (env::TEST_NUMPY_PYTHON, numpy.display().to_string()),
         ("ALCHEMY_TEST_REGISTRY", registry.url()),
         ("AWS_ENDPOINT_URL", moto.endpoint_url()),
         ("AWS_ACCESS_KEY_ID", "test".to_owned()),
@@ -86,6 +89,8 @@ fn step(name: &str) {
     eprintln!("\n==> {name}");
 }
 
+/// numpy for the backtest's independent check (`jobs/tests/backtest/check.py`), pinned.
+const NUMPY: &str = "numpy==2.3.5";
 /// AWS's CloudFormation linter, pinned.
 const CFN_LINT: &str = "cfn-lint==1.58.0";
 /// The security scanner, pinned; it pins an old boto3, hence its own virtualenv.

@@ -1,0 +1,216 @@
+//! `signal backtest`: replays the published signals over a range and prints what following them
+//! would have earned, a line per fund, the portfolio and buy-and-hold; `--json` writes the whole
+//! record (`platform::backtest::json`).
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use platform::{
+    backtest::{self, DEFAULT_COST_BPS, Fill, Settings, Sizing, json::BacktestJson},
+    date::TradeDate,
+    fund::FundCode,
+    store::ObjectStore,
+    strategy::DmaParams,
+};
+
+use crate::{
+    config::{self, MarketFlags},
+    failure::{Failure, bad_input},
+    run,
+};
+
+/// Replay the published signals over a range of days: what following them would have earned.
+///
+/// Long/flat per fund: start flat with cash 1.0; a BUY while flat buys, a SELL while long sells,
+/// anything else changes nothing. The portfolio gives each fund an equal sleeve, never rebalanced.
+#[derive(Debug, clap::Args)]
+pub(crate) struct BacktestFlags {
+    /// The first trading day of the range, YYYYMMDD.
+    #[arg(long, value_parser = TradeDate::parse)]
+    pub(crate) from: TradeDate,
+
+    /// The last trading day of the range, YYYYMMDD.
+    #[arg(long, value_parser = TradeDate::parse)]
+    pub(crate) to: TradeDate,
+
+    /// The market data source.
+    #[command(flatten)]
+    pub(crate) market: MarketFlags,
+
+    /// The fund list, one `CODE,NAME` per line [default: the bundled list of A-share ETFs].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) funds: Option<PathBuf>,
+
+    /// The local data folder, where the Tushare price cache lives (prices/tushare/).
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub(crate) data_dir: PathBuf,
+
+    /// The short moving-average period, in trading days.
+    #[arg(long, default_value_t = 11)]
+    pub(crate) short: usize,
+
+    /// The long moving-average period, in trading days.
+    #[arg(long, default_value_t = 22)]
+    pub(crate) long: usize,
+
+    /// The window of prices the averages are computed over, in calendar days (as the daily job).
+    #[arg(long, default_value_t = 150)]
+    pub(crate) lookback_days: u32,
+
+    /// When a signal fills: `open`, at the open of the fund's next bar (what a reader of the
+    /// evening e-mail can do), or `close`, at the signal day's own close (idealised: the signal
+    /// is only known after the close).
+    #[arg(long, value_enum, default_value = "open")]
+    pub(crate) fill: FillFlag,
+
+    /// The cost of one side in basis points of its value. The default, 2.5, is a retail ETF
+    /// commission of 0.025%; ETFs pay no stamp duty and no transfer fee.
+    #[arg(long, value_name = "BPS", default_value_t = DEFAULT_COST_BPS, value_parser = parse_cost)]
+    pub(crate) cost_bps: f64,
+
+    /// Trade a real account: whole lots from this starting cash in yuan, with --lot and
+    /// --min-commission, keeping the leftover cash [default: fractional units of cash 1.0].
+    #[arg(long, value_name = "YUAN", value_parser = parse_positive)]
+    pub(crate) capital: Option<f64>,
+
+    /// Shares per lot, with --capital.
+    #[arg(long, default_value_t = 100, requires = "capital", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) lot: u32,
+
+    /// The least commission of one side in yuan, with --capital.
+    #[arg(long, value_name = "YUAN", default_value_t = 5.0, requires = "capital", value_parser = parse_cost)]
+    pub(crate) min_commission: f64,
+
+    /// The fund whose buy-and-hold is the benchmark, when it is in the list.
+    #[arg(long, value_name = "CODE", default_value = "510300.SH")]
+    pub(crate) benchmark: String,
+
+    /// Also write the whole record as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) json: Option<PathBuf>,
+}
+
+/// When signals fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum FillFlag {
+    /// The open of the fund's next bar.
+    Open,
+    /// The signal day's close (idealised).
+    Close,
+}
+
+fn parse_cost(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value >= 0.0 => Ok(value),
+        _ => Err(format!("{text:?} is not a cost: a number of 0 or more")),
+    }
+}
+
+fn parse_positive(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 => Ok(value),
+        _ => Err(format!("{text:?} is not an amount above 0")),
+    }
+}
+
+/// Runs the backtest the flags describe.
+pub(crate) async fn main(flags: BacktestFlags) -> Result<(), Failure> {
+    if flags.from > flags.to {
+        return Err(bad_input(anyhow::format_err!("--from {} is after --to {}", flags.from, flags.to)));
+    }
+    let params = DmaParams::new(flags.short, flags.long, flags.lookback_days).map_err(|err| bad_input(err.into()))?;
+    let funds = config::load_funds(flags.funds.as_deref())?;
+    let benchmark = FundCode::parse(&flags.benchmark)
+        .with_context(|| format!("--benchmark {:?}", flags.benchmark))
+        .map_err(bad_input)?;
+    let settings = Settings {
+        params,
+        from: flags.from,
+        to: flags.to,
+        fill: match flags.fill {
+            FillFlag::Open => Fill::Open,
+            FillFlag::Close => Fill::Close,
+        },
+        cost_bps: flags.cost_bps,
+        sizing: match flags.capital {
+            None => Sizing::Fraction,
+            Some(capital) => Sizing::Lots { capital, lot: flags.lot, min_commission: flags.min_commission },
+        },
+        benchmark: funds.iter().any(|it| it.code == benchmark).then_some(benchmark),
+    };
+    let store = ObjectStore::local(&flags.data_dir);
+    let market = config::market_data(&flags.market, &store)?;
+    let calendar = match market.trading_days(flags.from, flags.to).await {
+        Ok(days) => days,
+        Err(err) if err.is_fatal() => return Err(bad_input(anyhow::Error::new(err).context("the trading calendar"))),
+        Err(err) => return Err(anyhow::Error::new(err).context("getting the trading calendar").into()),
+    };
+    if calendar.is_empty() {
+        return Err(bad_input(anyhow::format_err!("there is no trading day from {} to {}", flags.from, flags.to)));
+    }
+    let history_from = flags.from.minus_days(params.lookback_days());
+    let mut histories = run::fetch_histories(&funds, &market, history_from, flags.to).await?;
+    let funds: Vec<_> = funds
+        .into_iter()
+        .map(|fund| {
+            let history = histories.remove(&fund.code).unwrap_or_else(|| Err("no answer".to_owned()));
+            (fund, history)
+        })
+        .collect();
+    let backtest = backtest::run(&settings, &calendar, &funds);
+    let json = BacktestJson::new(&backtest);
+    print!("{}", table(&json));
+    if let Some(path) = &flags.json {
+        std::fs::write(path, json.to_json()).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// The printed summary: one line per fund, then the portfolio and its comparisons.
+fn table(json: &BacktestJson) -> String {
+    use std::fmt::Write;
+    let pct = |it: Option<f64>| it.map_or_else(|| "-".to_owned(), |it| format!("{:.2}%", it * 100.0));
+    let num = |it: Option<f64>| it.map_or_else(|| "-".to_owned(), |it| format!("{it:.2}"));
+    let mut out = String::new();
+    let fill =
+        if json.idealised { "close (idealised: fills at the signal day's close)" } else { "open of the next bar" };
+    let _ = writeln!(
+        out,
+        "{} from {} to {}, fill at the {fill}, cost {} bps per side",
+        json.strategy, json.from, json.to, json.cost_bps
+    );
+    let _ = writeln!(
+        out,
+        "{:<12} {:>9} {:>8} {:>7} {:>8} {:>6} {:>7} {:>9}",
+        "fund", "return", "CAGR", "Sharpe", "max DD", "trades", "win", "B&H ret"
+    );
+    let mut line = |name: &str, m: &backtest::json::MetricsJson, hold: Option<f64>| {
+        let _ = writeln!(
+            out,
+            "{:<12} {:>9} {:>8} {:>7} {:>8} {:>6} {:>7} {:>9}",
+            name,
+            pct(Some(m.total_return)),
+            pct(m.cagr),
+            num(m.sharpe),
+            pct(Some(m.max_drawdown)),
+            m.trades.map_or_else(|| "-".to_owned(), |it| it.to_string()),
+            pct(m.win_rate),
+            pct(hold),
+        );
+    };
+    for fund in &json.funds {
+        line(&fund.code, &fund.metrics, Some(fund.buy_and_hold.total_return));
+    }
+    if let Some(portfolio) = &json.portfolio {
+        line("portfolio", &portfolio.metrics, Some(portfolio.buy_and_hold.total_return));
+        line("equal B&H", &portfolio.buy_and_hold, None);
+        if let (Some(code), Some(benchmark)) = (&portfolio.benchmark_code, &portfolio.benchmark) {
+            line(&format!("B&H {code}"), benchmark, None);
+        }
+    }
+    for fund in &json.undecided_funds {
+        let _ = writeln!(out, "{:<12} undecided: {}", fund.code, fund.reason);
+    }
+    out
+}

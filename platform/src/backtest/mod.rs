@@ -1,0 +1,210 @@
+//! The track record: what following the published signals would have earned. Pure, no IO.
+//!
+//! [`replay`] finds the signal the daily job would have published on each day; [`sim`] trades
+//! one fund long/flat on them and buys and holds it; [`account`] sizes fills and charges costs;
+//! [`metrics`] measures the curves and trades. [`run`] puts them together for a fund list: each
+//! fund, the equal-weight portfolio of them ("robot portfolio"), equal-weight buy-and-hold and a
+//! benchmark.
+//!
+//! Domain; uses [`crate::strategy`], [`crate::history`], [`crate::fund`] and [`crate::date`] only.
+
+pub mod account;
+pub mod json;
+pub mod metrics;
+pub mod replay;
+pub mod sim;
+
+use std::collections::HashMap;
+
+pub use self::{
+    account::Sizing,
+    metrics::{CurveMetrics, Drawdown, TradeMetrics},
+    replay::Signal,
+    sim::{Fill, Pending, Trade},
+};
+use crate::{
+    date::TradeDate,
+    fund::{Fund, FundCode},
+    history::History,
+    strategy::DmaParams,
+};
+
+/// The default cost of one side in basis points: a retail ETF commission of 0.025% (2.5 bps);
+/// ETFs pay no stamp duty and no transfer fee.
+pub const DEFAULT_COST_BPS: f64 = 2.5;
+
+/// What to replay, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The strategy's parameters.
+    pub params: DmaParams,
+    /// The first trading day of the range.
+    pub from: TradeDate,
+    /// The last trading day of the range.
+    pub to: TradeDate,
+    /// When signals fill.
+    pub fill: Fill,
+    /// The cost of one side, in basis points of its value.
+    pub cost_bps: f64,
+    /// How trades are sized.
+    pub sizing: Sizing,
+    /// The fund whose buy-and-hold is the benchmark, when it is in the list.
+    pub benchmark: Option<FundCode>,
+}
+
+/// The figures of one strategy curve: the curve's, its trades', and exposure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrategyMetrics {
+    /// The NAV curve's figures.
+    pub curve: CurveMetrics,
+    /// The closed trades' figures.
+    pub trades: TradeMetrics,
+    /// Share of the range's trading days ended in a position.
+    pub exposure: f64,
+    /// `cagr / max_drawdown`.
+    pub calmar: Option<f64>,
+}
+
+/// One fund's record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FundRecord {
+    /// The fund.
+    pub fund: Fund,
+    /// Its round trips, then the open position if any.
+    pub trades: Vec<Trade>,
+    /// Signals that would trade after the range.
+    pub pending: Vec<Pending>,
+    /// BUYs skipped because no lot was affordable.
+    pub unaffordable: Vec<TradeDate>,
+    /// The strategy's NAV on each calendar day.
+    pub nav: Vec<f64>,
+    /// Its figures.
+    pub metrics: StrategyMetrics,
+    /// Buy-and-hold's NAV on each calendar day.
+    pub buy_and_hold_nav: Vec<f64>,
+    /// Buy-and-hold's figures.
+    pub buy_and_hold: CurveMetrics,
+    /// The adjusted bars of the range, for charts.
+    pub bars: Vec<sim::AdjustedBar>,
+}
+
+/// A fund with nothing to replay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UndecidedFund {
+    /// The fund.
+    pub fund: Fund,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// The equal-weight portfolio of the replayed funds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Portfolio {
+    /// Mean of the funds' NAVs on each calendar day.
+    pub nav: Vec<f64>,
+    /// Its figures; trades pool every fund's, exposure is the mean of the funds'.
+    pub metrics: StrategyMetrics,
+    /// Mean of the funds' buy-and-hold NAVs.
+    pub buy_and_hold_nav: Vec<f64>,
+    /// Its figures.
+    pub buy_and_hold: CurveMetrics,
+    /// The benchmark's buy-and-hold, when it is one of the replayed funds.
+    pub benchmark: Option<(FundCode, Vec<f64>, CurveMetrics)>,
+}
+
+/// A whole backtest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backtest {
+    /// What was replayed.
+    pub settings: Settings,
+    /// The range's trading days, oldest first.
+    pub calendar: Vec<TradeDate>,
+    /// The replayed funds, in list order.
+    pub funds: Vec<FundRecord>,
+    /// The portfolio; `None` when no fund could be replayed.
+    pub portfolio: Option<Portfolio>,
+    /// Funds with nothing to replay, in list order.
+    pub undecided: Vec<UndecidedFund>,
+}
+
+/// Replays `funds` over the trading days `calendar` (those in the range are used). A fund's
+/// history must reach back the lookback window before `settings.from` for its first signals.
+pub fn run(settings: &Settings, calendar: &[TradeDate], funds: &[(Fund, Result<History, String>)]) -> Backtest {
+    let calendar: Vec<TradeDate> =
+        calendar.iter().copied().filter(|it| (settings.from..=settings.to).contains(it)).collect();
+    let mut records = Vec::new();
+    let mut undecided = Vec::new();
+    for (fund, history) in funds {
+        let history = match history {
+            Ok(it) => it,
+            Err(reason) => {
+                undecided.push(UndecidedFund { fund: fund.clone(), reason: reason.clone() });
+                continue;
+            }
+        };
+        match record(settings, &calendar, fund, history) {
+            Some(record) => records.push(record),
+            None => undecided
+                .push(UndecidedFund { fund: fund.clone(), reason: "区间内无行情 (no bar in the range)".into() }),
+        }
+    }
+    let portfolio = portfolio(settings, &calendar, &records);
+    Backtest { settings: settings.clone(), calendar, funds: records, portfolio, undecided }
+}
+
+fn record(settings: &Settings, calendar: &[TradeDate], fund: &Fund, history: &History) -> Option<FundRecord> {
+    let bars = sim::adjusted_bars(history, settings.from, settings.to);
+    if bars.is_empty() || calendar.is_empty() {
+        return None;
+    }
+    let signals = replay::published_signals(&settings.params, settings.from, settings.to, history);
+    let run = sim::simulate(calendar, &bars, &signals, settings.fill, settings.sizing, settings.cost_bps);
+    let closed: Vec<f64> = run.trades.iter().filter(|it| it.is_closed()).map(|it| it.ret).collect();
+    let exposure = run.days_in_position as f64 / calendar.len() as f64;
+    let metrics = strategy_metrics(calendar, &run.nav, &closed, exposure);
+    Some(FundRecord {
+        fund: fund.clone(),
+        buy_and_hold: metrics::curve(calendar, &run.buy_and_hold),
+        trades: run.trades,
+        pending: run.pending,
+        unaffordable: run.unaffordable,
+        nav: run.nav,
+        metrics,
+        buy_and_hold_nav: run.buy_and_hold,
+        bars,
+    })
+}
+
+fn strategy_metrics(calendar: &[TradeDate], nav: &[f64], closed: &[f64], exposure: f64) -> StrategyMetrics {
+    let curve = metrics::curve(calendar, nav);
+    StrategyMetrics { calmar: metrics::calmar(&curve), trades: metrics::trades(closed), exposure, curve }
+}
+
+fn portfolio(settings: &Settings, calendar: &[TradeDate], records: &[FundRecord]) -> Option<Portfolio> {
+    if records.is_empty() {
+        return None;
+    }
+    let mean_of = |curve: fn(&FundRecord) -> &Vec<f64>| -> Vec<f64> {
+        (0..calendar.len())
+            .map(|day| records.iter().map(|it| curve(it)[day]).sum::<f64>() / records.len() as f64)
+            .collect()
+    };
+    let nav = mean_of(|it| &it.nav);
+    let buy_and_hold_nav = mean_of(|it| &it.buy_and_hold_nav);
+    let closed: Vec<f64> =
+        records.iter().flat_map(|it| it.trades.iter().filter(|it| it.is_closed()).map(|it| it.ret)).collect();
+    let exposure = records.iter().map(|it| it.metrics.exposure).sum::<f64>() / records.len() as f64;
+    let by_code: HashMap<&FundCode, &FundRecord> = records.iter().map(|it| (&it.fund.code, it)).collect();
+    let benchmark = settings
+        .benchmark
+        .as_ref()
+        .and_then(|code| by_code.get(code))
+        .map(|it| (it.fund.code.clone(), it.buy_and_hold_nav.clone(), it.buy_and_hold.clone()));
+    Some(Portfolio {
+        metrics: strategy_metrics(calendar, &nav, &closed, exposure),
+        buy_and_hold: metrics::curve(calendar, &buy_and_hold_nav),
+        nav,
+        buy_and_hold_nav,
+        benchmark,
+    })
+}
