@@ -4,13 +4,16 @@
 //! - `reports/<strategy>/YYYYMMDD.json` and `.txt`: one pair per trading day, nothing else in that folder;
 //! - `reports/index/<strategy>.json`: the stored days with their counts, newest first, so the home
 //!   page costs one read (derived data: rebuilt from the day reports when unreadable);
-//! - `state/published/YYYYMMDD`: the day was e-mailed; what makes a re-run of the same day safe.
+//! - `state/published/YYYYMMDD`: the day was e-mailed; what makes a re-run of the same day safe;
+//! - `reports/performance/<strategy>.json`: the track record (derived: rewritten after each day);
+//!   `reports/performance/<strategy>/<code>.json`: one fund's chart data.
 //!
 //! Write order: the day's JSON, then its text, then the index, so a reader that finds a day in the
 //! index always finds its report. Uses the store port and the report's JSON shapes, nothing else.
 
 use crate::{
     date::TradeDate,
+    fund::FundCode,
     report::{
         Report,
         json::{IndexDay, IndexJson, ReportJson},
@@ -44,6 +47,17 @@ impl ReportFormat {
             ReportFormat::Json => "application/json",
         }
     }
+}
+
+/// The track record of `params`: `reports/performance/dma-11-22.json`.
+pub fn performance_key(params: &DmaParams) -> ObjectKey {
+    ObjectKey::new(&format!("reports/performance/{}.json", params.id())).expect("a strategy id makes a valid key")
+}
+
+/// One fund's chart data in the track record: `reports/performance/dma-11-22/510300.SH.json`.
+pub fn fund_series_key(params: &DmaParams, code: &FundCode) -> ObjectKey {
+    ObjectKey::new(&format!("reports/performance/{}/{code}.json", params.id()))
+        .expect("a strategy id and a fund code make a valid key")
 }
 
 /// The stored report of `params` for `date`, as text (`txt`) or JSON (`json`).

@@ -277,3 +277,102 @@ fn strategy(metrics: &StrategyMetrics) -> MetricsJson {
         ..curve_only(&metrics.curve)
     }
 }
+
+/// The stored track record, `reports/performance/<strategy>.json`: the same backtest over two
+/// periods, written by the job after each day's report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PerformanceJson {
+    /// The shape's version.
+    pub schema: u32,
+    /// The strategy's id.
+    pub strategy: String,
+    /// The last trading day the figures include, `YYYYMMDD`: the page says how old they are.
+    pub updated: String,
+    /// Where the prices came from (`sample` or `tushare`).
+    pub source: String,
+    /// `live` (since the first published day) when there is one, then `backtest` (the last 10 years).
+    pub periods: Vec<PeriodJson>,
+}
+
+/// One period of the track record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeriodJson {
+    /// `live` or `backtest`.
+    pub id: String,
+    /// The period's name on the page.
+    pub label: String,
+    /// The backtest over it.
+    pub backtest: BacktestJson,
+}
+
+/// One fund's chart data over the backtest period, `reports/performance/<strategy>/<code>.json`:
+/// the adjusted closes with both averages (whole-series, for display), and its trades.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FundSeriesJson {
+    /// The shape's version.
+    pub schema: u32,
+    /// The code.
+    pub code: String,
+    /// The display name.
+    pub name: String,
+    /// The trading days of the fund's bars, oldest first.
+    pub dates: Vec<String>,
+    /// Closes forward-adjusted to the last bar.
+    pub close: Vec<f64>,
+    /// The short average of those closes, rounded to 3 decimals (`None` before it fills).
+    pub ma_short: Vec<Option<f64>>,
+    /// The long average.
+    pub ma_long: Vec<Option<f64>>,
+    /// The trades, as in the backtest.
+    pub trades: Vec<TradeJson>,
+}
+
+impl FundSeriesJson {
+    /// The chart data of `record`, with averages of `short` and `long` bars.
+    pub fn new(record: &FundRecord, short: usize, long: usize) -> FundSeriesJson {
+        let close: Vec<f64> = record.bars.iter().map(|it| it.close).collect();
+        FundSeriesJson {
+            schema: SCHEMA,
+            code: record.fund.code.to_string(),
+            name: record.fund.name.clone(),
+            dates: record.bars.iter().map(|it| it.date.to_string()).collect(),
+            ma_short: moving_average(&close, short),
+            ma_long: moving_average(&close, long),
+            close,
+            trades: record.trades.iter().map(trade).collect(),
+        }
+    }
+
+    /// Reads stored chart data.
+    pub fn parse(bytes: &[u8]) -> Result<FundSeriesJson, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+impl PerformanceJson {
+    /// Pretty JSON, as stored.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("plain data serializes")
+    }
+
+    /// Reads a stored track record.
+    pub fn parse(bytes: &[u8]) -> Result<PerformanceJson, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// The `period`-bar simple moving average, rounded to 3 decimals half to even.
+fn moving_average(values: &[f64], period: usize) -> Vec<Option<f64>> {
+    use ta::Next;
+    let Ok(mut average) = ta::indicators::SimpleMovingAverage::new(period) else {
+        return vec![None; values.len()];
+    };
+    values
+        .iter()
+        .enumerate()
+        .map(|(idx, value)| {
+            let it = average.next(*value);
+            (idx + 1 >= period).then(|| crate::strategy::round_half_even(it, 3))
+        })
+        .collect()
+}
