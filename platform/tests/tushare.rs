@@ -10,7 +10,7 @@ use platform::{
     fund::FundCode,
     market::{
         AdjFactor, Bar, History, MarketData, MarketError,
-        tushare::{RetryPolicy, Token, TushareClient, TushareConfig, TushareError, TushareSource},
+        tushare::{MAX_RANGE_DAYS, RetryPolicy, Token, TushareClient, TushareConfig, TushareError, TushareSource},
     },
     store::ObjectStore,
     strategy::{self, DmaParams, State, Undecided},
@@ -384,6 +384,77 @@ async fn pages_are_followed_while_has_more_is_true() {
     let table = client(&fake).query("fund_daily", &json!({"ts_code": "510300.SH"})).await.unwrap();
     assert_eq!(table.items.len(), 2);
     assert_eq!(fake.calls(), 2);
+}
+
+#[tokio::test]
+async fn a_ten_year_history_is_complete_though_tushare_cuts_long_answers() {
+    // Ten years of weekdays (2,610 rows a fund), and answers cut at 500 rows with `has_more`, newest
+    // kept; the server ignores `offset`, as Tushare's daily APIs do.
+    let (first, last) = ("20161128", "20261127");
+    let mut market = Market::generate_from(&["510300.SH", "600519.SH"], first, last);
+    market.max_rows = Some(500);
+    let fake = FakeTushare::start(Duration::ZERO, {
+        let market = market.clone();
+        move |seen| market.reply(seen)
+    })
+    .await;
+    let (from, to) = (date(first), date(last));
+
+    for text in ["510300.SH", "600519.SH"] {
+        let rows = &market.rows[text];
+        assert_eq!(rows.len(), 2610);
+        let want = History {
+            bars: rows.iter().map(|(day, open, close, _)| bar(day, *open, *close)).collect(),
+            factors: rows.iter().map(|(day, _, _, it)| factor(day, it.unwrap())).collect(),
+            notes: vec![],
+        };
+        assert_eq!(client(&fake).history(&code(text), from, to).await.unwrap(), want, "{text}");
+        // The same through the source with a price cache (its first run asks the whole window).
+        let dir = tempfile::tempdir().unwrap();
+        let source = TushareSource::new(client(&fake), Some(ObjectStore::local(dir.path())));
+        assert_eq!(source.history(&code(text), from, to).await.unwrap(), want, "{text}");
+    }
+    let days = client(&fake).trading_days(from, to).await.unwrap();
+    assert_eq!(days.len(), 2610);
+    assert_eq!((days[0], days[2609]), (from, to));
+
+    // Every request is a date range inside the one asked, at most MAX_RANGE_DAYS long, never an offset.
+    let seen = fake.seen();
+    for request in &seen {
+        let (start, end) = (request.params["start_date"].as_str(), request.params["end_date"].as_str());
+        let (start, end) = (date(start.unwrap()), date(end.unwrap()));
+        assert!(from <= start && start <= end && end <= to, "{request:?}");
+        assert!(end.days_since(start) < i64::from(MAX_RANGE_DAYS), "{request:?}");
+        assert!(request.params.get("offset").is_none(), "{request:?}");
+    }
+    // Two windows (2,000 and 1,652 days: 1,430 and 1,180 weekdays), each three answers of at most 500
+    // rows, so six requests an API a history; each code was asked twice (client, then source).
+    assert_eq!((calls_of(&fake, "fund_daily"), calls_of(&fake, "fund_adj")), (12, 12));
+    assert_eq!((calls_of(&fake, "daily"), calls_of(&fake, "adj_factor"), calls_of(&fake, "trade_cal")), (12, 12, 6));
+}
+
+#[tokio::test]
+async fn a_cut_answer_is_followed_from_the_day_before_its_oldest_row() {
+    // 150 calendar days, one window; answers cut at 40 rows.
+    let mut market = Market::generate(&["510300.SH"], "20261127");
+    market.max_rows = Some(40);
+    let fake = FakeTushare::start(Duration::ZERO, {
+        let market = market.clone();
+        move |seen| market.reply(seen)
+    })
+    .await;
+    let history = client(&fake).history(&code("510300.SH"), date("20260630"), date("20261127")).await.unwrap();
+    assert_eq!(history.bars.len(), 109);
+    assert_eq!((history.bars[0].trade_date, history.bars[108].trade_date), (date("20260630"), date("20261127")));
+    let ends: Vec<String> = fake
+        .seen()
+        .iter()
+        .filter(|it| it.api == "fund_daily")
+        .map(|it| format!("{}..{}", it.params["start_date"].as_str().unwrap(), it.params["end_date"].as_str().unwrap()))
+        .collect();
+    // The 40 newest rows reach back to Monday 5 October, so the next request ends the day before,
+    // and its 40 rows reach Monday 10 August.
+    assert_eq!(ends, ["20260630..20261127", "20260630..20261004", "20260630..20260809"]);
 }
 
 #[tokio::test]

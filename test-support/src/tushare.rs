@@ -134,11 +134,16 @@ async fn answer(State(shared): State<Arc<Shared>>, body: Bytes) -> axum::respons
 
 /// A successful answer.
 pub fn ok(fields: &[&str], items: Vec<Value>) -> Reply {
+    page(fields, items, false)
+}
+
+/// A successful answer that says whether Tushare cut rows (`has_more`).
+pub fn page(fields: &[&str], items: Vec<Value>, has_more: bool) -> Reply {
     Reply::Json(json!({
         "request_id": "test",
         "code": 0,
         "msg": "",
-        "data": {"fields": fields, "items": items, "has_more": false},
+        "data": {"fields": fields, "items": items, "has_more": has_more},
     }))
 }
 
@@ -154,20 +159,29 @@ pub type Row = (String, f64, f64, Option<f64>);
 /// of the way from the previous close) and some a dividend.
 ///
 /// Answers `trade_cal`, `fund_daily`, `fund_adj`, `daily` and `adj_factor` like Tushare: newest
-/// first, fields in an unusual order, only the rows in the asked range.
+/// first, fields in an unusual order, only the rows in the asked range. With [`Market::max_rows`]
+/// an answer past the cap keeps its newest rows and says `has_more`, and, like Tushare's daily
+/// APIs, it ignores `offset`: only a narrower date range gets the older rows.
 #[derive(Debug, Clone)]
 pub struct Market {
     /// Trading days, oldest first, as `YYYYMMDD`.
     pub days: Vec<String>,
     /// Per code: (trade_date, open, close, factor) oldest first; a `None` factor is not yet published.
     pub rows: HashMap<String, Vec<Row>>,
+    /// The most rows of one answer (`None`: no cap). Tushare's are 2,000 for `fund_daily`.
+    pub max_rows: Option<usize>,
 }
 
 impl Market {
     /// Weekdays of 2026 up to `last` (`YYYYMMDD`), for `codes`.
     pub fn generate(codes: &[&str], last: &str) -> Market {
+        Market::generate_from(codes, "20260101", last)
+    }
+
+    /// Weekdays from `first` up to `last` (`YYYYMMDD`), for `codes`.
+    pub fn generate_from(codes: &[&str], first: &str, last: &str) -> Market {
         let mut days = Vec::new();
-        let mut date = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let mut date = chrono::NaiveDate::parse_from_str(first, "%Y%m%d").unwrap();
         let last_date = chrono::NaiveDate::parse_from_str(last, "%Y%m%d").unwrap();
         while date <= last_date {
             use chrono::Datelike;
@@ -204,7 +218,14 @@ impl Market {
                 .collect();
             rows.insert((*code).to_owned(), series);
         }
-        Market { days, rows }
+        Market { days, rows, max_rows: None }
+    }
+
+    /// `items` (newest first) as one answer, cut to [`Market::max_rows`].
+    fn page(&self, fields: &[&str], mut items: Vec<Value>) -> Reply {
+        let cut = self.max_rows.is_some_and(|max| items.len() > max);
+        items.truncate(self.max_rows.unwrap_or(usize::MAX));
+        page(fields, items, cut)
     }
 
     /// Answers one request from the generated data.
@@ -221,7 +242,7 @@ impl Market {
                     .filter(|day| in_range(day))
                     .map(|day| json!(["SSE", day, 1, null]))
                     .collect();
-                ok(&["exchange", "cal_date", "is_open", "pretrade_date"], items)
+                self.page(&["exchange", "cal_date", "is_open", "pretrade_date"], items)
             }
             "fund_daily" | "daily" | "fund_adj" | "adj_factor" => {
                 // Either one security over a range, or the whole market on one day (`trade_date`).
@@ -245,13 +266,13 @@ impl Market {
                             json!([close, code, 0.0, day, open, open.max(*close), open.min(*close), 1000.0])
                         })
                         .collect();
-                    ok(&["close", "ts_code", "pct_chg", "trade_date", "open", "high", "low", "vol"], items)
+                    self.page(&["close", "ts_code", "pct_chg", "trade_date", "open", "high", "low", "vol"], items)
                 } else {
                     let items = rows
                         .into_iter()
                         .filter_map(|(code, (day, _, _, factor))| factor.map(|factor| json!([factor, day, code])))
                         .collect();
-                    ok(&["adj_factor", "trade_date", "ts_code"], items)
+                    self.page(&["adj_factor", "trade_date", "ts_code"], items)
                 }
             }
             _ => error(40101, "抱歉，您没有访问该接口的权限"),

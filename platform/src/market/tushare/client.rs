@@ -25,6 +25,13 @@ use crate::{date::TradeDate, fund::FundCode, history::History};
 /// The documented address of the Tushare Pro API.
 pub const DEFAULT_URL: &str = "http://api.tushare.pro";
 
+/// The most calendar days one request of a date range asks for.
+///
+/// Tushare caps the rows of an answer (`fund_daily` and `fund_adj` at 2,000, `daily` at 6,000) and
+/// says `has_more` when it cut some. One security has at most one row a weekday, and 2,000 calendar
+/// days hold at most 1,430 weekdays, so a window of this length fits in one answer of any of them.
+pub const MAX_RANGE_DAYS: u32 = 2000;
+
 /// A Tushare Pro API token. Secret: no `Display`, a redacted `Debug`, never in an error.
 #[derive(Clone)]
 pub struct Token(String);
@@ -169,7 +176,9 @@ impl TushareClient {
         self.inner.calls.load(Ordering::Relaxed)
     }
 
-    /// The whole table an API answers for `params`, following `has_more` pages (at most 100).
+    /// The whole table an API answers for `params`, following `has_more` pages (at most 100) by
+    /// `offset`. For a query without a date range (the whole market on one `trade_date`); a range
+    /// of days goes through [`TushareClient::query_range`], since the daily APIs page by date.
     pub async fn query(&self, api: &str, params: &Value) -> Result<Table, TushareError> {
         let mut answer = self.call(api, params).await?;
         let mut page = 1;
@@ -198,15 +207,77 @@ impl TushareClient {
         Ok(answer.table)
     }
 
+    /// Every row an API holds for `params` (one security, or the calendar) on the days `from..=to`,
+    /// however few rows Tushare puts in one answer; `date_field` names the rows' day.
+    ///
+    /// Tushare answers a range newest first and, past its cap, cuts the oldest rows and says
+    /// `has_more`. So the range is asked in windows of at most [`MAX_RANGE_DAYS`], newest first, and
+    /// a cut answer is followed by the same request ending the day before its oldest row, until an
+    /// answer is whole (at most 100 requests a window). `offset` is not used: the daily APIs do not
+    /// page by offset (Tushare's maintainers, waditu/tushare#1582: `daily` "不支持分页"; #755: page by
+    /// start and end date).
+    pub async fn query_range(
+        &self,
+        api: &str,
+        params: &Value,
+        date_field: &'static str,
+        from: TradeDate,
+        to: TradeDate,
+    ) -> Result<Table, TushareError> {
+        let malformed = |reason: &str| TushareError::Malformed { api: api.to_owned(), reason: reason.to_owned() };
+        let mut table: Option<Table> = None;
+        let mut window_end = to;
+        while window_end >= from {
+            let start = window_end.minus_days(MAX_RANGE_DAYS - 1).max(from);
+            let mut end = window_end;
+            for page in 1.. {
+                if page > 100 {
+                    return Err(malformed("more than 100 pages"));
+                }
+                let mut range = params.clone();
+                if let Value::Object(map) = &mut range {
+                    map.insert("start_date".to_owned(), json!(start.to_string()));
+                    map.insert("end_date".to_owned(), json!(end.to_string()));
+                }
+                let answer = self.call(api, &range).await?;
+                let mut oldest: Option<TradeDate> = None;
+                if !answer.table.items.is_empty() {
+                    let column = answer.table.column(date_field)?;
+                    for row in 0..answer.table.items.len() {
+                        let day = answer.table.date(row, column, date_field)?;
+                        oldest = Some(oldest.map_or(day, |it| it.min(day)));
+                    }
+                }
+                match &mut table {
+                    None => table = Some(answer.table),
+                    Some(table) if table.items.is_empty() => *table = answer.table,
+                    Some(table) if answer.table.items.is_empty() => {}
+                    Some(table) if table.fields != answer.table.fields => {
+                        return Err(malformed("pages have different fields"));
+                    }
+                    Some(table) => table.items.extend(answer.table.items),
+                }
+                match oldest {
+                    // Whole, or nothing older to ask for in this window.
+                    _ if !answer.has_more => break,
+                    Some(oldest) if oldest > start && oldest <= end => end = oldest.minus_days(1),
+                    Some(oldest) if oldest == start => break,
+                    None => break,
+                    Some(_) => return Err(malformed("a cut answer holds a day outside the range asked")),
+                }
+            }
+            if start == from {
+                break;
+            }
+            window_end = start.minus_days(1);
+        }
+        Ok(table.expect("at least one request was answered"))
+    }
+
     /// The exchange's (SSE) trading days in `from..=to`, oldest first.
     pub async fn trading_days(&self, from: TradeDate, to: TradeDate) -> Result<Vec<TradeDate>, TushareError> {
-        let params = json!({
-            "exchange": "SSE",
-            "start_date": from.to_string(),
-            "end_date": to.to_string(),
-            "is_open": "1",
-        });
-        let table = self.query("trade_cal", &params).await?;
+        let params = json!({"exchange": "SSE", "is_open": "1"});
+        let table = self.query_range("trade_cal", &params, "cal_date", from, to).await?;
         let date_column = table.column("cal_date")?;
         let open_column = table.column("is_open").ok();
         let mut days = Vec::new();
@@ -234,10 +305,24 @@ impl TushareClient {
     /// yet published, the previous factor is carried forward and a note says so: exact unless that
     /// day is an ex-dividend day.
     pub async fn history(&self, code: &FundCode, from: TradeDate, to: TradeDate) -> Result<History, TushareError> {
-        let (bars_api, factors_api) = api_names(code);
-        let params = json!({"ts_code": code.as_str(), "start_date": from.to_string(), "end_date": to.to_string()});
-        let (bars, factors) = tokio::try_join!(self.query(bars_api, &params), self.query(factors_api, &params))?;
+        let (bars, factors) = self.security_tables(code, from, to).await?;
         history_from_tables(&bars, &factors)
+    }
+
+    /// The bars' and the factors' tables of `code` in `from..=to`, each complete (see
+    /// [`TushareClient::query_range`]), asked at once.
+    pub(super) async fn security_tables(
+        &self,
+        code: &FundCode,
+        from: TradeDate,
+        to: TradeDate,
+    ) -> Result<(Table, Table), TushareError> {
+        let (bars_api, factors_api) = api_names(code);
+        let params = json!({"ts_code": code.as_str()});
+        tokio::try_join!(
+            self.query_range(bars_api, &params, "trade_date", from, to),
+            self.query_range(factors_api, &params, "trade_date", from, to),
+        )
     }
 
     /// One call, retried as the policy says.

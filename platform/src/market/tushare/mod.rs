@@ -28,7 +28,7 @@ use tokio::sync::OnceCell;
 
 pub use self::{
     answer::{CODE_BAD_TOKEN, CODE_RATE_LIMIT, Table},
-    client::{DEFAULT_URL, RetryPolicy, Token, TushareClient, TushareConfig},
+    client::{DEFAULT_URL, MAX_RANGE_DAYS, RetryPolicy, Token, TushareClient, TushareConfig},
     error::TushareError,
     rows::history_from_tables,
 };
@@ -122,11 +122,7 @@ impl TushareSource {
                 rows
             }
             _ => {
-                let (bars, factors) = api_names(code);
-                let params =
-                    json!({"ts_code": code.as_str(), "start_date": from.to_string(), "end_date": to.to_string()});
-                let (bars, factors) =
-                    tokio::try_join!(self.client.query(bars, &params), self.client.query(factors, &params))?;
+                let (bars, factors) = self.client.security_tables(code, from, to).await?;
                 let mut rows = Rows::default();
                 rows.add_tables(&bars, &factors, None)?;
                 rows
