@@ -9,9 +9,11 @@
 //!   `reports/performance/<strategy>/<code>.json`: one fund's chart data.
 //!
 //! Write order: the day's JSON, then its text, then the index, so a reader that finds a day in the
-//! index always finds its report. Uses the store port and the report's JSON shapes, nothing else.
+//! index always finds its report. Uses the store port and the report's and the track record's JSON
+//! shapes, nothing else.
 
 use crate::{
+    backtest::json::{FundSeriesJson, PerformanceJson},
     date::TradeDate,
     fund::FundCode,
     report::{
@@ -58,6 +60,26 @@ pub fn performance_key(params: &DmaParams) -> ObjectKey {
 pub fn fund_series_key(params: &DmaParams, code: &FundCode) -> ObjectKey {
     ObjectKey::new(&format!("reports/performance/{}/{code}.json", params.id()))
         .expect("a strategy id and a fund code make a valid key")
+}
+
+/// Stores the track record of `record`'s strategy under [`performance_key`], as pretty JSON.
+pub async fn store_performance(
+    store: &ObjectStore,
+    params: &DmaParams,
+    record: &PerformanceJson,
+) -> Result<(), StoreError> {
+    store.put(&performance_key(params), record.to_json().into_bytes(), ReportFormat::Json.content_type()).await
+}
+
+/// Stores one fund's chart data under [`fund_series_key`], as compact JSON (a few thousand numbers).
+pub async fn store_fund_series(
+    store: &ObjectStore,
+    params: &DmaParams,
+    code: &FundCode,
+    series: &FundSeriesJson,
+) -> Result<(), StoreError> {
+    let body = serde_json::to_vec(series).expect("plain data serializes");
+    store.put(&fund_series_key(params, code), body, ReportFormat::Json.content_type()).await
 }
 
 /// The stored report of `params` for `date`, as text (`txt`) or JSON (`json`).
@@ -141,6 +163,25 @@ pub async fn is_published(store: &ObjectStore, date: TradeDate) -> Result<bool, 
     Ok(store.get(&published_marker(date)).await?.is_some())
 }
 
+/// The folder of the published markers: `state/published/`.
+pub fn published_prefix() -> KeyPrefix {
+    KeyPrefix::new("state/published/").expect("a valid prefix")
+}
+
+/// The days whose report was published, oldest first: one listing of the markers' folder (a page
+/// per thousand days on S3), not a read per day. Keys that are not a marker are skipped.
+pub async fn published_days(store: &ObjectStore) -> Result<Vec<TradeDate>, StoreError> {
+    let prefix = published_prefix();
+    let mut days: Vec<TradeDate> = store
+        .list(&prefix)
+        .await?
+        .iter()
+        .filter_map(|key| key.as_str().strip_prefix(prefix.as_str()).and_then(|name| TradeDate::parse(name).ok()))
+        .collect();
+    days.sort_unstable();
+    Ok(days)
+}
+
 /// Records that `date`'s report was published, with the time it was.
 pub async fn mark_published(store: &ObjectStore, date: TradeDate) -> Result<(), StoreError> {
     let now = chrono::Utc::now().to_rfc3339().into_bytes();
@@ -160,5 +201,23 @@ mod tests {
         assert_eq!(index_key(&params).as_str(), "reports/index/dma-11-22.json");
         assert_eq!(published_marker(date).as_str(), "state/published/20261127");
         assert_eq!(days_prefix(&params).as_str(), "reports/dma-11-22/");
+        assert_eq!(published_prefix().as_str(), "state/published/");
+        assert_eq!(performance_key(&params).as_str(), "reports/performance/dma-11-22.json");
+        let code = FundCode::parse("510300.SH").unwrap();
+        assert_eq!(fund_series_key(&params, &code).as_str(), "reports/performance/dma-11-22/510300.SH.json");
+    }
+
+    #[tokio::test]
+    async fn the_published_days_are_the_markers_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::local(dir.path());
+        assert_eq!(published_days(&store).await.unwrap(), []);
+        for day in ["20261127", "20261120", "20261123"] {
+            mark_published(&store, TradeDate::parse(day).unwrap()).await.unwrap();
+        }
+        let other = ObjectKey::new("state/published/notes.txt").unwrap();
+        store.put(&other, b"not a marker".to_vec(), "text/plain").await.unwrap();
+        let days: Vec<String> = published_days(&store).await.unwrap().iter().map(ToString::to_string).collect();
+        assert_eq!(days, ["20261120", "20261123", "20261127"]);
     }
 }
