@@ -9,6 +9,7 @@ mod backtest;
 mod cli;
 mod config;
 mod failure;
+mod performance;
 mod run;
 
 use std::process::ExitCode;

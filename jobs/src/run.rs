@@ -3,7 +3,7 @@
 //! Order matters for safety: a day's report (JSON, then text, then the index) is stored before
 //! anything is published, and the published marker is written only after the publish succeeded.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, time::Duration};
 
 use anyhow::Context;
 use platform::{
@@ -19,21 +19,25 @@ use platform::{
     strategy::{self, Evaluation, State, Undecided},
 };
 
+use tokio::time::Instant;
+
 use crate::{
     config::{self, Config, Days, Flags, Publish, Target},
     failure::{Failure, bad_input},
+    performance,
 };
 
 /// Runs the job as the flags say, within its deadline.
 pub(crate) async fn main(flags: Flags) -> Result<(), Failure> {
     let config = Config::from_flags(&flags)?;
+    let deadline = Instant::now() + config.deadline;
     let within_deadline = async {
         let (store, notifier) = adapters(&config).await?;
         // The Tushare source keeps its price cache in the same store as the reports.
         let market = config::market_data(&flags.market, &store)?;
-        run(&config, &market, &store, &notifier).await
+        run(&config, &market, &store, &notifier, deadline).await
     };
-    match tokio::time::timeout(config.deadline, within_deadline).await {
+    match tokio::time::timeout_at(deadline, within_deadline).await {
         Ok(res) => res,
         Err(_) => Err(Failure::Failed(anyhow::format_err!(
             "the run did not finish within its deadline of {} s ({}); it was stopped",
@@ -59,8 +63,15 @@ async fn adapters(config: &Config) -> Result<(ObjectStore, Notifier), Failure> {
     }
 }
 
-/// Covers every trading day of the configuration.
-async fn run(config: &Config, market: &MarketData, store: &ObjectStore, notifier: &Notifier) -> Result<(), Failure> {
+/// Covers every trading day of the configuration, then updates the track record up to the last
+/// one (once per run, and only when every day was complete).
+async fn run(
+    config: &Config,
+    market: &MarketData,
+    store: &ObjectStore,
+    notifier: &Notifier,
+    deadline: Instant,
+) -> Result<(), Failure> {
     let days = trading_days(config, market).await?;
     let (Some(&first), Some(&last)) = (days.first(), days.last()) else {
         let asked = match config.days {
@@ -74,7 +85,36 @@ async fn run(config: &Config, market: &MarketData, store: &ObjectStore, notifier
 
     let history_from = first.minus_days(config.params.lookback_days());
     let histories = fetch_histories(&config.funds, market, history_from, last).await?;
-    run_days(config, market, &days, &histories, store, notifier).await
+    run_days(config, market, &days, &histories, store, notifier).await?;
+    update_performance(config, market, store, last, deadline).await;
+    Ok(())
+}
+
+/// How long before the run's deadline the track record's update gives up, so the deadline never
+/// fires because of it.
+const PERFORMANCE_MARGIN: Duration = Duration::from_secs(1);
+
+/// Updates the track record up to `last_day` (see [`performance::update`]), after the day's report
+/// was stored and published: it never changes the run's outcome. A failure, or not finishing
+/// [`PERFORMANCE_MARGIN`] before the deadline, is a warning; the record stays as it was and the
+/// next run rewrites it.
+async fn update_performance(
+    config: &Config,
+    market: &MarketData,
+    store: &ObjectStore,
+    last_day: TradeDate,
+    deadline: Instant,
+) {
+    let key = reports::performance_key(&config.params);
+    let stop = deadline.checked_sub(PERFORMANCE_MARGIN).unwrap_or(deadline);
+    match tokio::time::timeout_at(stop, performance::update(config, market, store, last_day)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(err)) => tracing::warn!("the track record {key} was not updated: {err:#}"),
+        Err(_) => tracing::warn!(
+            "the track record {key} was not updated: it did not finish {} s before the run's deadline",
+            PERFORMANCE_MARGIN.as_secs()
+        ),
+    }
 }
 
 /// Stores each day's report and publishes the complete ones; an incomplete day fails the run (exit 1)
