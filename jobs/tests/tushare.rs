@@ -16,7 +16,7 @@ use platform::{
     report::{FundReport, Report, json::ReportJson},
     strategy::{self, DmaParams},
 };
-use test_support::tushare::{FakeTushare, Market, Reply, error};
+use test_support::tushare::{FakeTushare, Market, Reply, Seen, error};
 
 const DATE: &str = "20261127";
 const TOKEN: &str = "tok-9c1e7a55-never-print-me";
@@ -57,8 +57,10 @@ async fn the_job_writes_reports_whose_states_are_the_strategy_on_the_same_rows()
     assert!(text.contains("注: 20261127 复权因子尚未发布, 沿用 20261126 的因子"), "{text}");
 
     // Two calls per fund and one for the calendar; stocks use their own APIs.
-    let seen = fake.seen();
+    let (seen, track_record) = for_the_day(fake.seen());
     assert_eq!(seen.len(), 2 * 7 + 1);
+    // Then the track record's ten years: the calendar, and each fund's two APIs, in two windows each.
+    assert_eq!(track_record.len(), 2 + 2 * 2 * 7, "{track_record:#?}");
     assert!(seen.iter().any(|it| it.api == "daily" && it.params["ts_code"] == "600519.SH"));
     assert!(seen.iter().any(|it| it.api == "fund_daily" && it.params["ts_code"] == "510500.SH"));
 }
@@ -83,7 +85,8 @@ async fn the_next_days_run_asks_only_the_new_days_and_reports_the_same() {
 
     // The calendar, then fund_daily and fund_adj for the whole market on the 26th and the 27th
     // (the stock 600519.SH adds daily and adj_factor for both days).
-    let apis: Vec<String> = fake.seen()[before..].iter().map(|it| format!("{} {}", it.api, it.params)).collect();
+    let (today_calls, _) = for_the_day(fake.seen()[before..].to_vec());
+    let apis: Vec<String> = today_calls.iter().map(|it| format!("{} {}", it.api, it.params)).collect();
     assert_eq!(apis.len(), 1 + 2 * 2 * 2, "{apis:#?}");
     let stored =
         ReportJson::parse(&std::fs::read(dir.path().join(format!("reports/dma-11-22/{DATE}.json"))).unwrap()).unwrap();
@@ -95,7 +98,7 @@ async fn the_next_days_run_asks_only_the_new_days_and_reports_the_same() {
     let before = fake.calls();
     let output = signal(&fake, uncached.path(), &[("TUSHARE_NO_CACHE", "true")]).await;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(fake.calls() - before, 2 * 7 + 1);
+    assert_eq!(for_the_day(fake.seen()[before..].to_vec()).0.len(), 2 * 7 + 1);
     assert!(!uncached.path().join("prices").exists());
 }
 
@@ -155,6 +158,12 @@ fn without_a_token_the_job_exits_2_and_names_the_variable() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("TUSHARE_TOKEN"), "{stderr}");
+}
+
+/// The calls of the day's report, and those of the track record after it: the ones asking for a
+/// range that starts before the day's window (150 days before [`DATE`]).
+fn for_the_day(seen: Vec<Seen>) -> (Vec<Seen>, Vec<Seen>) {
+    seen.into_iter().partition(|it| it.params["start_date"].as_str().is_none_or(|start| start >= "20260630"))
 }
 
 /// Runs the job for [`DATE`] over [`FUNDS`] against `fake`, with retries 1 ms apart.
