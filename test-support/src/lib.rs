@@ -11,5 +11,6 @@
 //! mix.
 
 pub mod moto;
+pub mod performance;
 pub mod reports;
 pub mod tushare;
