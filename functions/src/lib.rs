@@ -11,6 +11,8 @@ mod chart;
 mod error;
 mod feed;
 mod headers;
+mod performance;
+mod plot;
 
 use std::path::PathBuf;
 

@@ -1,8 +1,10 @@
-//! The web site: the home page, one page per trading day, the stored objects, the Atom feed.
+//! The web site: the home page, one page per trading day, the stored objects, the Atom feed, and the
+//! track record (`/performance`, `/funds/{code}`, in [`crate::performance`]).
 //!
 //! Server-rendered with askama (which escapes every value), complete with JavaScript off. Each page
 //! costs at most two reads: the home page and the feed read the index the job keeps; a day page reads
-//! that day's JSON and the index (for the previous and next day).
+//! that day's JSON and the index (for the previous and next day); the performance page reads the
+//! track record, a fund page its chart data and the track record.
 
 use askama::Template;
 use axum::{
@@ -27,6 +29,7 @@ use crate::{
     error::{AppError, PageError},
     feed,
     headers::{CACHE_A_DAY, CACHE_A_MINUTE, security_headers},
+    performance,
 };
 
 /// Trading days on one page of the home page's history.
@@ -66,6 +69,8 @@ pub(crate) fn routes(state: WebState) -> Router {
         .route("/", get(home))
         .route("/reports/{file}", get(report_file))
         .route("/feed.xml", get(feed))
+        .route("/performance", get(performance_page))
+        .route("/funds/{code}", get(fund_page))
         .route("/assets/{file}", get(asset))
         .with_state(state)
 }
@@ -260,6 +265,14 @@ async fn feed(State(state): State<WebState>) -> Result<Response, PageError> {
     let headers =
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"), (header::CACHE_CONTROL, CACHE_A_MINUTE)];
     Ok((headers, feed::atom(&index, &state.params)).into_response())
+}
+
+async fn performance_page(State(state): State<WebState>) -> Result<Response, PageError> {
+    performance::performance_page(&state.store, &state.params).await
+}
+
+async fn fund_page(State(state): State<WebState>, Path(code): Path<String>) -> Result<Response, PageError> {
+    performance::fund_page(&state.store, &state.params, &code).await
 }
 
 async fn asset(Path(file): Path<String>) -> Result<Response, PageError> {
