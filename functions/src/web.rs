@@ -403,7 +403,10 @@ mod tests {
         assert!(body.contains(r#"<form id="subscribe-form" method="post" action="/api/subscribe">"#), "{body}");
         assert!(body.contains(r#"<a href="/reports/20261103">2026-11-03</a> <span class="sample">"#), "{body}");
         assert!(body.contains("可买 1") && body.contains("可卖 1") && body.contains("持仓 1"), "{body}");
-        assert!(body.contains("500ETF (510500.SH)"), "the SELL fund is named: {body}");
+        assert!(
+            body.contains(r#"<a href="/funds/510500.SH">500ETF</a> (510500.SH)"#),
+            "the SELL fund is named: {body}"
+        );
         let november = body.find("2026年11月").unwrap();
         let october = body.find("2026年10月").unwrap();
         let newest = body.find(r#"href="/reports/20261103""#).unwrap();
@@ -469,7 +472,11 @@ mod tests {
         assert!(body.contains(r#"href="/reports/20261102.txt""#) && body.contains(r#"href="/reports/20261102.json""#));
         assert!(body.contains(r#"<span class="state buy">买入</span>"#), "{body}");
         assert!(body.contains("<td>2026-10-31</td><td>2</td><td>+1.25%</td><td>4.012</td>"), "{body}");
-        assert!(body.contains("券商ETF <small>512000.SH</small>: 数据不足"), "{body}");
+        assert!(
+            body.contains(r#"<a href="/funds/512000.SH">券商ETF</a> <small>512000.SH</small>: 数据不足"#),
+            "{body}"
+        );
+        assert!(body.contains(r#"<small><a href="/funds/510500.SH">510500.SH</a></small>"#), "codes link: {body}");
         assert_eq!(body.matches("<svg ").count(), 4, "a chart per decided fund");
         assert!(body.contains(r#"class="mark""#), "the signal day is marked");
         assert!(body.find("500ETF").unwrap() > body.find("alert(1)").unwrap(), "BUY rows before SELL rows");
