@@ -1,5 +1,6 @@
 //! The site in headless Chromium, driven through ChromeDriver's WebDriver API: a person opens the
-//! home page, subscribes, sees the confirmation in place; opens a day page and sees the charts.
+//! home page, subscribes, sees the confirmation in place; opens a day page and sees the charts;
+//! follows the header to the track record and a fund to its chart and trades.
 //! Screenshots go to `target/screenshots/`.
 
 mod common;
@@ -10,7 +11,7 @@ use base64::Engine;
 use functions::{site, subscribe::SubscribeState, web::WebState};
 use platform::{env, store::ObjectStore, strategy::DmaParams};
 use serde_json::{Value, json};
-use test_support::reports::store_sample_reports;
+use test_support::{performance::store_sample_performance, reports::store_sample_reports};
 
 use common::{Running, free_port, start_tool, target_dir, tool, wait_for};
 
@@ -72,11 +73,70 @@ fn a_visitor_subscribes_on_the_home_page_and_sees_charts_on_a_day_page() {
     driver.screenshot(&screenshots.join("subscribed-page.png"));
 }
 
-/// Serves the local site on a free port over the latest 30 sample days; returns its address and the days.
+#[test]
+#[ignore = "needs Chromium: cargo xtask test"]
+fn a_visitor_follows_the_header_to_the_track_record_and_a_fund_to_its_chart_and_trades() {
+    let data = tempfile::tempdir().unwrap();
+    let (base, days) = start_site(data.path());
+    let driver = Driver::start();
+    let screenshots = target_dir("screenshots");
+
+    driver.go(&format!("{base}/"));
+    driver.click("header.site a[href='/performance']");
+    wait_for("the performance page", Duration::from_secs(20), || driver.text("h1").contains("策略业绩").then_some(()));
+    let charts = driver.find_all("section.period figure.chart svg.plot");
+    assert_eq!(charts.len(), 2, "a chart for the live period and one for the backtest");
+    for chart in &charts {
+        let rect = driver.get(&format!("element/{chart}/rect"));
+        assert!(rect["width"].as_f64().unwrap() > 300.0, "the chart is drawn wide: {rect}");
+    }
+    assert_eq!(driver.script("return document.querySelectorAll('svg.plot path.portfolio').length;"), json!(2));
+    assert_eq!(driver.script("return document.querySelectorAll('svg.plot g.legend').length;"), json!(6));
+    let collapse = driver.script("return getComputedStyle(document.querySelector('table.record')).borderCollapse;");
+    assert_eq!(collapse, json!("collapse"), "the stylesheet applies under the CSP");
+    assert!(driver.text("#period-backtest").contains("夏普比率"));
+    driver.screenshot(&screenshots.join("performance-page.png"));
+    driver.screenshot_of(&charts[1], &screenshots.join("performance-chart.png"));
+
+    driver.click("#period-backtest table.funds a[href^='/funds/']");
+    let heading = wait_for("a fund page", Duration::from_secs(20), || {
+        let text = driver.text("h1");
+        text.contains(".S").then_some(text)
+    });
+    let chart = driver.find("figure.chart svg.plot");
+    assert!(driver.get(&format!("element/{chart}/rect"))["width"].as_f64().unwrap() > 300.0);
+    assert_eq!(driver.script("return document.querySelectorAll('svg.plot path.entry').length;"), json!(1));
+    let rows = driver.script("return document.querySelectorAll('table.trades tbody tr').length;");
+    assert!(rows.as_u64().unwrap() > 10, "ten years of trades: {rows}");
+    driver.screenshot(&screenshots.join("fund-page.png"));
+    driver.screenshot_of(&chart, &screenshots.join("fund-chart.png"));
+
+    // A phone-sized window: tables scroll in their boxes, charts shrink, the page does not scroll sideways.
+    driver.post("window/rect", json!({ "width": 390, "height": 844 }));
+    for uri in ["/performance".to_owned(), format!("/funds/{}", heading.split_whitespace().last().unwrap())] {
+        driver.go(&format!("{base}{uri}"));
+        let page_width = driver.script("return document.documentElement.scrollWidth;");
+        let window_width = driver.script("return window.innerWidth;");
+        assert!(page_width.as_f64() <= window_width.as_f64(), "{uri}: {page_width} > {window_width}");
+    }
+    driver.screenshot(&screenshots.join("fund-page-phone.png"));
+
+    // A day page links each fund to its page.
+    driver.post("window/rect", json!({ "width": 1280, "height": 1000 }));
+    driver.go(&format!("{base}/reports/{}", days.last().unwrap()));
+    driver.click("table.signals small a[href^='/funds/']");
+    wait_for("a fund page from a day page", Duration::from_secs(20), || {
+        driver.find_all("table.trades").len().eq(&1).then_some(())
+    });
+}
+
+/// Serves the local site on a free port over the latest 30 sample days, with the track record of ten
+/// years whose live period is those days; returns its address and the days.
 fn start_site(data_dir: &Path) -> (String, Vec<platform::date::TradeDate>) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let store = ObjectStore::local(data_dir);
     let days = runtime.block_on(store_sample_reports(&store, 30));
+    runtime.block_on(store_sample_performance(&store, Some(days[0])));
     let app = site(WebState { store, params: DmaParams::STANDARD }, SubscribeState::local(data_dir));
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let address = listener.local_addr().unwrap();
@@ -134,6 +194,16 @@ impl Driver {
     fn find_all(&self, css: &str) -> Vec<String> {
         let found = self.post("elements", json!({ "using": "css selector", "value": css }));
         found.as_array().unwrap().iter().map(element_id).collect()
+    }
+
+    fn click(&self, css: &str) {
+        let element = self.find(css);
+        self.post(&format!("element/{element}/click"), json!({}));
+    }
+
+    /// Runs `script` in the page and returns its value.
+    fn script(&self, script: &str) -> Value {
+        self.post("execute/sync", json!({ "script": script, "args": [] }))
     }
 
     fn text(&self, css: &str) -> String {
