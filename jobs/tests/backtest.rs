@@ -237,3 +237,27 @@ async fn the_figures_agree_with_an_independent_numpy_computation_over_a_tushare_
         assert!(said.contains("numpy agrees: 4 funds"), "{said}");
     }
 }
+
+#[test]
+fn a_sweep_replays_every_pair_with_short_below_long_and_ranks_them_by_portfolio_sharpe() {
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("sweep.json");
+    let args = ["--from", "20250101", "--to", "20261127", "--short", "5:25:10", "--long", "20:30:10"];
+    let out = signal(&[&args[..], &["--json", json_path.to_str().unwrap()]].concat(), dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // 5, 15, 25 against 20, 30: (25, 20) is not a pair.
+    assert!(stdout.starts_with("5 pairs from 20250101 to 20261127, each the exact daily replay"), "{stdout}");
+    let sweep = read_json(&json_path);
+    let pairs = sweep["pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), 5);
+    assert!(pairs.iter().all(|it| it["short"].as_u64() < it["long"].as_u64()));
+    let sharpes: Vec<f64> = pairs.iter().map(|it| it["metrics"]["sharpe"].as_f64().unwrap()).collect();
+    assert!(sharpes.windows(2).all(|it| it[0] >= it[1]), "{sharpes:?}");
+
+    let out = signal(&["--from", "20250101", "--to", "20261127", "--short", "0:5"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a period"));
+    let out = signal(&["--from", "20250101", "--to", "20261127", "--short", "30", "--long", "20"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+}
