@@ -191,7 +191,7 @@ fn track_record(
         let live = backtest::run(&settings(from), calendar, funds);
         record.periods.push(PeriodJson {
             id: "live".to_owned(),
-            label: "实盘跟踪 (自首次发布起)".to_owned(),
+            label: "上线以来".to_owned(),
             backtest: BacktestJson::new(&live),
         });
     }
