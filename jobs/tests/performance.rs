@@ -8,7 +8,10 @@ use std::{
 };
 
 use platform::backtest::json::{FundSeriesJson, PerformanceJson};
-use test_support::tushare::{FakeTushare, Market, Seen, error};
+use test_support::{
+    moto,
+    tushare::{FakeTushare, Market, Reply, Seen, error},
+};
 
 const RECORD: &str = "reports/performance/dma-11-22.json";
 const SERIES: &str = "reports/performance/dma-11-22/510300.SH.json";
@@ -16,18 +19,24 @@ const SERIES: &str = "reports/performance/dma-11-22/510300.SH.json";
 /// Three funds, the benchmark among them, so a run costs little.
 const FUNDS: &str = "510300.SH,沪深300ETF\n510500.SH,中证500ETF\n159915.SZ,创业板ETF\n";
 
-/// The job over [`FUNDS`] with `args` and a data folder, with no job-related variables inherited.
+/// The job over [`FUNDS`] with `args` and a data folder (which holds the fund list), with no
+/// job-related variables inherited.
 fn command(data_dir: &Path, args: &[&str]) -> Command {
     std::fs::create_dir_all(data_dir).unwrap();
     let funds = data_dir.join("funds.csv");
     std::fs::write(&funds, FUNDS).unwrap();
+    job(data_dir, &funds, args)
+}
+
+/// The job over the fund list `funds` with `args` and a data folder.
+fn job(data_dir: &Path, funds: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_signal"));
     for (name, _) in std::env::vars() {
         if name.starts_with("ALCHEMY_") || name.starts_with("TUSHARE_") || name == "RUST_LOG" {
             command.env_remove(name);
         }
     }
-    command.arg("--data-dir").arg(data_dir).arg("--funds").arg(&funds).args(args);
+    command.arg("--data-dir").arg(data_dir).arg("--funds").arg(funds).args(args);
     command
 }
 
@@ -130,11 +139,9 @@ async fn a_refused_ten_year_fetch_leaves_the_run_its_report_and_its_e_mail() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let mut command = command(
-        dir.path(),
-        &["--date", "20261127", "--source", "tushare", "--tushare-url", &fake.url, "--tushare-retry-delay-ms", "1"],
-    );
-    command.env("TUSHARE_TOKEN", "tok-test");
+    let tushare = ["--source", "tushare", "--tushare-url", &fake.url, "--tushare-retry-delay-ms", "1"];
+    let mut command = command(dir.path(), &["--date", "20261127"]);
+    command.args(tushare).env("TUSHARE_TOKEN", "tok-test");
     let output = tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap();
 
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -147,4 +154,65 @@ async fn a_refused_ten_year_fetch_leaves_the_run_its_report_and_its_e_mail() {
     let refused =
         |it: &&Seen| it.api != "trade_cal" && it.params["start_date"].as_str().is_some_and(|it| it < "20260101");
     assert!(fake.seen().iter().any(|it| refused(&it)), "the track record asked the older prices");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_track_record_still_fetching_at_the_deadline_gives_up_and_the_run_succeeds() {
+    // The track record's older prices never come; the day's own window does.
+    let market = Market::generate(&["510300.SH", "510500.SH", "159915.SZ"], "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| {
+        let old = seen.params["start_date"].as_str().is_some_and(|start| start < "20260101");
+        if old && seen.api != "trade_cal" { Reply::Hang } else { market.reply(seen) }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let tushare = ["--source", "tushare", "--tushare-url", &fake.url, "--tushare-retry-delay-ms", "1"];
+    let mut command = command(dir.path(), &["--date", "20261127", "--deadline-secs", "5"]);
+    command.args(tushare).env("TUSHARE_TOKEN", "tok-test");
+    let started = std::time::Instant::now();
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap()).await.unwrap();
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("it did not finish 1 s before the run's deadline"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(5), "stopped before the deadline: {:?}", started.elapsed());
+    assert!(dir.path().join("reports/dma-11-22/20261127.json").exists());
+    assert_eq!(files(&dir.path().join("outbox")), 1, "the day was e-mailed");
+    assert!(!dir.path().join(RECORD).exists());
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn in_cloud_mode_the_record_and_the_funds_chart_data_are_stored_in_the_bucket() {
+    let aws = moto::aws().await;
+    let bucket = moto::create_bucket(&aws, "record-bucket").await;
+    let topic = moto::create_topic(&aws, "record-topic").await;
+    let data = tempfile::tempdir().unwrap();
+    let funds = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(funds.path(), FUNDS).unwrap();
+    let run = |args: &[&str]| {
+        let mut command = job(data.path(), funds.path(), args);
+        command.env("ALCHEMY_REPORTS_BUCKET", &bucket).env("ALCHEMY_TOPIC_ARN", &topic.arn);
+        command.env_remove("AWS_ENDPOINT_URL_S3");
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+    };
+    for args in [&["--date", "20261123"][..], &["--date", "20261127", "--no-publish"]] {
+        let output = run(args).await.unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    assert_eq!(moto::sent_notifications(&topic.arn).len(), 1);
+    assert_eq!(std::fs::read_dir(data.path()).unwrap().count(), 0, "nothing written locally");
+
+    let get = |key: &'static str| {
+        let request = aws.s3().get_object().bucket(&bucket).key(key).send();
+        async move {
+            let object = request.await.unwrap_or_else(|err| panic!("{key}: {err:?}"));
+            assert_eq!(object.content_type(), Some("application/json"), "{key}");
+            object.body.collect().await.unwrap().into_bytes().to_vec()
+        }
+    };
+    let record = PerformanceJson::parse(&get(RECORD).await).unwrap();
+    assert_eq!(periods(&record), ["live 20261123..20261127", "backtest 20161128..20261127"]);
+    let series = FundSeriesJson::parse(&get(SERIES).await).unwrap();
+    assert_eq!(series.dates.last().map(String::as_str), Some("20261127"));
 }
