@@ -609,3 +609,27 @@ async fn a_backfill_of_an_older_day_does_not_move_the_cache_back() {
     assert_eq!(cached_histories(&fake, dir.path(), "20261127").await, uncached_histories(&fake, "20261127").await);
     assert_eq!(fake.seen()[before..].iter().filter(|it| it.params["trade_date"].is_string()).count(), 2);
 }
+
+#[tokio::test]
+async fn the_cache_keeps_the_widest_window_so_a_long_history_after_the_daily_window_costs_only_the_new_days() {
+    let (fake, dir) = cache_market().await;
+    let source = || TushareSource::new(client(&fake), Some(ObjectStore::local(dir.path())));
+    let long = |to: &str| (date(to).minus_days(300), date(to));
+    // Day one: the daily window, then the track record's longer one (asked by code once).
+    cached_histories(&fake, dir.path(), "20261125").await;
+    for text in CACHED_FUNDS {
+        let (from, to) = long("20261125");
+        source().history(&code(text), from, to).await.unwrap();
+    }
+    // Day two: the daily window and the longer one both come from the cache plus the new days.
+    let before = fake.calls();
+    assert_eq!(cached_histories(&fake, dir.path(), "20261126").await, uncached_histories(&fake, "20261126").await);
+    for text in CACHED_FUNDS {
+        let (from, to) = long("20261126");
+        let got = source().history(&code(text), from, to).await.unwrap();
+        assert_eq!(got, client(&fake).history(&code(text), from, to).await.unwrap(), "{text}");
+    }
+    let by_code = fake.seen()[before..].iter().filter(|it| it.params.get("ts_code").is_some()).count();
+    // Only the comparisons with the uncached client asked by code: 3 funds x 2 APIs, twice.
+    assert_eq!(by_code, 6 + 6, "the cached source asked no fund's window by code");
+}

@@ -208,3 +208,56 @@ fn portfolio(settings: &Settings, calendar: &[TradeDate], records: &[FundRecord]
         benchmark,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        history::{AdjFactor, Bar},
+        market::sample::SampleSource,
+    };
+
+    fn fund(code: &str) -> Fund {
+        Fund { code: FundCode::parse(code).unwrap(), name: code.to_owned() }
+    }
+
+    #[test]
+    fn funds_without_a_bar_in_the_range_or_whose_source_failed_are_undecided_and_left_out_of_the_portfolio() {
+        let (from, to) = (TradeDate::parse("20260601").unwrap(), TradeDate::parse("20261127").unwrap());
+        let source = SampleSource::new();
+        let history = |code: &str| source.history(&FundCode::parse(code).unwrap(), from.minus_days(150), to);
+        let only_before = History {
+            bars: vec![Bar { trade_date: TradeDate::parse("20260105").unwrap(), open: 1.0, close: 1.0 }],
+            factors: vec![AdjFactor { trade_date: TradeDate::parse("20260105").unwrap(), factor: 1.0 }],
+            notes: Vec::new(),
+        };
+        let funds = vec![
+            (fund("510300.SH"), Ok(history("510300.SH"))),
+            (fund("510500.SH"), Err("数据获取失败: HTTP 500".to_owned())),
+            (fund("159915.SZ"), Ok(only_before)),
+            (fund("512880.SH"), Ok(history("512880.SH"))),
+        ];
+        let settings = Settings {
+            params: DmaParams::STANDARD,
+            from,
+            to,
+            fill: Fill::Open,
+            cost_bps: DEFAULT_COST_BPS,
+            sizing: Sizing::Fraction,
+            benchmark: Some(FundCode::parse("510300.SH").unwrap()),
+        };
+        let backtest = run(&settings, &source.trading_days(from, to), &funds);
+        let undecided: Vec<(&str, &str)> =
+            backtest.undecided.iter().map(|it| (it.fund.code.as_str(), it.reason.as_str())).collect();
+        assert_eq!(
+            undecided,
+            [("510500.SH", "数据获取失败: HTTP 500"), ("159915.SZ", "区间内无行情 (no bar in the range)")]
+        );
+        assert_eq!(backtest.funds.len(), 2);
+        let portfolio = backtest.portfolio.unwrap();
+        let mean_last = (backtest.funds[0].nav.last().unwrap() + backtest.funds[1].nav.last().unwrap()) / 2.0;
+        assert_eq!(*portfolio.nav.last().unwrap(), mean_last, "two sleeves, not four");
+        let (code, nav, _) = portfolio.benchmark.unwrap();
+        assert_eq!((code.as_str(), nav), ("510300.SH", backtest.funds[0].buy_and_hold_nav.clone()));
+    }
+}

@@ -41,7 +41,8 @@ use crate::{date::TradeDate, fund::FundCode, history::History, store::ObjectStor
 /// The market source on Tushare: the client, plus an optional price cache in the object store.
 ///
 /// With the cache, a fund's rows up to the day before the last run's trade date are read from
-/// `prices/tushare/<code>.json`, and only the days since are asked, one whole-market call per API
+/// `prices/tushare/<code>.json` (the widest window ever asked: the track record's ten years once
+/// it ran), and only the days since are asked, one whole-market call per API
 /// and day (`fund_daily` with `trade_date`) shared by all funds: a daily run needs a constant number
 /// of calls instead of two per fund. The trade date itself is never cached, since its factor may
 /// not be published yet. A fund new to the list, a longer lookback or a gap of more than
@@ -87,8 +88,9 @@ impl TushareSource {
         };
         let key = cache::key(code);
         let cached = cache::read(store, &key).await;
-        let cached_through = cached.as_ref().map(|it| it.through);
-        let mut rows = match cached {
+        let cached_window = cached.as_ref().map(|it| (it.from, it.through));
+        // The rows and the first day they cover: the cached ones with the days since, or the window.
+        let (mut rows, rows_from) = match cached {
             // An older day than the cache's newest: nothing to ask, nothing to store.
             Some(cached) if cached.from <= from && cached.through >= to => {
                 let mut rows = cached.rows;
@@ -119,26 +121,30 @@ impl TushareSource {
                 for (_, (bars, factors)) in answers {
                     rows.add_tables(&bars, &factors, Some(code))?;
                 }
-                rows
+                (rows, cached.from)
             }
             _ => {
                 let (bars, factors) = self.client.security_tables(code, from, to).await?;
                 let mut rows = Rows::default();
                 rows.add_tables(&bars, &factors, None)?;
-                rows
+                (rows, from)
             }
         };
-        rows.normalize(from, to);
 
         // Everything before the trade date is final; the trade date is asked again next time.
-        // The cache keeps this run's window only, so it does not grow day by day, and it never
-        // moves back to an older day (a backfill does not spoil the next daily run).
+        // The cache keeps the widest window asked (the track record's ten years, the daily run's
+        // days since), and it never moves back to an older day (a backfill does not spoil the next
+        // daily run). It is written when it gains days at either end.
         let through = to.minus_days(1);
-        if through >= from && cached_through.is_none_or(|it| it < through) {
+        let gains = cached_window.is_none_or(|(cached_from, cached_through)| {
+            through > cached_through || (through == cached_through && rows_from < cached_from)
+        });
+        if through >= rows_from && gains {
             let mut stored = rows.clone();
-            stored.normalize(from, through);
-            cache::write(store, &key, &CachedPrices::new(from, through, stored)).await;
+            stored.normalize(rows_from, through);
+            cache::write(store, &key, &CachedPrices::new(rows_from, through, stored)).await;
         }
+        rows.normalize(from, to);
         Ok(rows.into_history())
     }
 
