@@ -247,13 +247,22 @@ fn a_sweep_replays_every_pair_with_short_below_long_and_ranks_them_by_portfolio_
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     // 5, 15, 25 against 20, 30: (25, 20) is not a pair.
-    assert!(stdout.starts_with("5 pairs from 20250101 to 20261127, each the exact daily replay"), "{stdout}");
+    assert!(stdout.starts_with("5 pairs from 20250101 to 20261127, whole-series averages"), "{stdout}");
+    assert!(stdout.contains("trades of 11/22 differ from the exact replay"), "{stdout}");
     let sweep = read_json(&json_path);
+    assert_eq!(sweep["exact"], false);
     let pairs = sweep["pairs"].as_array().unwrap();
     assert_eq!(pairs.len(), 5);
     assert!(pairs.iter().all(|it| it["short"].as_u64() < it["long"].as_u64()));
     let sharpes: Vec<f64> = pairs.iter().map(|it| it["metrics"]["sharpe"].as_f64().unwrap()).collect();
     assert!(sharpes.windows(2).all(|it| it[0] >= it[1]), "{sharpes:?}");
+
+    let exact = signal(&[&args[..], &["--exact"]].concat(), dir.path());
+    assert!(exact.status.success(), "{}", String::from_utf8_lossy(&exact.stderr));
+    assert!(
+        String::from_utf8_lossy(&exact.stdout)
+            .starts_with("5 pairs from 20250101 to 20261127, each the exact daily replay")
+    );
 
     let out = signal(&["--from", "20250101", "--to", "20261127", "--short", "0:5"], dir.path());
     assert_eq!(out.status.code(), Some(2));

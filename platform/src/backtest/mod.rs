@@ -130,6 +130,19 @@ pub struct Backtest {
 /// Replays `funds` over the trading days `calendar` (those in the range are used). A fund's
 /// history must reach back the lookback window before `settings.from` for its first signals.
 pub fn run(settings: &Settings, calendar: &[TradeDate], funds: &[(Fund, Result<History, String>)]) -> Backtest {
+    run_on(settings, calendar, funds, |history| {
+        replay::published_signals(&settings.params, settings.from, settings.to, history)
+    })
+}
+
+/// [`run`] on other signals than the published ones: `signals` gives a fund's signals from its
+/// history (the sweep's whole-series fast path, [`replay::whole_series_signals`]).
+pub fn run_on(
+    settings: &Settings,
+    calendar: &[TradeDate],
+    funds: &[(Fund, Result<History, String>)],
+    signals: impl Fn(&History) -> Vec<(TradeDate, Signal)>,
+) -> Backtest {
     let calendar: Vec<TradeDate> =
         calendar.iter().copied().filter(|it| (settings.from..=settings.to).contains(it)).collect();
     let mut records = Vec::new();
@@ -142,7 +155,7 @@ pub fn run(settings: &Settings, calendar: &[TradeDate], funds: &[(Fund, Result<H
                 continue;
             }
         };
-        match record(settings, &calendar, fund, history) {
+        match record(settings, &calendar, fund, history, &signals) {
             Some(record) => records.push(record),
             None => undecided
                 .push(UndecidedFund { fund: fund.clone(), reason: "区间内无行情 (no bar in the range)".into() }),
@@ -152,12 +165,18 @@ pub fn run(settings: &Settings, calendar: &[TradeDate], funds: &[(Fund, Result<H
     Backtest { settings: settings.clone(), calendar, funds: records, portfolio, undecided }
 }
 
-fn record(settings: &Settings, calendar: &[TradeDate], fund: &Fund, history: &History) -> Option<FundRecord> {
+fn record(
+    settings: &Settings,
+    calendar: &[TradeDate],
+    fund: &Fund,
+    history: &History,
+    signals: &impl Fn(&History) -> Vec<(TradeDate, Signal)>,
+) -> Option<FundRecord> {
     let bars = sim::adjusted_bars(history, settings.from, settings.to);
     if bars.is_empty() || calendar.is_empty() {
         return None;
     }
-    let signals = replay::published_signals(&settings.params, settings.from, settings.to, history);
+    let signals = signals(history);
     let run = sim::simulate(calendar, &bars, &signals, settings.fill, settings.sizing, settings.cost_bps);
     let closed: Vec<f64> = run.trades.iter().filter(|it| it.is_closed()).map(|it| it.ret).collect();
     let exposure = run.days_in_position as f64 / calendar.len() as f64;

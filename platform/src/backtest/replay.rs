@@ -79,6 +79,55 @@ pub fn published_signals(
     signals
 }
 
+/// The sweep's fast path: crossings of the averages over the whole history at once, adjusted to
+/// its last factor, instead of each day's window adjusted to that day's factor. Cheaper by the
+/// window's length, and not the published signals: the rounding of the averages sees other
+/// prices, so an equal-looking crossing may land a day apart. Callers say so, and count how many
+/// trades differ from [`published_signals`].
+pub fn whole_series_signals(
+    params: &DmaParams,
+    from: TradeDate,
+    to: TradeDate,
+    history: &History,
+) -> Vec<(TradeDate, Signal)> {
+    let joined = join(history);
+    let Some(&(_, _, last_factor)) = joined.iter().rev().find(|it| it.0 <= to) else {
+        return Vec::new();
+    };
+    let (short, long) = (params.short(), params.long());
+    let (mut short_sum, mut long_sum) = (0.0, 0.0);
+    let mut before: Option<(f64, f64)> = None;
+    let mut signals = Vec::new();
+    let adjusted: Vec<f64> = joined.iter().map(|&(_, close, factor)| close * factor / last_factor).collect();
+    for (at, &(day, _, _)) in joined.iter().enumerate() {
+        if day > to {
+            break;
+        }
+        let value = adjusted[at];
+        short_sum = short_sum - if at >= short { adjusted[at - short] } else { 0.0 } + value;
+        long_sum = long_sum - if at >= long { adjusted[at - long] } else { 0.0 } + value;
+        if at + 1 < long {
+            continue;
+        }
+        let now = (
+            strategy::round_half_even(short_sum / short as f64, 3),
+            strategy::round_half_even(long_sum / long as f64, 3),
+        );
+        if let Some((s2, l2)) = before
+            && day >= from
+        {
+            let (s1, l1) = now;
+            if s1 > l1 && s2 <= l2 {
+                signals.push((day, Signal::Buy));
+            } else if s1 < l1 && s2 >= l2 {
+                signals.push((day, Signal::Sell));
+            }
+        }
+        before = Some(now);
+    }
+    signals
+}
+
 /// Bars and factors joined on the trade date, as the strategy joins them: usable values only
 /// (finite, above 0), sorted, the first row of a duplicate date kept.
 fn join(history: &History) -> Vec<(TradeDate, f64, f64)> {
