@@ -16,7 +16,7 @@ use platform::{
 use crate::{
     config::{self, MarketFlags},
     failure::{Failure, bad_input},
-    run,
+    prices,
 };
 
 /// Replay the published signals over a range of days: what following them would have earned.
@@ -198,14 +198,8 @@ pub(crate) async fn main(flags: BacktestFlags) -> Result<(), Failure> {
         return Err(bad_input(anyhow::format_err!("there is no trading day from {} to {}", flags.from, flags.to)));
     }
     let history_from = flags.from.minus_days(params.lookback_days());
-    let mut histories = run::fetch_histories(&funds, &market, history_from, flags.to).await?;
-    let funds: Vec<_> = funds
-        .into_iter()
-        .map(|fund| {
-            let history = histories.remove(&fund.code).unwrap_or_else(|| Err("no answer".to_owned()));
-            (fund, history)
-        })
-        .collect();
+    let funds =
+        prices::histories(&funds, &market, history_from, flags.to).await.map_err(|err| bad_input(err.into()))?;
     if !(flags.short.is_one() && flags.long.is_one()) {
         return sweep(&flags, &settings, &pairs, &calendar, &funds);
     }

@@ -10,6 +10,7 @@ mod cli;
 mod config;
 mod failure;
 mod performance;
+mod prices;
 mod run;
 
 use std::process::ExitCode;

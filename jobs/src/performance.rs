@@ -29,7 +29,7 @@ use platform::{
     strategy::DmaParams,
 };
 
-use crate::config::Config;
+use crate::{config::Config, prices};
 
 /// The backtest period's length in calendar days: ten years.
 const BACKTEST_DAYS: u32 = 3652;
@@ -64,7 +64,10 @@ pub(crate) async fn update(
         .trading_days(from, last_day)
         .await
         .with_context(|| format!("getting the trading calendar from {from} to {last_day}"))?;
-    let funds = fetch(&config.funds, market, from.minus_days(params.lookback_days()), last_day).await?;
+    let history_from = from.minus_days(params.lookback_days());
+    let funds = prices::histories(&config.funds, market, history_from, last_day)
+        .await
+        .with_context(|| format!("fetching the prices from {history_from} to {last_day}"))?;
     let fetched = started.elapsed();
 
     let source = market.kind().id();
@@ -117,37 +120,6 @@ async fn first_published(
     let stored: HashSet<TradeDate> = index.days.iter().map(|it| it.trade_date).collect();
     let published = reports::published_days(store).await.context("listing the published markers")?;
     Ok(published.into_iter().find(|day| *day <= last_day && stored.contains(day)))
-}
-
-/// Every fund's history over `from..=to`, in list order; a fund whose source failed keeps its
-/// error (it is undecided in the record); a fatal error (a refused token) stops the update.
-async fn fetch(
-    funds: &[Fund],
-    market: &MarketData,
-    from: TradeDate,
-    to: TradeDate,
-) -> anyhow::Result<Vec<(Fund, Result<History, String>)>> {
-    let mut tasks = tokio::task::JoinSet::new();
-    for (at, fund) in funds.iter().enumerate() {
-        let market = market.clone();
-        let code = fund.code.clone();
-        tasks.spawn(async move { (at, market.history(&code, from, to).await) });
-    }
-    let mut histories: Vec<Result<History, String>> = vec![Err("no answer".to_owned()); funds.len()];
-    while let Some(joined) = tasks.join_next().await {
-        let (at, res) = joined.context("a price fetch task failed")?;
-        histories[at] = match res {
-            Ok(history) => Ok(history),
-            Err(err) if err.is_fatal() => {
-                return Err(anyhow::Error::new(err).context(format!("fetching the prices from {from} to {to}")));
-            }
-            Err(err) => {
-                tracing::warn!(code = %funds[at].code, "track record: {err}");
-                Err(err.to_string())
-            }
-        };
-    }
-    Ok(funds.iter().cloned().zip(histories).collect())
 }
 
 /// Where the two periods start and end.

@@ -10,7 +10,7 @@ use platform::{
     aws::AwsConfig,
     date::TradeDate,
     env,
-    fund::{Fund, FundCode},
+    fund::FundCode,
     market::{History, MarketData},
     notify::{Message, Notifier},
     report::{FundReport, Report, json::IndexJson},
@@ -24,7 +24,7 @@ use tokio::time::Instant;
 use crate::{
     config::{self, Config, Days, Flags, Publish, Target},
     failure::{Failure, bad_input},
-    performance,
+    performance, prices,
 };
 
 /// Runs the job as the flags say, within its deadline.
@@ -84,7 +84,13 @@ async fn run(
     };
 
     let history_from = first.minus_days(config.params.lookback_days());
-    let histories = fetch_histories(&config.funds, market, history_from, last).await?;
+    let histories: HashMap<FundCode, Result<History, String>> =
+        prices::histories(&config.funds, market, history_from, last)
+            .await
+            .map_err(|err| bad_input(err.into()))?
+            .into_iter()
+            .map(|(fund, history)| (fund.code, history))
+            .collect();
     run_days(config, market, &days, &histories, store, notifier).await?;
     update_performance(config, market, store, last, deadline).await;
     Ok(())
@@ -200,41 +206,6 @@ async fn trading_days(config: &Config, market: &MarketData) -> Result<Vec<TradeD
         }
     }
     Ok(days)
-}
-
-/// Each fund's history over the whole run; a fund whose source failed keeps its error.
-///
-/// All funds are asked at once: the source bounds its own concurrency and rate (the Tushare client
-/// holds the limits), so the run is as fast as the limits allow. A fatal error stops the others.
-pub(crate) async fn fetch_histories(
-    funds: &[Fund],
-    market: &MarketData,
-    from: TradeDate,
-    to: TradeDate,
-) -> Result<HashMap<FundCode, Result<History, String>>, Failure> {
-    let mut tasks = tokio::task::JoinSet::new();
-    for fund in funds {
-        let market = market.clone();
-        let code = fund.code.clone();
-        tasks.spawn(async move {
-            let res = market.history(&code, from, to).await;
-            (code, res)
-        });
-    }
-    let mut histories = HashMap::new();
-    while let Some(joined) = tasks.join_next().await {
-        let (code, res) = joined.context("a price fetch task failed")?;
-        let history = match res {
-            Ok(history) => Ok(history),
-            Err(err) if err.is_fatal() => return Err(bad_input(err.into())),
-            Err(err) => {
-                tracing::warn!(code = %code, "{err}");
-                Err(err.to_string())
-            }
-        };
-        histories.insert(code, history);
-    }
-    Ok(histories)
 }
 
 fn evaluate_day(
