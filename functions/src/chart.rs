@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use platform::{date::TradeDate, report::json::SeriesJson};
 
-use crate::escape_xml;
+use crate::{escape_xml, plot::runs};
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 220.0;
@@ -106,23 +106,6 @@ pub(crate) fn svg(series: &SeriesJson, marked: Option<TradeDate>, title: &str) -
     }
     out.push_str("</svg>");
     Some(out)
-}
-
-/// The stretches of consecutive values (averages are `null` until their period fills).
-fn runs(values: &[Option<f64>]) -> Vec<Vec<(usize, f64)>> {
-    let mut runs: Vec<Vec<(usize, f64)>> = Vec::new();
-    let mut current = Vec::new();
-    for (idx, value) in values.iter().enumerate() {
-        match value {
-            Some(it) if it.is_finite() => current.push((idx, *it)),
-            _ if !current.is_empty() => runs.push(std::mem::take(&mut current)),
-            _ => {}
-        }
-    }
-    if !current.is_empty() {
-        runs.push(current);
-    }
-    runs
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 use platform::{
-    backtest::json::{BacktestJson, FundSeriesJson, MetricsJson, PerformanceJson, PortfolioJson, TradeJson},
+    backtest::json::{BacktestJson, FundSeriesJson, MetricsJson, PerformanceJson, PortfolioJson, Trade},
     date::TradeDate,
     fund::FundCode,
     reports,
@@ -332,13 +332,13 @@ fn fund_chart(series: &FundSeriesJson, params: &DmaParams) -> Option<String> {
         kept.iter().map(|&it| values.get(it).copied().flatten()).collect()
     };
     let close: Vec<Option<f64>> = series.close.iter().map(|it| Some(*it)).collect();
-    let day_of = |text: &str| TradeDate::parse(text).ok().and_then(|day| dates.binary_search(&day).ok());
+    let day_of = |day: TradeDate| dates.binary_search(&day).ok();
     let mut markers = Vec::new();
     for trade in &series.trades {
-        if let Some(day) = day_of(&trade.entry_date) {
+        if let Some(day) = day_of(trade.entry_date) {
             markers.push(Marker { kind: MarkerKind::Entry, day, value: trade.entry_price });
         }
-        if let (Some(day), Some(value)) = (trade.exit_date.as_deref().and_then(day_of), trade.exit_price) {
+        if let (Some(day), Some(value)) = (trade.exit_date.and_then(day_of), trade.exit_price) {
             markers.push(Marker { kind: MarkerKind::Exit, day, value });
         }
     }
@@ -401,15 +401,15 @@ fn metric_row(metric: &Metric, compared: &[Option<&MetricsJson>]) -> MetricRow {
     MetricRow { name: metric.name, anchor: metric.anchor, values }
 }
 
-fn trade_row(number: usize, trade: &TradeJson) -> TradeRow {
-    let day = |it: &Option<String>| it.as_deref().map_or_else(dash, iso);
+fn trade_row(number: usize, trade: &Trade) -> TradeRow {
+    let day = |it: Option<TradeDate>| it.map_or_else(dash, TradeDate::iso);
     TradeRow {
         number,
-        signal_date: iso(&trade.signal_date),
-        entry_date: iso(&trade.entry_date),
+        signal_date: trade.signal_date.iso(),
+        entry_date: trade.entry_date.iso(),
         entry_price: format!("{:.3}", trade.entry_price),
-        exit_signal_date: day(&trade.exit_signal_date),
-        exit_date: day(&trade.exit_date),
+        exit_signal_date: day(trade.exit_signal_date),
+        exit_date: day(trade.exit_date),
         exit_price: trade.exit_price.map_or_else(dash, |it| format!("{it:.3}")),
         ret: signed_pct(trade.ret),
         class: if trade.ret > 0.0 {

@@ -275,8 +275,9 @@ fn text_width(text: &str) -> f64 {
     text.chars().map(|it| if it.is_ascii() { 6.6 } else { 12.0 }).sum()
 }
 
-/// The stretches of consecutive finite values, with their days.
-fn runs(values: &[Option<f64>]) -> Vec<Vec<(usize, f64)>> {
+/// The stretches of consecutive finite values, with their days (averages are `None` until their
+/// period fills).
+pub(crate) fn runs(values: &[Option<f64>]) -> Vec<Vec<(usize, f64)>> {
     let mut runs: Vec<Vec<(usize, f64)>> = Vec::new();
     let mut current = Vec::new();
     for (day, value) in values.iter().enumerate() {

@@ -132,3 +132,37 @@ pub(crate) async fn store_reports(store: &ObjectStore, reports: &[ReportJson]) {
     }
     store.put(&reports::index_key(&params), index.to_text().into_bytes(), "application/json").await.unwrap();
 }
+
+/// A store whose every read fails (a folder store on a regular file): a 404 from it means the
+/// store was not asked.
+pub(crate) fn broken_store(dir: &tempfile::TempDir) -> ObjectStore {
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, "").unwrap();
+    ObjectStore::local(&file)
+}
+
+/// The headers every page and document carries.
+pub(crate) fn assert_security_headers(answer: &Answer) {
+    let csp = answer.header("content-security-policy");
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(answer.header("x-content-type-options"), "nosniff");
+    assert_eq!(answer.header("referrer-policy"), "strict-origin-when-cross-origin");
+}
+
+/// A page served whole: 200, HTML, cached for `max_age` seconds, with the security headers.
+pub(crate) fn assert_html_page(answer: &Answer, max_age: u32) {
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.header("content-type"), "text/html; charset=utf-8");
+    assert_eq!(answer.header("cache-control"), format!("public, max-age={max_age}"));
+    assert_security_headers(answer);
+}
+
+/// The not-found page for `uri`: 404, HTML, nothing of the request echoed as markup.
+pub(crate) fn assert_not_found_page(answer: &Answer, uri: &str) {
+    assert_eq!(answer.status, 404, "{uri}");
+    assert_eq!(answer.header("content-type"), "text/html; charset=utf-8", "{uri}");
+    assert!(answer.body.contains("页面不存在"), "{uri}: {}", answer.body);
+    assert!(!answer.body.contains("<script>") && !answer.body.contains("script%3E"), "{uri}: {}", answer.body);
+    assert_security_headers(answer);
+}

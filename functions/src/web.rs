@@ -367,7 +367,10 @@ mod tests {
     use platform::report::json::{CountsJson, IndexDay, IndexJson};
 
     use super::*;
-    use crate::test_support::{date, get, store_reports, usual_report};
+    use crate::test_support::{
+        assert_html_page, assert_not_found_page, assert_security_headers, broken_store, date, get, store_reports,
+        usual_report,
+    };
 
     fn app(store: &ObjectStore) -> Router {
         router(WebState { store: store.clone(), params: DmaParams::STANDARD })
@@ -382,22 +385,11 @@ mod tests {
         (dir, store)
     }
 
-    fn assert_security_headers(answer: &crate::test_support::Answer) {
-        let csp = answer.header("content-security-policy");
-        assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
-        assert!(!csp.contains("unsafe-inline"), "{csp}");
-        assert_eq!(answer.header("x-content-type-options"), "nosniff");
-        assert_eq!(answer.header("referrer-policy"), "strict-origin-when-cross-origin");
-    }
-
     #[tokio::test]
     async fn home_shows_the_service_the_form_the_latest_summary_and_the_history_by_month() {
         let (_dir, store) = three_days().await;
         let answer = get(app(&store), "/").await;
-        assert_eq!(answer.status, 200);
-        assert_eq!(answer.header("content-type"), "text/html; charset=utf-8");
-        assert_eq!(answer.header("cache-control"), "public, max-age=60");
-        assert_security_headers(&answer);
+        assert_html_page(&answer, 60);
         let body = &answer.body;
         assert!(body.contains("11日与22日") && body.contains("不构成投资建议"), "{body}");
         assert!(body.contains(r#"<form id="subscribe-form" method="post" action="/api/subscribe">"#), "{body}");
@@ -461,10 +453,7 @@ mod tests {
     async fn a_day_page_has_the_table_the_undecided_the_neighbours_the_raw_links_and_a_chart_per_fund() {
         let (_dir, store) = three_days().await;
         let answer = get(app(&store), "/reports/20261102").await;
-        assert_eq!(answer.status, 200);
-        assert_eq!(answer.header("content-type"), "text/html; charset=utf-8");
-        assert_eq!(answer.header("cache-control"), "public, max-age=86400");
-        assert_security_headers(&answer);
+        assert_html_page(&answer, 86400);
         let body = &answer.body;
         assert!(body.contains("2026-11-02 双均线(11日/22日)交易信号"), "{body}");
         assert!(body.contains(r#"<a rel="prev" href="/reports/20261030">"#), "{body}");
@@ -524,11 +513,8 @@ mod tests {
 
     #[tokio::test]
     async fn what_is_not_a_valid_date_is_a_404_page_that_never_reaches_the_store() {
-        // A store on a regular file: any read fails, so a 404 here means the store was not asked.
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("not-a-folder");
-        std::fs::write(&file, "").unwrap();
-        let broken = ObjectStore::local(&file);
+        let broken = broken_store(&dir);
         for uri in [
             "/reports/2026110",
             "/reports/20261131",
@@ -542,12 +528,7 @@ mod tests {
             "/reports",
             "/nothing-here",
         ] {
-            let answer = get(app(&broken), uri).await;
-            assert_eq!(answer.status, 404, "{uri}");
-            assert_eq!(answer.header("content-type"), "text/html; charset=utf-8", "{uri}");
-            assert!(answer.body.contains("页面不存在"), "{uri}: {}", answer.body);
-            assert!(!answer.body.contains("script%3E") && !answer.body.contains("<script>"), "{uri}");
-            assert_security_headers(&answer);
+            assert_not_found_page(&get(app(&broken), uri).await, uri);
         }
     }
 

@@ -332,7 +332,7 @@ fn differing_trades(
         it.funds
             .iter()
             .flat_map(|fund| {
-                fund.trades.iter().map(|t| (fund.fund.code.to_string(), t.signal_date, t.exit_signal_date))
+                fund.run.trades.iter().map(|t| (fund.fund.code.to_string(), t.signal_date, t.exit_signal_date))
             })
             .collect()
     };

@@ -159,10 +159,7 @@ fn fill_parameters(
 
 impl flags::Deploy {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let parts = selected_parts(&self.stacks.stacks)?;
-        let stage = Stage::resolve(sh, &self.aws, self.stacks.templates.is_none())?;
-        let dir = templates_dir(sh, &stage, self.stacks.templates.as_deref())?;
-        let plans = read_plans(&dir, &stage, &parts)?;
+        let (parts, stage, plans) = selected_plans(sh, &self.aws, &self.stacks)?;
         let protected = stage.protected();
         let prompt = Prompt { yes: self.aws.yes };
         let stage_name = &stage.name;
@@ -224,10 +221,7 @@ impl flags::Deploy {
 
 impl flags::Diff {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let parts = selected_parts(&self.stacks.stacks)?;
-        let stage = Stage::resolve(sh, &self.aws, self.stacks.templates.is_none())?;
-        let dir = templates_dir(sh, &stage, self.stacks.templates.as_deref())?;
-        let plans = read_plans(&dir, &stage, &parts)?;
+        let (_, stage, plans) = selected_plans(sh, &self.aws, &self.stacks)?;
         runtime()?.block_on(async {
             let aws = Aws::load(&stage.aws_flags(&self.aws)).await?;
             let mut outputs: Vec<Outputs> = Vec::new();
@@ -351,29 +345,18 @@ async fn inventory(client: &aws_sdk_cloudformation::Client, name: &str) -> anyho
         .aws_context(|| format!("reading the template of {name}"))?;
     let retained = retained_resources(template.template_body().unwrap_or_default())?;
     let mut res = Vec::new();
-    let mut next_token = None;
-    loop {
-        let page = client
-            .list_stack_resources()
-            .stack_name(name)
-            .set_next_token(next_token)
-            .send()
-            .await
-            .aws_context(|| format!("listing the resources of {name}"))?;
-        for it in page.stack_resource_summaries() {
-            let logical_id = it.logical_resource_id().unwrap_or_default().to_owned();
-            res.push(Resource {
-                retained: retained.contains(&logical_id),
-                logical_id,
-                resource_type: it.resource_type().unwrap_or_default().to_owned(),
-                physical_id: it.physical_resource_id().unwrap_or_default().to_owned(),
-            });
-        }
-        next_token = page.next_token().map(str::to_owned);
-        if next_token.is_none() {
-            return Ok(res);
-        }
+    let mut pages = client.list_stack_resources().stack_name(name).into_paginator().items().send();
+    while let Some(it) = pages.next().await {
+        let it = it.aws_context(|| format!("listing the resources of {name}"))?;
+        let logical_id = it.logical_resource_id().unwrap_or_default().to_owned();
+        res.push(Resource {
+            retained: retained.contains(&logical_id),
+            logical_id,
+            resource_type: it.resource_type().unwrap_or_default().to_owned(),
+            physical_id: it.physical_resource_id().unwrap_or_default().to_owned(),
+        });
     }
+    Ok(res)
 }
 
 /// Deletes every object version and delete marker of a bucket, so the bucket itself can go.
@@ -383,23 +366,12 @@ async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> anyhow::Result<(
     loop {
         let page =
             s3.list_object_versions().bucket(bucket).send().await.aws_context(|| format!("listing bucket {bucket}"))?;
-        let mut objects = Vec::new();
-        for it in page.versions() {
-            objects.push(
-                ObjectIdentifier::builder()
-                    .key(it.key().unwrap_or_default())
-                    .set_version_id(it.version_id().map(str::to_owned))
-                    .build()?,
-            );
-        }
-        for it in page.delete_markers() {
-            objects.push(
-                ObjectIdentifier::builder()
-                    .key(it.key().unwrap_or_default())
-                    .set_version_id(it.version_id().map(str::to_owned))
-                    .build()?,
-            );
-        }
+        let id = |key: Option<&str>, version: Option<&str>| {
+            ObjectIdentifier::builder().key(key.unwrap_or_default()).set_version_id(version.map(str::to_owned)).build()
+        };
+        let versions = page.versions().iter().map(|it| id(it.key(), it.version_id()));
+        let markers = page.delete_markers().iter().map(|it| id(it.key(), it.version_id()));
+        let objects = versions.chain(markers).collect::<Result<Vec<_>, _>>()?;
         if objects.is_empty() {
             break;
         }
@@ -447,6 +419,19 @@ async fn delete_images(ecr: &aws_sdk_ecr::Client, repository: &str) -> anyhow::R
 }
 
 /// The parts named by `--stacks`, checked, in deploy order whatever order they were given in.
+/// The selected parts in deploy order, the stage, and their plans from the templates.
+fn selected_plans(
+    sh: &Shell,
+    aws: &flags::Aws,
+    selection: &flags::StackSelection,
+) -> anyhow::Result<(Vec<&'static str>, Stage, Vec<StackPlan>)> {
+    let parts = selected_parts(&selection.stacks)?;
+    let stage = Stage::resolve(sh, aws, selection.templates.is_none())?;
+    let dir = templates_dir(sh, &stage, selection.templates.as_deref())?;
+    let plans = read_plans(&dir, &stage, &parts)?;
+    Ok((parts, stage, plans))
+}
+
 fn selected_parts(names: &[String]) -> anyhow::Result<Vec<&'static str>> {
     for name in names {
         if !PARTS.contains(&name.as_str()) {

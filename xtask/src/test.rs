@@ -9,6 +9,7 @@
 mod circles;
 mod moto;
 mod registry;
+mod server;
 #[cfg(test)]
 mod width;
 

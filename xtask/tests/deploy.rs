@@ -89,6 +89,20 @@ fn templates(stage: &str, setting: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A folder with a one-topic app template for `stage`, and the arguments deploying it from there.
+fn one_topic_app(stage: &str) -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    write_template(dir.path(), "app", stage, "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");
+    let templates = dir.path().to_str().unwrap().to_owned();
+    let args = ["deploy", "--stage", stage, "--stacks", "app", "--templates", &templates].map(str::to_owned).to_vec();
+    (dir, args)
+}
+
+/// `args` as `&str`s, with `extra` after them.
+fn with<'a>(args: &'a [String], extra: &[&'a str]) -> Vec<&'a str> {
+    args.iter().map(String::as_str).chain(extra.iter().copied()).collect()
+}
+
 fn deploy(stage: &str, dir: &std::path::Path) -> support::Run {
     deploy_stacks(stage, "app", dir)
 }
@@ -279,15 +293,10 @@ fn secret_set_stores_a_secure_string_and_never_prints_the_value() {
 fn a_failed_create_names_the_failing_resource_and_its_reason_and_exits_non_zero() {
     let fake =
         FakeCloudFormation::start(None, Execution::FailsOn { logical_id: "Reports", reason: "bucket name taken" });
-    let dir = tempfile::tempdir().unwrap();
-    write_template(dir.path(), "app", "tfail", "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");
+    let (_dir, args) = one_topic_app("tfail");
     let env = aws_env(&fake.url);
 
-    let run = xtask(
-        &["deploy", "--stage", "tfail", "--stacks", "app", "--templates", dir.path().to_str().unwrap(), "--yes"],
-        &pairs(&env),
-        None,
-    );
+    let run = xtask(&with(&args, &["--yes"]), &pairs(&env), None);
 
     assert!(!run.success);
     let last_line = run.stderr.lines().rev().find(|it| it.starts_with("error:")).unwrap_or_default();
@@ -304,13 +313,11 @@ fn a_failed_create_names_the_failing_resource_and_its_reason_and_exits_non_zero(
 #[test]
 fn a_stack_left_in_rollback_complete_is_deleted_and_created_again() {
     let fake = FakeCloudFormation::start(Some("ROLLBACK_COMPLETE"), Execution::Succeeds);
-    let dir = tempfile::tempdir().unwrap();
-    write_template(dir.path(), "app", "trollback", "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");
+    let (_dir, args) = one_topic_app("trollback");
     let env = aws_env(&fake.url);
-    let args = ["deploy", "--stage", "trollback", "--stacks", "app", "--templates", dir.path().to_str().unwrap()];
 
     // Without a terminal and without --yes it stops at the question.
-    let refused = xtask(&args, &pairs(&env), None);
+    let refused = xtask(&with(&args, &[]), &pairs(&env), None);
     assert!(!refused.success);
     assert!(
         refused.stderr.contains("stdin is not a terminal: run it in a terminal or pass --yes"),
@@ -319,7 +326,7 @@ fn a_stack_left_in_rollback_complete_is_deleted_and_created_again() {
     );
     assert!(!fake.calls().contains(&"DeleteStack".to_owned()));
 
-    let run = xtask(&[&args[..], &["--yes"]].concat(), &pairs(&env), None);
+    let run = xtask(&with(&args, &["--yes"]), &pairs(&env), None);
 
     assert!(run.success, "{}", run.stderr);
     assert!(run.stderr.contains("in ROLLBACK_COMPLETE after a failed first create"), "{}", run.stderr);
@@ -335,15 +342,10 @@ fn a_stack_left_in_rollback_complete_is_deleted_and_created_again() {
 fn an_update_is_followed_to_its_end_even_when_the_status_is_slow_to_change() {
     // The stack is UPDATE_COMPLETE from last time, and right after ExecuteChangeSet it still says so.
     let fake = FakeCloudFormation::start(Some("UPDATE_COMPLETE"), Execution::SucceedsLate);
-    let dir = tempfile::tempdir().unwrap();
-    write_template(dir.path(), "app", "tlate", "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");
+    let (_dir, args) = one_topic_app("tlate");
     let env = aws_env(&fake.url);
 
-    let run = xtask(
-        &["deploy", "--stage", "tlate", "--stacks", "app", "--templates", dir.path().to_str().unwrap(), "--yes"],
-        &pairs(&env),
-        None,
-    );
+    let run = xtask(&with(&args, &["--yes"]), &pairs(&env), None);
 
     assert!(run.success, "{}", run.stderr);
     assert!(fake.calls().contains(&"CreateChangeSet UPDATE".to_owned()), "{:?}", fake.calls());
@@ -353,11 +355,10 @@ fn an_update_is_followed_to_its_end_even_when_the_status_is_slow_to_change() {
 
 #[test]
 fn missing_credentials_give_a_clear_one_line_message() {
-    let dir = tempfile::tempdir().unwrap();
-    write_template(dir.path(), "app", "tcreds", "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");
+    let (_dir, args) = one_topic_app("tcreds");
 
     let run = xtask(
-        &["deploy", "--stage", "tcreds", "--stacks", "app", "--templates", dir.path().to_str().unwrap(), "--yes"],
+        &with(&args, &["--yes"]),
         &[("AWS_REGION", "us-east-1"), ("AWS_ENDPOINT_URL", "http://127.0.0.1:9")],
         None,
     );
@@ -392,14 +393,9 @@ fn destroy_without_a_terminal_and_without_yes_fails_at_once() {
 #[test]
 fn deploying_a_protected_stage_without_a_terminal_and_without_yes_fails_at_once() {
     let env = aws_env("http://127.0.0.1:9");
-    let dir = tempfile::tempdir().unwrap();
-    write_template(dir.path(), "app", "prod", "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");
+    let (_dir, args) = one_topic_app("prod");
 
-    let run = xtask(
-        &["deploy", "--stage", "prod", "--stacks", "app", "--templates", dir.path().to_str().unwrap()],
-        &pairs(&env),
-        None,
-    );
+    let run = xtask(&with(&args, &[]), &pairs(&env), None);
 
     assert!(!run.success);
     assert!(run.stderr.contains("deploying the protected stage prod needs confirmation"), "{}", run.stderr);

@@ -6,7 +6,7 @@ use platform::backtest::json::{FundJson, PeriodJson, PortfolioJson, SCHEMA, Sizi
 
 use super::*;
 use crate::{
-    test_support::{Answer, get},
+    test_support::{Answer, assert_html_page, assert_not_found_page, broken_store, get},
     web::{WebState, router},
 };
 
@@ -32,13 +32,14 @@ fn metrics(total_return: f64, with_trades: bool) -> MetricsJson {
     }
 }
 
-fn trade(entry: &str, exit: Option<&str>, ret: f64) -> TradeJson {
-    TradeJson {
-        signal_date: entry.to_owned(),
-        entry_date: entry.to_owned(),
+fn trade(entry: &str, exit: Option<&str>, ret: f64) -> Trade {
+    let day = |it: &str| TradeDate::parse(it).unwrap();
+    Trade {
+        signal_date: day(entry),
+        entry_date: day(entry),
         entry_price: 1.0,
-        exit_signal_date: exit.map(str::to_owned),
-        exit_date: exit.map(str::to_owned),
+        exit_signal_date: exit.map(day),
+        exit_date: exit.map(day),
         exit_price: exit.map(|_| 1.0 + ret),
         ret,
     }
@@ -127,18 +128,8 @@ async fn stored(name: &str) -> (tempfile::TempDir, ObjectStore) {
     (dir, store)
 }
 
-/// A store whose every read fails: a 404 from it means the store was not asked.
-fn broken_store(dir: &tempfile::TempDir) -> ObjectStore {
-    let file = dir.path().join("not-a-folder");
-    std::fs::write(&file, "").unwrap();
-    ObjectStore::local(&file)
-}
-
 fn assert_page(answer: &Answer) {
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(answer.header("content-type"), "text/html; charset=utf-8");
-    assert_eq!(answer.header("cache-control"), "public, max-age=60");
-    assert!(answer.header("content-security-policy").contains("default-src 'none'"));
+    assert_html_page(answer, 60);
     assert!(!answer.body.contains("style=") && !answer.body.contains("<script>"), "{}", answer.body);
 }
 
@@ -252,9 +243,7 @@ async fn a_fund_page_without_a_record_still_shows_the_chart_and_the_trades() {
 async fn a_fund_without_chart_data_is_a_404_page() {
     let (_dir, store) = stored("沪深300ETF").await;
     for uri in ["/funds/510500.SH", "/funds/159915.SZ"] {
-        let answer = get(app(&store), uri).await;
-        assert_eq!(answer.status, 404, "{uri}");
-        assert!(answer.body.contains("页面不存在"), "{uri}: {}", answer.body);
+        assert_not_found_page(&get(app(&store), uri).await, uri);
     }
 }
 
@@ -273,9 +262,8 @@ async fn a_malformed_code_is_a_404_page_that_never_reaches_the_store() {
         "/funds",
     ] {
         let answer = get(app(&broken), uri).await;
-        assert_eq!(answer.status, 404, "{uri}");
-        assert_eq!(answer.header("content-type"), "text/html; charset=utf-8", "{uri}");
-        assert!(!answer.body.contains("<script>") && !answer.body.contains("secret"), "{uri}: {}", answer.body);
+        assert_not_found_page(&answer, uri);
+        assert!(!answer.body.contains("secret"), "{uri}: {}", answer.body);
     }
 }
 

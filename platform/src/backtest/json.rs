@@ -1,10 +1,12 @@
 //! The stored and printed shape of a backtest: `signal backtest --json` writes it, the job stores
 //! it as `reports/performance/<strategy>.json`, the site reads it. A boundary: the domain types
-//! above do not derive `Serialize`; this shape has a `schema` version.
+//! above do not derive `Serialize` (but for [`Trade`], stored as it is); this shape has a `schema`
+//! version.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Backtest, CurveMetrics, FundRecord, Sizing, StrategyMetrics, Trade};
+pub use super::Trade;
+use super::{Backtest, CurveMetrics, FundRecord, Sizing, StrategyMetrics};
 use crate::date::TradeDate;
 
 /// The version of this shape.
@@ -62,33 +64,13 @@ pub struct FundJson {
     /// The display name.
     pub name: String,
     /// Round trips, then the open position (exit fields null).
-    pub trades: Vec<TradeJson>,
+    pub trades: Vec<Trade>,
     /// Signals that would trade after the range.
     pub pending: Vec<PendingJson>,
     /// The strategy's figures.
     pub metrics: MetricsJson,
     /// Buy-and-hold's figures.
     pub buy_and_hold: MetricsJson,
-}
-
-/// A trade; exit fields are null for the position still open at the end.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TradeJson {
-    /// The BUY's day.
-    pub signal_date: String,
-    /// The entry fill's day.
-    pub entry_date: String,
-    /// The adjusted entry price.
-    pub entry_price: f64,
-    /// The SELL's day.
-    pub exit_signal_date: Option<String>,
-    /// The exit fill's day.
-    pub exit_date: Option<String>,
-    /// The adjusted exit price.
-    pub exit_price: Option<f64>,
-    /// Net return (closed), or marked to the last close without an exit cost (open).
-    #[serde(rename = "return")]
-    pub ret: f64,
 }
 
 /// A signal whose fill falls after the range.
@@ -223,27 +205,15 @@ fn fund(record: &FundRecord) -> FundJson {
     FundJson {
         code: record.fund.code.to_string(),
         name: record.fund.name.clone(),
-        trades: record.trades.iter().map(trade).collect(),
+        trades: record.run.trades.clone(),
         pending: record
+            .run
             .pending
             .iter()
             .map(|it| PendingJson { signal: it.signal.id().to_owned(), signal_date: it.signal_date.to_string() })
             .collect(),
         metrics: strategy(&record.metrics),
         buy_and_hold: curve_only(&record.buy_and_hold),
-    }
-}
-
-fn trade(trade: &Trade) -> TradeJson {
-    let day = |it: Option<TradeDate>| it.map(|it| it.to_string());
-    TradeJson {
-        signal_date: trade.signal_date.to_string(),
-        entry_date: trade.entry_date.to_string(),
-        entry_price: trade.entry_price,
-        exit_signal_date: day(trade.exit_signal_date),
-        exit_date: day(trade.exit_date),
-        exit_price: trade.exit_price,
-        ret: trade.ret,
     }
 }
 
@@ -324,7 +294,7 @@ pub struct FundSeriesJson {
     /// The long average.
     pub ma_long: Vec<Option<f64>>,
     /// The trades, as in the backtest.
-    pub trades: Vec<TradeJson>,
+    pub trades: Vec<Trade>,
 }
 
 impl FundSeriesJson {
@@ -339,7 +309,7 @@ impl FundSeriesJson {
             ma_short: moving_average(&close, short),
             ma_long: moving_average(&close, long),
             close,
-            trades: record.trades.iter().map(trade).collect(),
+            trades: record.run.trades.clone(),
         }
     }
 

@@ -70,18 +70,10 @@ pub struct StrategyMetrics {
 pub struct FundRecord {
     /// The fund.
     pub fund: Fund,
-    /// Its round trips, then the open position if any.
-    pub trades: Vec<Trade>,
-    /// Signals that would trade after the range.
-    pub pending: Vec<Pending>,
-    /// BUYs skipped because no lot was affordable.
-    pub unaffordable: Vec<TradeDate>,
-    /// The strategy's NAV on each calendar day.
-    pub nav: Vec<f64>,
-    /// Its figures.
+    /// Its replay: trades, pending signals, the strategy's and buy-and-hold's NAV curves.
+    pub run: sim::FundRun,
+    /// The strategy's figures.
     pub metrics: StrategyMetrics,
-    /// Buy-and-hold's NAV on each calendar day.
-    pub buy_and_hold_nav: Vec<f64>,
     /// Buy-and-hold's figures.
     pub buy_and_hold: CurveMetrics,
     /// The adjusted bars of the range, for charts.
@@ -184,12 +176,8 @@ fn record(
     Some(FundRecord {
         fund: fund.clone(),
         buy_and_hold: metrics::curve(calendar, &run.buy_and_hold),
-        trades: run.trades,
-        pending: run.pending,
-        unaffordable: run.unaffordable,
-        nav: run.nav,
+        run,
         metrics,
-        buy_and_hold_nav: run.buy_and_hold,
         bars,
     })
 }
@@ -208,17 +196,17 @@ fn portfolio(settings: &Settings, calendar: &[TradeDate], records: &[FundRecord]
             .map(|day| records.iter().map(|it| curve(it)[day]).sum::<f64>() / records.len() as f64)
             .collect()
     };
-    let nav = mean_of(|it| &it.nav);
-    let buy_and_hold_nav = mean_of(|it| &it.buy_and_hold_nav);
+    let nav = mean_of(|it| &it.run.nav);
+    let buy_and_hold_nav = mean_of(|it| &it.run.buy_and_hold);
     let closed: Vec<f64> =
-        records.iter().flat_map(|it| it.trades.iter().filter(|it| it.is_closed()).map(|it| it.ret)).collect();
+        records.iter().flat_map(|it| it.run.trades.iter().filter(|it| it.is_closed()).map(|it| it.ret)).collect();
     let exposure = records.iter().map(|it| it.metrics.exposure).sum::<f64>() / records.len() as f64;
     let by_code: HashMap<&FundCode, &FundRecord> = records.iter().map(|it| (&it.fund.code, it)).collect();
     let benchmark = settings
         .benchmark
         .as_ref()
         .and_then(|code| by_code.get(code))
-        .map(|it| (it.fund.code.clone(), it.buy_and_hold_nav.clone(), it.buy_and_hold.clone()));
+        .map(|it| (it.fund.code.clone(), it.run.buy_and_hold.clone(), it.buy_and_hold.clone()));
     Some(Portfolio {
         metrics: strategy_metrics(calendar, &nav, &closed, exposure),
         buy_and_hold: metrics::curve(calendar, &buy_and_hold_nav),
@@ -274,9 +262,9 @@ mod tests {
         );
         assert_eq!(backtest.funds.len(), 2);
         let portfolio = backtest.portfolio.unwrap();
-        let mean_last = (backtest.funds[0].nav.last().unwrap() + backtest.funds[1].nav.last().unwrap()) / 2.0;
+        let mean_last = (backtest.funds[0].run.nav.last().unwrap() + backtest.funds[1].run.nav.last().unwrap()) / 2.0;
         assert_eq!(*portfolio.nav.last().unwrap(), mean_last, "two sleeves, not four");
         let (code, nav, _) = portfolio.benchmark.unwrap();
-        assert_eq!((code.as_str(), nav), ("510300.SH", backtest.funds[0].buy_and_hold_nav.clone()));
+        assert_eq!((code.as_str(), nav), ("510300.SH", backtest.funds[0].run.buy_and_hold.clone()));
     }
 }

@@ -13,6 +13,8 @@
 //! - Buy-and-hold buys at the open of the fund's first bar in the range, under either fill rule,
 //!   with the same cost and sizing, and never sells.
 
+use serde::{Deserialize, Serialize};
+
 use super::{
     account::{Account, Sizing},
     replay::Signal,
@@ -88,8 +90,9 @@ pub fn adjusted_bars(history: &History, from: TradeDate, to: TradeDate) -> Vec<A
         .collect()
 }
 
-/// A round trip, or the open position at the end of the range (exit fields `None`).
-#[derive(Debug, Clone, PartialEq)]
+/// A round trip, or the open position at the end of the range (exit fields `None`). Stored as is in
+/// the backtest's JSON (days as `YYYYMMDD`, `ret` as `return`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trade {
     /// The day of the BUY.
     pub signal_date: TradeDate,
@@ -105,6 +108,7 @@ pub struct Trade {
     pub exit_price: Option<f64>,
     /// Closed: net of both sides' costs, `P_exit/P_entry·(1−c)² − 1` when fractional. Open: marked
     /// to the last close, without an exit cost.
+    #[serde(rename = "return")]
     pub ret: f64,
 }
 

@@ -161,26 +161,15 @@ pub(crate) fn is_final(status: &str) -> bool {
 /// The stack's events not yet seen, newest first (the order CloudFormation gives them).
 async fn newest_events(client: &Client, stack_id: &str, seen: &Seen) -> anyhow::Result<Vec<StackEvent>> {
     let mut events = Vec::new();
-    let mut next_token = None;
-    loop {
-        let page = client
-            .describe_stack_events()
-            .stack_name(stack_id)
-            .set_next_token(next_token)
-            .send()
-            .await
-            .aws_context(|| format!("reading the events of {stack_id}"))?;
-        for event in page.stack_events() {
-            if seen.0.contains(event.event_id().unwrap_or_default()) {
-                return Ok(events);
-            }
-            events.push(event.clone());
+    let mut pages = client.describe_stack_events().stack_name(stack_id).into_paginator().items().send();
+    while let Some(event) = pages.next().await {
+        let event = event.aws_context(|| format!("reading the events of {stack_id}"))?;
+        if seen.0.contains(event.event_id().unwrap_or_default()) {
+            break;
         }
-        next_token = page.next_token().map(str::to_owned);
-        if next_token.is_none() {
-            return Ok(events);
-        }
+        events.push(event);
     }
+    Ok(events)
 }
 
 #[cfg(test)]

@@ -1,15 +1,10 @@
 //! The AWS emulator for the emulator tests: `moto_server` on 127.0.0.1, from `target/venv/moto`.
 
-use std::{
-    io::{Read, Write},
-    net::{Ipv4Addr, TcpStream},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::{process::Command, time::Duration};
 
-use anyhow::{Context, format_err};
 use xshell::Shell;
 
+use super::server::{Server, free_port};
 use crate::tools;
 
 /// The AWS emulator and what it needs, pinned to what pip resolved for `moto[server]` 5.2.
@@ -25,59 +20,19 @@ pub(crate) const MOTO_REQUIREMENTS: &[&str] = &[
 ];
 
 /// A running `moto_server`, stopped (by its PID) when dropped.
-pub(crate) struct Moto {
-    child: Child,
-    port: u16,
-}
+pub(crate) struct Moto(Server);
 
 impl Moto {
     pub(crate) fn start(sh: &Shell) -> anyhow::Result<Moto> {
         let venv_bin = tools::python_venv(sh, "moto", MOTO_REQUIREMENTS)?;
-        let port = super::registry::free_port()?;
-        let log_path = sh.current_dir().join("target/moto.log");
-        let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
-        let child = Command::new(venv_bin.join("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .context("starting moto_server")?;
-        let mut moto = Moto { child, port };
-        let started = Instant::now();
-        while !moto.answers() {
-            if let Some(status) = moto.child.try_wait()? {
-                return Err(format_err!("moto_server exited ({status}); see {}", log_path.display()));
-            }
-            if started.elapsed() > Duration::from_secs(60) {
-                return Err(format_err!("moto_server did not answer within 60 s; see {}", log_path.display()));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        eprintln!("moto_server (pid {}) answers on {}", moto.child.id(), moto.endpoint_url());
-        Ok(moto)
+        let port = free_port()?;
+        let mut command = Command::new(venv_bin.join("moto_server"));
+        command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        let log = sh.current_dir().join("target/moto.log");
+        Ok(Moto(Server::start("moto_server", command, port, "/moto-api/data.json", &log, Duration::from_secs(60))?))
     }
 
     pub(crate) fn endpoint_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn answers(&self) -> bool {
-        let Ok(mut stream) = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)) else {
-            return false;
-        };
-        let request = format!("GET /moto-api/data.json HTTP/1.0\r\nHost: 127.0.0.1:{}\r\n\r\n", self.port);
-        let mut response = String::new();
-        stream.write_all(request.as_bytes()).is_ok()
-            && stream.read_to_string(&mut response).is_ok()
-            && response.starts_with("HTTP/1.")
-            && response.contains(" 200 ")
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.url()
     }
 }

@@ -3,22 +3,15 @@
 //!
 //! The packaged systemd service is not used: it listens on all interfaces.
 
-use std::{
-    io::{Read, Write},
-    net::{Ipv4Addr, TcpListener, TcpStream},
-    path::Path,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::{path::Path, process::Command, time::Duration};
 
-use anyhow::{Context, format_err};
+use anyhow::Context;
 use xshell::{Shell, cmd};
 
+use super::server::{Server, free_port};
+
 /// A running registry, stopped (by its PID) when dropped, also when the tests fail.
-pub(crate) struct Registry {
-    child: Child,
-    port: u16,
-}
+pub(crate) struct Registry(Server);
 
 impl Registry {
     /// Installs `docker-registry` if needed and starts it on a free port with a fresh store.
@@ -41,52 +34,14 @@ impl Registry {
         let config = dir.join("config.yml");
         std::fs::write(&config, config_yaml(port, &storage))
             .with_context(|| format!("writing {}", config.display()))?;
-        let log_path = dir.join("registry.log");
-        let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .context("starting docker-registry")?;
-        let mut registry = Registry { child, port };
-        let started = Instant::now();
-        while !registry.answers() {
-            if let Some(status) = registry.child.try_wait()? {
-                return Err(format_err!("docker-registry exited ({status}); see {}", log_path.display()));
-            }
-            if started.elapsed() > Duration::from_secs(30) {
-                return Err(format_err!("docker-registry did not answer within 30 s; see {}", log_path.display()));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        eprintln!("docker-registry (pid {}) answers on {}", registry.child.id(), registry.url());
-        Ok(registry)
+        let mut command = Command::new("docker-registry");
+        command.arg("serve").arg(&config);
+        let log = dir.join("registry.log");
+        Ok(Registry(Server::start("docker-registry", command, port, "/v2/", &log, Duration::from_secs(30))?))
     }
 
     pub(crate) fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Whether `GET /v2/` gets a 200.
-    fn answers(&self) -> bool {
-        let Ok(mut stream) = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)) else {
-            return false;
-        };
-        let request = format!("GET /v2/ HTTP/1.0\r\nHost: 127.0.0.1:{}\r\n\r\n", self.port);
-        let mut response = String::new();
-        stream.write_all(request.as_bytes()).is_ok()
-            && stream.read_to_string(&mut response).is_ok()
-            && response.starts_with("HTTP/1.0 200")
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.url()
     }
 }
 
@@ -103,10 +58,4 @@ http:
 ",
         storage.display()
     )
-}
-
-/// A port nobody listens on now (the OS picks it; the registry binds it right after).
-pub(crate) fn free_port() -> anyhow::Result<u16> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free port")?;
-    Ok(listener.local_addr()?.port())
 }
