@@ -359,6 +359,11 @@ mod tests {
         Line { label: format!("{class} 线"), class, colour: "#000", width: 1.5, values }
     }
 
+    /// A plot titled `t` of `lines` over `dates`, without markers.
+    fn plot(dates: &[TradeDate], lines: Vec<Line>) -> Plot<'_> {
+        Plot { title: "t", value_title: "净值", dates, lines, markers: vec![] }
+    }
+
     /// The `d` of the path of `class`.
     fn path<'a>(svg: &'a str, class: &str) -> &'a str {
         let element = svg.split(&format!(r#"<path class="{class}""#)).nth(1).unwrap_or_else(|| panic!("{class}"));
@@ -393,16 +398,11 @@ mod tests {
     #[test]
     fn a_short_series_draws_every_day_with_both_axes_and_a_legend() {
         let dates = days(5);
-        let plot = Plot {
-            title: "组合 <净值>",
-            value_title: "净值",
-            dates: &dates,
-            lines: vec![
-                line("nav", vec![Some(1.0), Some(1.1), Some(1.2), Some(1.15), Some(1.3)]),
-                line("hold", vec![None, Some(1.0), Some(1.0), None, Some(1.05)]),
-            ],
-            markers: vec![],
-        };
+        let lines = vec![
+            line("nav", vec![Some(1.0), Some(1.1), Some(1.2), Some(1.15), Some(1.3)]),
+            line("hold", vec![None, Some(1.0), Some(1.0), None, Some(1.05)]),
+        ];
+        let plot = Plot { title: "组合 <净值>", ..plot(&dates, lines) };
         let svg = svg(&plot).unwrap();
         assert!(svg.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg""#) && svg.ends_with("</svg>"));
         assert!(svg.contains("<title>组合 &lt;净值&gt;</title>"), "the title is escaped: {svg}");
@@ -421,10 +421,7 @@ mod tests {
         let dates = days(2500);
         let mut values: Vec<Option<f64>> = (0..2500).map(|it| Some(1.0 + it as f64 / 2500.0)).collect();
         values[1234] = Some(0.2);
-        let plot =
-            Plot {
-                title: "t", value_title: "净值", dates: &dates, lines: vec![line("nav", values)], markers: vec![]
-            };
+        let plot = plot(&dates, vec![line("nav", values)]);
         let svg = svg(&plot).unwrap();
         let d = path(&svg, "nav");
         assert!(points(d) <= 2 * COLUMNS, "{} points", points(d));
@@ -443,15 +440,12 @@ mod tests {
     fn markers_are_triangles_at_their_prices() {
         let dates = days(3);
         let plot = Plot {
-            title: "t",
-            value_title: "价格",
-            dates: &dates,
-            lines: vec![line("close", vec![Some(1.0), Some(2.0), Some(3.0)])],
             markers: vec![
                 Marker { kind: MarkerKind::Entry, day: 0, value: 1.0 },
                 Marker { kind: MarkerKind::Exit, day: 2, value: 3.5 },
                 Marker { kind: MarkerKind::Exit, day: 7, value: 1.0 },
             ],
+            ..plot(&dates, vec![line("close", vec![Some(1.0), Some(2.0), Some(3.0)])])
         };
         let svg = svg(&plot).unwrap();
         assert_eq!(path(&svg, "entry").matches('M').count(), 1, "{svg}");
@@ -462,23 +456,11 @@ mod tests {
     #[test]
     fn nothing_to_draw_is_no_chart_and_a_flat_line_still_has_a_range() {
         let dates = days(3);
-        let empty = Plot { title: "t", value_title: "v", dates: &[], lines: vec![], markers: vec![] };
+        let empty = plot(&[], vec![]);
         assert!(svg(&empty).is_none());
-        let gaps = Plot {
-            title: "t",
-            value_title: "v",
-            dates: &dates,
-            lines: vec![line("a", vec![None; 3])],
-            markers: vec![],
-        };
+        let gaps = plot(&dates, vec![line("a", vec![None; 3])]);
         assert!(svg(&gaps).is_none());
-        let flat = Plot {
-            title: "t",
-            value_title: "v",
-            dates: &dates,
-            lines: vec![line("a", vec![Some(1.0); 3])],
-            markers: vec![],
-        };
+        let flat = plot(&dates, vec![line("a", vec![Some(1.0); 3])]);
         let svg = svg(&flat).unwrap();
         assert!(!svg.contains("NaN") && !svg.contains("inf"), "{svg}");
     }

@@ -166,3 +166,26 @@ pub(crate) fn assert_not_found_page(answer: &Answer, uri: &str) {
     assert!(!answer.body.contains("<script>") && !answer.body.contains("script%3E"), "{uri}: {}", answer.body);
     assert_security_headers(answer);
 }
+
+/// The body of the page at `uri`, after [`assert_html_page`].
+pub(crate) async fn page(app: Router, uri: &str, max_age: u32) -> String {
+    let answer = get(app, uri).await;
+    assert_html_page(&answer, max_age);
+    answer.body
+}
+
+/// The site's router on `store`, with the standard strategy.
+pub(crate) fn app(store: &ObjectStore) -> Router {
+    crate::web::router(crate::web::WebState { store: store.clone(), params: DmaParams::STANDARD })
+}
+
+/// Each of `uris` is the not-found page, answered without asking the store (its every read fails).
+pub(crate) async fn assert_not_found_before_the_store(uris: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = broken_store(&dir);
+    for uri in uris {
+        let answer = get(app(&broken), uri).await;
+        assert_not_found_page(&answer, uri);
+        assert!(!answer.body.contains("secret"), "{uri}: {}", answer.body);
+    }
+}

@@ -368,13 +368,8 @@ mod tests {
 
     use super::*;
     use crate::test_support::{
-        assert_html_page, assert_not_found_page, assert_security_headers, broken_store, date, get, store_reports,
-        usual_report,
+        app, assert_not_found_before_the_store, assert_security_headers, date, get, page, store_reports, usual_report,
     };
-
-    fn app(store: &ObjectStore) -> Router {
-        router(WebState { store: store.clone(), params: DmaParams::STANDARD })
-    }
 
     /// A store with the usual report on three trading days across a month boundary.
     async fn three_days() -> (tempfile::TempDir, ObjectStore) {
@@ -388,9 +383,7 @@ mod tests {
     #[tokio::test]
     async fn home_shows_the_service_the_form_the_latest_summary_and_the_history_by_month() {
         let (_dir, store) = three_days().await;
-        let answer = get(app(&store), "/").await;
-        assert_html_page(&answer, 60);
-        let body = &answer.body;
+        let body = &page(app(&store), "/", 60).await;
         assert!(body.contains("11日与22日") && body.contains("不构成投资建议"), "{body}");
         assert!(body.contains(r#"<form id="subscribe-form" method="post" action="/api/subscribe">"#), "{body}");
         assert!(body.contains(r#"<a href="/reports/20261103">2026-11-03</a> <span class="sample">"#), "{body}");
@@ -452,9 +445,7 @@ mod tests {
     #[tokio::test]
     async fn a_day_page_has_the_table_the_undecided_the_neighbours_the_raw_links_and_a_chart_per_fund() {
         let (_dir, store) = three_days().await;
-        let answer = get(app(&store), "/reports/20261102").await;
-        assert_html_page(&answer, 86400);
-        let body = &answer.body;
+        let body = &page(app(&store), "/reports/20261102", 86400).await;
         assert!(body.contains("2026-11-02 双均线(11日/22日)交易信号"), "{body}");
         assert!(body.contains(r#"<a rel="prev" href="/reports/20261030">"#), "{body}");
         assert!(body.contains(r#"<a rel="next" href="/reports/20261103">"#), "{body}");
@@ -513,9 +504,7 @@ mod tests {
 
     #[tokio::test]
     async fn what_is_not_a_valid_date_is_a_404_page_that_never_reaches_the_store() {
-        let dir = tempfile::tempdir().unwrap();
-        let broken = broken_store(&dir);
-        for uri in [
+        assert_not_found_before_the_store(&[
             "/reports/2026110",
             "/reports/20261131",
             "/reports/2026-11-03",
@@ -527,9 +516,8 @@ mod tests {
             "/reports/",
             "/reports",
             "/nothing-here",
-        ] {
-            assert_not_found_page(&get(app(&broken), uri).await, uri);
-        }
+        ])
+        .await;
     }
 
     #[tokio::test]

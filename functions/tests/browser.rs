@@ -18,10 +18,7 @@ use common::{Running, free_port, start_tool, target_dir, tool, wait_for};
 #[test]
 #[ignore = "needs Chromium: cargo xtask test"]
 fn a_visitor_subscribes_on_the_home_page_and_sees_charts_on_a_day_page() {
-    let data = tempfile::tempdir().unwrap();
-    let (base, days) = start_site(data.path());
-    let driver = Driver::start();
-    let screenshots = target_dir("screenshots");
+    let Visit { data, base, days, driver, screenshots } = Visit::start();
 
     driver.go(&format!("{base}/"));
     assert!(driver.text("h1").contains("双均线ETF交易信号"));
@@ -76,10 +73,7 @@ fn a_visitor_subscribes_on_the_home_page_and_sees_charts_on_a_day_page() {
 #[test]
 #[ignore = "needs Chromium: cargo xtask test"]
 fn a_visitor_follows_the_header_to_the_track_record_and_a_fund_to_its_chart_and_trades() {
-    let data = tempfile::tempdir().unwrap();
-    let (base, days) = start_site(data.path());
-    let driver = Driver::start();
-    let screenshots = target_dir("screenshots");
+    let Visit { data: _data, base, days, driver, screenshots } = Visit::start();
 
     driver.go(&format!("{base}/"));
     driver.click("header.site a[href='/performance']");
@@ -128,6 +122,23 @@ fn a_visitor_follows_the_header_to_the_track_record_and_a_fund_to_its_chart_and_
     wait_for("a fund page from a day page", Duration::from_secs(20), || {
         driver.find_all("table.trades").len().eq(&1).then_some(())
     });
+}
+
+/// A visitor's browser on a freshly served site, and where its screenshots go.
+struct Visit {
+    data: tempfile::TempDir,
+    base: String,
+    days: Vec<platform::date::TradeDate>,
+    driver: Driver,
+    screenshots: std::path::PathBuf,
+}
+
+impl Visit {
+    fn start() -> Visit {
+        let data = tempfile::tempdir().unwrap();
+        let (base, days) = start_site(data.path());
+        Visit { data, base, days, driver: Driver::start(), screenshots: target_dir("screenshots") }
+    }
 }
 
 /// Serves the local site on a free port over the latest 30 sample days, with the track record of ten

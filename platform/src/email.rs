@@ -2,8 +2,6 @@
 //!
 //! Domain; uses nothing else of the crate.
 
-use std::fmt;
-
 /// An e-mail address: `local@domain`, at most 254 bytes, no spaces or control characters, a domain
 /// of dot-separated labels with at least one dot. Stored in lower case: SNS and mail servers treat
 /// `A@Example.com` and `a@example.com` as one subscriber in practice.
@@ -59,18 +57,9 @@ impl Email {
         }
         Ok(Email(address.to_lowercase()))
     }
-
-    /// The address.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::text::checked_text!(Email);
 
 #[cfg(test)]
 mod tests {

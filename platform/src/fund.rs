@@ -2,8 +2,6 @@
 //!
 //! Domain; uses nothing else of the crate.
 
-use std::fmt;
-
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The fund list bundled with the job: well-known A-share ETFs.
@@ -54,11 +52,6 @@ impl FundCode {
         Ok(FundCode(format!("{digits}.{exchange}")))
     }
 
-    /// The code as Tushare writes it, e.g. `510300.SH`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// Funds are Shanghai codes starting with 5 and Shenzhen codes starting with 1; the rest are stocks.
     pub fn kind(&self) -> SecurityKind {
         let first = self.0.as_bytes()[0];
@@ -80,11 +73,7 @@ fn exchange_of(digits: &str) -> Option<&'static str> {
     }
 }
 
-impl fmt::Display for FundCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::text::checked_text!(FundCode);
 
 impl Serialize for FundCode {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -27,6 +27,7 @@ pub mod reports;
 pub mod store;
 pub mod strategy;
 pub mod subscribers;
+mod text;
 
 /// A boxed error from an adapter's client, kept as the `source` of the port's error.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

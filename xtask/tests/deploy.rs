@@ -15,57 +15,13 @@ use support::{
 };
 
 /// A network stack whose outputs feed the app stack's parameters.
-const NETWORK: &str = "\
-Resources:
-  Marker:
-    Type: AWS::SSM::Parameter
-    Properties:
-      Name: /invest-alchemy/STAGE/network
-      Type: String
-      Value: network
-Outputs:
-  SubnetIds:
-    Value: subnet-1,subnet-2
-";
+const NETWORK: &str = include_str!("fixtures/network.yaml");
 
 /// A bootstrap stack without parameters: its "no changes" comes as a FAILED change set.
-const BOOTSTRAP: &str = "\
-Resources:
-  Assets:
-    Type: AWS::S3::Bucket
-    Properties:
-      BucketName: invest-alchemy-STAGE-assets
-";
+const BOOTSTRAP: &str = include_str!("fixtures/bootstrap.yaml");
 
 /// A small app stack: a topic, a retained bucket, a setting and a parameter from the network stack.
-const APP: &str = "\
-Parameters:
-  SubnetIds:
-    Type: String
-Resources:
-  Topic:
-    Type: AWS::SNS::Topic
-    Properties:
-      TopicName: invest-alchemy-STAGE-signals
-  Reports:
-    Type: AWS::S3::Bucket
-    DeletionPolicy: Retain
-    Properties:
-      BucketName: invest-alchemy-STAGE-reports
-  Setting:
-    Type: AWS::SSM::Parameter
-    Properties:
-      Name: /invest-alchemy/STAGE/setting
-      Type: String
-      Value: SETTING
-Outputs:
-  ReportsBucketName:
-    Value: !Ref Reports
-  SignalTopicArn:
-    Value: !Ref Topic
-  UsedSubnets:
-    Value: !Ref SubnetIds
-";
+const APP: &str = include_str!("fixtures/app.yaml");
 
 /// Writes app.yaml for `stage` with the app's setting `setting`, and creates its network stack.
 ///
@@ -89,8 +45,11 @@ fn templates(stage: &str, setting: &str) -> tempfile::TempDir {
     dir
 }
 
+/// A folder with a one-topic app template, and the arguments deploying it from there.
+type OneTopicApp = (tempfile::TempDir, Vec<String>);
+
 /// A folder with a one-topic app template for `stage`, and the arguments deploying it from there.
-fn one_topic_app(stage: &str) -> (tempfile::TempDir, Vec<String>) {
+fn one_topic_app(stage: &str) -> OneTopicApp {
     let dir = tempfile::tempdir().unwrap();
     write_template(dir.path(), "app", stage, "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");
     let templates = dir.path().to_str().unwrap().to_owned();
@@ -98,9 +57,33 @@ fn one_topic_app(stage: &str) -> (tempfile::TempDir, Vec<String>) {
     (dir, args)
 }
 
+/// The fake CloudFormation with the stack in `status` (none: no stack yet) and `execution`, the
+/// one-topic app template for `stage`, and the environment pointing at the fake.
+fn against_the_fake(
+    status: Option<&'static str>,
+    execution: Execution,
+    stage: &str,
+) -> (FakeCloudFormation, OneTopicApp, Vec<(&'static str, String)>) {
+    let fake = FakeCloudFormation::start(status, execution);
+    let env = aws_env(&fake.url);
+    (fake, one_topic_app(stage), env)
+}
+
 /// `args` as `&str`s, with `extra` after them.
 fn with<'a>(args: &'a [String], extra: &[&'a str]) -> Vec<&'a str> {
     args.iter().map(String::as_str).chain(extra.iter().copied()).collect()
+}
+
+/// What `run` returned, and how long it took.
+fn timed<T>(run: impl FnOnce() -> T) -> (T, std::time::Duration) {
+    let started = Instant::now();
+    (run(), started.elapsed())
+}
+
+/// Deploys the app stack of `stage` with its setting `v1`, and checks that it worked.
+fn deployed_v1(stage: &str) {
+    let run = deploy(stage, templates(stage, "v1").path());
+    assert!(run.success, "{}", run.stderr);
 }
 
 fn deploy(stage: &str, dir: &std::path::Path) -> support::Run {
@@ -119,9 +102,7 @@ fn deploy_creates_the_stacks_saves_the_outputs_and_a_second_deploy_has_no_change
     let stage = "tnoop";
     let dir = templates(stage, "v1");
 
-    let started = Instant::now();
-    let first = deploy_stacks(stage, "bootstrap,app", dir.path());
-    let full = started.elapsed();
+    let (first, full) = timed(|| deploy_stacks(stage, "bootstrap,app", dir.path()));
     assert!(first.success, "{}", first.stderr);
     // The app's SubnetIds parameter came from the network's output: moto refuses to execute a change set
     // that leaves a parameter without a default unset.
@@ -133,9 +114,7 @@ fn deploy_creates_the_stacks_saves_the_outputs_and_a_second_deploy_has_no_change
     let saved: serde_json::Value = serde_json::from_str(&saved).unwrap();
     assert!(saved["invest-alchemy-tnoop-app"].is_object(), "{saved}");
 
-    let started = Instant::now();
-    let second = deploy_stacks(stage, "bootstrap,app", dir.path());
-    let no_op = started.elapsed();
+    let (second, no_op) = timed(|| deploy_stacks(stage, "bootstrap,app", dir.path()));
     assert!(second.success, "{}", second.stderr);
     assert!(second.stderr.contains("invest-alchemy-tnoop-bootstrap: no changes"), "{}", second.stderr);
     assert!(second.stderr.contains("invest-alchemy-tnoop-app: no changes"), "{}", second.stderr);
@@ -161,8 +140,7 @@ fn deploy_creates_the_stacks_saves_the_outputs_and_a_second_deploy_has_no_change
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 fn a_template_change_makes_a_change_set_that_modifies_only_what_changed() {
     let stage = "tmodify";
-    let first = deploy(stage, templates(stage, "v1").path());
-    assert!(first.success, "{}", first.stderr);
+    deployed_v1(stage);
 
     let second = deploy(stage, templates(stage, "v2").path());
 
@@ -209,8 +187,7 @@ fn diff_shows_the_changes_and_leaves_no_change_set_or_stack_behind() {
 #[ignore = "needs the AWS emulator: cargo xtask test"]
 fn destroy_deletes_the_stacks_and_keeps_the_reports_bucket_with_its_objects() {
     let stage = "tdestroy";
-    let deployed = deploy(stage, templates(stage, "v1").path());
-    assert!(deployed.success, "{}", deployed.stderr);
+    deployed_v1(stage);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let config = runtime.block_on(sdk_config());
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
@@ -291,10 +268,8 @@ fn secret_set_stores_a_secure_string_and_never_prints_the_value() {
 
 #[test]
 fn a_failed_create_names_the_failing_resource_and_its_reason_and_exits_non_zero() {
-    let fake =
-        FakeCloudFormation::start(None, Execution::FailsOn { logical_id: "Reports", reason: "bucket name taken" });
-    let (_dir, args) = one_topic_app("tfail");
-    let env = aws_env(&fake.url);
+    let failure = Execution::FailsOn { logical_id: "Reports", reason: "bucket name taken" };
+    let (_fake, (_dir, args), env) = against_the_fake(None, failure, "tfail");
 
     let run = xtask(&with(&args, &["--yes"]), &pairs(&env), None);
 
@@ -312,9 +287,7 @@ fn a_failed_create_names_the_failing_resource_and_its_reason_and_exits_non_zero(
 
 #[test]
 fn a_stack_left_in_rollback_complete_is_deleted_and_created_again() {
-    let fake = FakeCloudFormation::start(Some("ROLLBACK_COMPLETE"), Execution::Succeeds);
-    let (_dir, args) = one_topic_app("trollback");
-    let env = aws_env(&fake.url);
+    let (fake, (_dir, args), env) = against_the_fake(Some("ROLLBACK_COMPLETE"), Execution::Succeeds, "trollback");
 
     // Without a terminal and without --yes it stops at the question.
     let refused = xtask(&with(&args, &[]), &pairs(&env), None);
@@ -341,9 +314,7 @@ fn a_stack_left_in_rollback_complete_is_deleted_and_created_again() {
 #[test]
 fn an_update_is_followed_to_its_end_even_when_the_status_is_slow_to_change() {
     // The stack is UPDATE_COMPLETE from last time, and right after ExecuteChangeSet it still says so.
-    let fake = FakeCloudFormation::start(Some("UPDATE_COMPLETE"), Execution::SucceedsLate);
-    let (_dir, args) = one_topic_app("tlate");
-    let env = aws_env(&fake.url);
+    let (fake, (_dir, args), env) = against_the_fake(Some("UPDATE_COMPLETE"), Execution::SucceedsLate, "tlate");
 
     let run = xtask(&with(&args, &["--yes"]), &pairs(&env), None);
 

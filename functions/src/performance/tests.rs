@@ -1,18 +1,10 @@
 //! The track record pages through `oneshot`, over small hand-made records; the ten-year record of the
 //! sample market and the page sizes are in `tests/performance.rs`.
 
-use axum::Router;
 use platform::backtest::json::{FundJson, PeriodJson, PortfolioJson, SCHEMA, SizingJson, UndecidedJson};
 
 use super::*;
-use crate::{
-    test_support::{Answer, assert_html_page, assert_not_found_page, broken_store, get},
-    web::{WebState, router},
-};
-
-fn app(store: &ObjectStore) -> Router {
-    router(WebState { store: store.clone(), params: DmaParams::STANDARD })
-}
+use crate::test_support::{app, assert_not_found_before_the_store, assert_not_found_page, broken_store, get, page};
 
 fn metrics(total_return: f64, with_trades: bool) -> MetricsJson {
     MetricsJson {
@@ -128,17 +120,17 @@ async fn stored(name: &str) -> (tempfile::TempDir, ObjectStore) {
     (dir, store)
 }
 
-fn assert_page(answer: &Answer) {
-    assert_html_page(answer, 60);
-    assert!(!answer.body.contains("style=") && !answer.body.contains("<script>"), "{}", answer.body);
+/// The body of the page at `uri`: a page, with no inline style or script.
+async fn page_at(store: &ObjectStore, uri: &str) -> String {
+    let body = page(app(store), uri, 60).await;
+    assert!(!body.contains("style=") && !body.contains("<script>"), "{body}");
+    body
 }
 
 #[tokio::test]
 async fn the_performance_page_shows_each_period_with_its_chart_figures_rules_funds_and_undecided() {
     let (_dir, store) = stored("沪深300ETF").await;
-    let answer = get(app(&store), "/performance").await;
-    assert_page(&answer);
-    let body = &answer.body;
+    let body = &page_at(&store, "/performance").await;
     assert!(body.contains("数据截至 <strong>2026-11-27</strong>"), "{body}");
     assert!(body.contains("样例数据"), "{body}");
     let live = body.find(r#"<section class="period" id="period-live">"#).unwrap();
@@ -174,14 +166,9 @@ async fn the_performance_page_shows_each_period_with_its_chart_figures_rules_fun
 #[tokio::test]
 async fn the_performance_page_before_the_first_record_says_it_comes_after_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
-    let answer = get(app(&ObjectStore::local(dir.path())), "/performance").await;
-    assert_page(&answer);
-    assert!(
-        answer.body.contains(r#"id="no-record""#) && answer.body.contains("每日任务下一次运行后"),
-        "{}",
-        answer.body
-    );
-    assert!(!answer.body.contains("<svg"), "{}", answer.body);
+    let body = page_at(&ObjectStore::local(dir.path()), "/performance").await;
+    assert!(body.contains(r#"id="no-record""#) && body.contains("每日任务下一次运行后"), "{body}");
+    assert!(!body.contains("<svg"), "{body}");
 }
 
 #[tokio::test]
@@ -200,9 +187,7 @@ async fn an_unreadable_record_is_a_500_that_shows_nothing_of_the_cause() {
 #[tokio::test]
 async fn a_fund_page_has_the_chart_with_markers_the_trades_and_the_figures_against_buy_and_hold() {
     let (_dir, store) = stored("沪深300ETF").await;
-    let answer = get(app(&store), "/funds/510300.SH").await;
-    assert_page(&answer);
-    let body = &answer.body;
+    let body = &page_at(&store, "/funds/510300.SH").await;
     assert!(body.contains("<h1>沪深300ETF <small>510300.SH</small></h1>"), "{body}");
     assert!(
         body.contains("近十年回测中的行情 2026-11-23 至 2026-11-27, 数据截至 <strong>2026-11-27</strong>"),
@@ -233,10 +218,9 @@ async fn a_fund_page_has_the_chart_with_markers_the_trades_and_the_figures_again
 async fn a_fund_page_without_a_record_still_shows_the_chart_and_the_trades() {
     let (dir, store) = stored("沪深300ETF").await;
     std::fs::remove_file(dir.path().join(reports::performance_key(&DmaParams::STANDARD).as_str())).unwrap();
-    let answer = get(app(&store), "/funds/510300.SH").await;
-    assert_page(&answer);
-    assert!(answer.body.contains("业绩记录中暂无这只基金的指标"), "{}", answer.body);
-    assert!(answer.body.contains(r#"<path class="close""#), "{}", answer.body);
+    let body = page_at(&store, "/funds/510300.SH").await;
+    assert!(body.contains("业绩记录中暂无这只基金的指标"), "{body}");
+    assert!(body.contains(r#"<path class="close""#), "{body}");
 }
 
 #[tokio::test]
@@ -249,9 +233,7 @@ async fn a_fund_without_chart_data_is_a_404_page() {
 
 #[tokio::test]
 async fn a_malformed_code_is_a_404_page_that_never_reaches_the_store() {
-    let dir = tempfile::tempdir().unwrap();
-    let broken = broken_store(&dir);
-    for uri in [
+    assert_not_found_before_the_store(&[
         "/funds/51030",
         "/funds/510300.HK",
         "/funds/510300.SH.json",
@@ -260,11 +242,8 @@ async fn a_malformed_code_is_a_404_page_that_never_reaches_the_store() {
         "/funds/510300.SH%00",
         "/funds/",
         "/funds",
-    ] {
-        let answer = get(app(&broken), uri).await;
-        assert_not_found_page(&answer, uri);
-        assert!(!answer.body.contains("secret"), "{uri}: {}", answer.body);
-    }
+    ])
+    .await;
 }
 
 #[tokio::test]

@@ -4,8 +4,6 @@
 //! or an empty segment. The store knows objects, not what they mean: the report layout lives in
 //! [`crate::reports`].
 
-use std::fmt;
-
 use crate::BoxError;
 
 /// An object key: `/`-separated segments of ASCII letters, digits, `.`, `_` and `-`; no empty, `.`
@@ -46,18 +44,9 @@ impl ObjectKey {
         }
         Ok(ObjectKey(key.to_owned()))
     }
-
-    /// The key text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for ObjectKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::text::checked_text!(ObjectKey);
 
 /// A key prefix that names a folder: valid key segments followed by `/`, e.g. `reports/dma-11-22/`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -72,18 +61,9 @@ impl KeyPrefix {
         ObjectKey::new(folder).map_err(|err| InvalidKey { key: prefix.to_owned(), reason: err.reason })?;
         Ok(KeyPrefix(prefix.to_owned()))
     }
-
-    /// The prefix text, ending in `/`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for KeyPrefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+crate::text::checked_text!(KeyPrefix);
 
 /// Why an object-store operation failed. The message names the key and the store; the cause is `source`.
 #[derive(Debug, thiserror::Error)]
