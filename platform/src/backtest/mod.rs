@@ -11,8 +11,10 @@
 pub mod account;
 pub mod json;
 pub mod metrics;
+mod par;
 pub mod replay;
 pub mod sim;
+pub mod sweep;
 
 use std::collections::HashMap;
 
@@ -133,24 +135,20 @@ pub fn run_on(
     settings: &Settings,
     calendar: &[TradeDate],
     funds: &[(Fund, Result<History, String>)],
-    signals: impl Fn(&History) -> Vec<(TradeDate, Signal)>,
+    signals: impl Fn(&History) -> Vec<(TradeDate, Signal)> + Sync,
 ) -> Backtest {
     let calendar: Vec<TradeDate> =
         calendar.iter().copied().filter(|it| (settings.from..=settings.to).contains(it)).collect();
-    let mut records = Vec::new();
-    let mut undecided = Vec::new();
-    for (fund, history) in funds {
-        let history = match history {
-            Ok(it) => it,
-            Err(reason) => {
-                undecided.push(UndecidedFund { fund: fund.clone(), reason: reason.clone() });
-                continue;
-            }
-        };
-        match record(settings, &calendar, fund, history, &signals) {
-            Some(record) => records.push(record),
-            None => undecided
-                .push(UndecidedFund { fund: fund.clone(), reason: "区间内无行情 (no bar in the range)".into() }),
+    let outcomes = par::map(funds, |(fund, history)| {
+        let history = history.as_ref().map_err(|reason| UndecidedFund { fund: fund.clone(), reason: reason.clone() })?;
+        record(settings, &calendar, fund, history, &signals)
+            .ok_or_else(|| UndecidedFund { fund: fund.clone(), reason: "区间内无行情 (no bar in the range)".into() })
+    });
+    let (mut records, mut undecided) = (Vec::new(), Vec::new());
+    for outcome in outcomes {
+        match outcome {
+            Ok(record) => records.push(record),
+            Err(fund) => undecided.push(fund),
         }
     }
     let portfolio = portfolio(settings, &calendar, &records);
@@ -171,8 +169,7 @@ fn record(
     let signals = signals(history);
     let run = sim::simulate(calendar, &bars, &signals, settings.fill, settings.sizing, settings.cost_bps);
     let closed: Vec<f64> = run.trades.iter().filter(|it| it.is_closed()).map(|it| it.ret).collect();
-    let exposure = run.days_in_position as f64 / calendar.len() as f64;
-    let metrics = strategy_metrics(calendar, &run.nav, &closed, exposure);
+    let metrics = strategy_metrics(calendar, &run.nav, &closed, exposure_of(&run, calendar));
     Some(FundRecord {
         fund: fund.clone(),
         buy_and_hold: metrics::curve(calendar, &run.buy_and_hold),
@@ -188,19 +185,9 @@ fn strategy_metrics(calendar: &[TradeDate], nav: &[f64], closed: &[f64], exposur
 }
 
 fn portfolio(settings: &Settings, calendar: &[TradeDate], records: &[FundRecord]) -> Option<Portfolio> {
-    if records.is_empty() {
-        return None;
-    }
-    let mean_of = |curve: fn(&FundRecord) -> &Vec<f64>| -> Vec<f64> {
-        (0..calendar.len())
-            .map(|day| records.iter().map(|it| curve(it)[day]).sum::<f64>() / records.len() as f64)
-            .collect()
-    };
-    let nav = mean_of(|it| &it.run.nav);
-    let buy_and_hold_nav = mean_of(|it| &it.run.buy_and_hold);
-    let closed: Vec<f64> =
-        records.iter().flat_map(|it| it.run.trades.iter().filter(|it| it.is_closed()).map(|it| it.ret)).collect();
-    let exposure = records.iter().map(|it| it.metrics.exposure).sum::<f64>() / records.len() as f64;
+    let runs: Vec<&sim::FundRun> = records.iter().map(|it| &it.run).collect();
+    let (nav, metrics) = portfolio_of(calendar, &runs)?;
+    let buy_and_hold_nav = mean_curve(calendar, runs.iter().map(|it| &it.buy_and_hold[..]));
     let by_code: HashMap<&FundCode, &FundRecord> = records.iter().map(|it| (&it.fund.code, it)).collect();
     let benchmark = settings
         .benchmark
@@ -208,12 +195,37 @@ fn portfolio(settings: &Settings, calendar: &[TradeDate], records: &[FundRecord]
         .and_then(|code| by_code.get(code))
         .map(|it| (it.fund.code.clone(), it.run.buy_and_hold.clone(), it.buy_and_hold.clone()));
     Some(Portfolio {
-        metrics: strategy_metrics(calendar, &nav, &closed, exposure),
+        metrics,
         buy_and_hold: metrics::curve(calendar, &buy_and_hold_nav),
         nav,
         buy_and_hold_nav,
         benchmark,
     })
+}
+
+/// The equal-weight portfolio of `runs`: the mean of their NAVs on each calendar day, and its
+/// figures (trades pooled, exposure the mean of theirs). `None` without a run.
+pub(crate) fn portfolio_of(calendar: &[TradeDate], runs: &[&sim::FundRun]) -> Option<(Vec<f64>, StrategyMetrics)> {
+    if runs.is_empty() {
+        return None;
+    }
+    let nav = mean_curve(calendar, runs.iter().map(|it| &it.nav[..]));
+    let closed: Vec<f64> =
+        runs.iter().flat_map(|it| it.trades.iter().filter(|it| it.is_closed()).map(|it| it.ret)).collect();
+    let exposure = runs.iter().map(|it| exposure_of(it, calendar)).sum::<f64>() / runs.len() as f64;
+    let metrics = strategy_metrics(calendar, &nav, &closed, exposure);
+    Some((nav, metrics))
+}
+
+/// The mean of `curves` on each calendar day, summed in list order.
+fn mean_curve<'a>(calendar: &[TradeDate], curves: impl Iterator<Item = &'a [f64]> + Clone) -> Vec<f64> {
+    let count = curves.clone().count() as f64;
+    (0..calendar.len()).map(|day| curves.clone().map(|it| it[day]).sum::<f64>() / count).collect()
+}
+
+/// Share of the calendar's days a run ended in a position.
+fn exposure_of(run: &sim::FundRun, calendar: &[TradeDate]) -> f64 {
+    run.days_in_position as f64 / calendar.len() as f64
 }
 
 #[cfg(test)]

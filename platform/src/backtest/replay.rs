@@ -90,22 +90,30 @@ pub fn whole_series_signals(
     to: TradeDate,
     history: &History,
 ) -> Vec<(TradeDate, Signal)> {
-    let joined = join(history);
-    let Some(&(_, _, last_factor)) = joined.iter().rev().find(|it| it.0 <= to) else {
+    crossings(&whole_series(history, to), params, from)
+}
+
+/// The closes of every joined day up to `to`, adjusted to the factor of the last of them: what
+/// [`crossings`] averages. Made once per fund, for every pair of a sweep.
+pub fn whole_series(history: &History, to: TradeDate) -> Vec<(TradeDate, f64)> {
+    let mut joined = join(history);
+    joined.retain(|it| it.0 <= to);
+    let Some(&(_, _, last_factor)) = joined.last() else {
         return Vec::new();
     };
+    joined.into_iter().map(|(day, close, factor)| (day, close * factor / last_factor)).collect()
+}
+
+/// The crossings from `from` on of the rounded averages of `adjusted` ([`whole_series`]), by the
+/// same running sums as the daily replay (`sum = sum − oldest + new`).
+pub fn crossings(adjusted: &[(TradeDate, f64)], params: &DmaParams, from: TradeDate) -> Vec<(TradeDate, Signal)> {
     let (short, long) = (params.short(), params.long());
     let (mut short_sum, mut long_sum) = (0.0, 0.0);
     let mut before: Option<(f64, f64)> = None;
     let mut signals = Vec::new();
-    let adjusted: Vec<f64> = joined.iter().map(|&(_, close, factor)| close * factor / last_factor).collect();
-    for (at, &(day, _, _)) in joined.iter().enumerate() {
-        if day > to {
-            break;
-        }
-        let value = adjusted[at];
-        short_sum = short_sum - if at >= short { adjusted[at - short] } else { 0.0 } + value;
-        long_sum = long_sum - if at >= long { adjusted[at - long] } else { 0.0 } + value;
+    for (at, &(day, value)) in adjusted.iter().enumerate() {
+        short_sum = short_sum - if at >= short { adjusted[at - short].1 } else { 0.0 } + value;
+        long_sum = long_sum - if at >= long { adjusted[at - long].1 } else { 0.0 } + value;
         if at + 1 < long {
             continue;
         }
