@@ -6,7 +6,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use platform::{
-    backtest::{self, DEFAULT_COST_BPS, Fill, Settings, Sizing, json::BacktestJson, replay},
+    backtest::{
+        self, DEFAULT_COST_BPS, Fill, Settings, Sizing,
+        json::{BacktestJson, MetricsJson},
+        replay,
+        sweep::Prepared,
+    },
     date::TradeDate,
     fund::FundCode,
     store::ObjectStore,
@@ -198,8 +203,11 @@ pub(crate) async fn main(flags: BacktestFlags) -> Result<(), Failure> {
         return Err(bad_input(anyhow::format_err!("there is no trading day from {} to {}", flags.from, flags.to)));
     }
     let history_from = flags.from.minus_days(params.lookback_days());
-    let funds =
-        prices::histories(&funds, &market, history_from, flags.to).await.map_err(|err| bad_input(err.into()))?;
+    let progress = prices::progress_bar(funds.len(), "prices");
+    let funds = prices::histories(&funds, &market, history_from, flags.to, &progress)
+        .await
+        .map_err(|err| bad_input(err.into()))?;
+    progress.finish_and_clear();
     if !(flags.short.is_one() && flags.long.is_one()) {
         return sweep(&flags, &settings, &pairs, &calendar, &funds);
     }
@@ -214,7 +222,8 @@ pub(crate) async fn main(flags: BacktestFlags) -> Result<(), Failure> {
 }
 
 /// Replays every pair and prints the top 10 by portfolio Sharpe; `--json` gets every pair's
-/// portfolio figures. Each pair is the exact daily replay, as a single backtest is.
+/// portfolio figures. Whole-series averages with each fund prepared once ([`Prepared`]), or with
+/// `--exact` each pair's exact daily replay, as a single backtest is.
 fn sweep(
     flags: &BacktestFlags,
     settings: &Settings,
@@ -222,44 +231,24 @@ fn sweep(
     calendar: &[TradeDate],
     funds: &[(platform::fund::Fund, Result<platform::history::History, String>)],
 ) -> Result<(), Failure> {
-    use std::io::IsTerminal;
-    let progress = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(pairs.len() as u64)
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    progress.set_message("pairs");
+    let progress = prices::progress_bar(pairs.len(), "pairs");
     let started = std::time::Instant::now();
-    let threads = std::thread::available_parallelism().map_or(1, |it| it.get()).min(pairs.len());
-    let chunk = pairs.len().div_ceil(threads);
-    let mut results: Vec<((usize, usize), backtest::json::MetricsJson)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = pairs
-            .chunks(chunk)
-            .map(|pairs| {
-                let progress = progress.clone();
-                scope.spawn(move || {
-                    pairs
-                        .iter()
-                        .filter_map(|&(short, long)| {
-                            let params = DmaParams::new(short, long, settings.params.lookback_days()).ok()?;
-                            let settings = Settings { params, ..settings.clone() };
-                            let backtest = if flags.exact {
-                                backtest::run(&settings, calendar, funds)
-                            } else {
-                                backtest::run_on(&settings, calendar, funds, |history| {
-                                    replay::whole_series_signals(&params, settings.from, settings.to, history)
-                                })
-                            };
-                            let json = BacktestJson::new(&backtest);
-                            progress.inc(1);
-                            Some(((short, long), json.portfolio?.metrics))
-                        })
-                        .collect::<Vec<_>>()
-                })
+    let mut results: Vec<((usize, usize), MetricsJson)> = if flags.exact {
+        // Each pair's backtest already uses every core for its funds.
+        pairs
+            .iter()
+            .filter_map(|&(short, long)| {
+                let params = DmaParams::new(short, long, settings.params.lookback_days()).ok()?;
+                let backtest = backtest::run(&Settings { params, ..settings.clone() }, calendar, funds);
+                progress.inc(1);
+                Some(((short, long), MetricsJson::strategy(&backtest.portfolio?.metrics)))
             })
-            .collect();
-        workers.into_iter().flat_map(|it| it.join().expect("a sweep worker panicked")).collect()
-    });
+            .collect()
+    } else {
+        let prepared = Prepared::new(settings, calendar, funds);
+        let swept = prepared.run(pairs, || progress.inc(1));
+        swept.iter().map(|(pair, metrics)| (*pair, MetricsJson::strategy(metrics))).collect()
+    };
     progress.finish_and_clear();
     results.sort_by(|a, b| b.1.sharpe.unwrap_or(f64::MIN).total_cmp(&a.1.sharpe.unwrap_or(f64::MIN)));
     let bars: usize = funds.iter().filter_map(|(_, it)| it.as_ref().ok()).map(|it| it.bars.len()).sum();

@@ -65,7 +65,7 @@ pub(crate) async fn update(
         .await
         .with_context(|| format!("getting the trading calendar from {from} to {last_day}"))?;
     let history_from = from.minus_days(params.lookback_days());
-    let funds = prices::histories(&config.funds, market, history_from, last_day)
+    let funds = prices::histories(&config.funds, market, history_from, last_day, &indicatif::ProgressBar::hidden())
         .await
         .with_context(|| format!("fetching the prices from {history_from} to {last_day}"))?;
     let fetched = started.elapsed();

@@ -12,11 +12,14 @@ use platform::{
 ///
 /// All funds are asked at once: the source bounds its own concurrency and rate (the Tushare client
 /// holds the limits), so the fetch is as fast as the limits allow. A fatal error stops the others.
+///
+/// `progress` counts the funds answered (a hidden bar counts for nobody).
 pub(crate) async fn histories(
     funds: &[Fund],
     market: &MarketData,
     from: TradeDate,
     to: TradeDate,
+    progress: &indicatif::ProgressBar,
 ) -> Result<Vec<(Fund, Result<History, String>)>, MarketError> {
     let mut tasks = tokio::task::JoinSet::new();
     for (at, fund) in funds.iter().enumerate() {
@@ -27,6 +30,7 @@ pub(crate) async fn histories(
     let mut histories: Vec<Result<History, String>> = vec![Err("no answer".to_owned()); funds.len()];
     while let Some(joined) = tasks.join_next().await {
         let (at, res) = joined.expect("a price fetch task does not panic");
+        progress.inc(1);
         histories[at] = match res {
             Ok(history) => Ok(history),
             Err(err) if err.is_fatal() => return Err(err),
@@ -37,4 +41,19 @@ pub(crate) async fn histories(
         };
     }
     Ok(funds.iter().cloned().zip(histories).collect())
+}
+
+/// A progress bar of `len` steps on stderr when it is a terminal, hidden otherwise (logs and CI
+/// get no bar lines).
+pub(crate) fn progress_bar(len: usize, message: &'static str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} {elapsed}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(message);
+    bar
 }

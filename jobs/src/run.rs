@@ -85,7 +85,7 @@ async fn run(
 
     let history_from = first.minus_days(config.params.lookback_days());
     let histories: HashMap<FundCode, Result<History, String>> =
-        prices::histories(&config.funds, market, history_from, last)
+        prices::histories(&config.funds, market, history_from, last, &indicatif::ProgressBar::hidden())
             .await
             .map_err(|err| bad_input(err.into()))?
             .into_iter()

@@ -174,10 +174,10 @@ impl BacktestJson {
             },
             funds: backtest.funds.iter().map(fund).collect(),
             portfolio: backtest.portfolio.as_ref().map(|it| PortfolioJson {
-                metrics: strategy(&it.metrics),
-                buy_and_hold: curve_only(&it.buy_and_hold),
+                metrics: MetricsJson::strategy(&it.metrics),
+                buy_and_hold: MetricsJson::curve(&it.buy_and_hold),
                 benchmark_code: it.benchmark.as_ref().map(|(code, _, _)| code.to_string()),
-                benchmark: it.benchmark.as_ref().map(|(_, _, metrics)| curve_only(metrics)),
+                benchmark: it.benchmark.as_ref().map(|(_, _, metrics)| MetricsJson::curve(metrics)),
                 nav: curve(&it.nav),
                 buy_and_hold_nav: curve(&it.buy_and_hold_nav),
                 benchmark_nav: it.benchmark.as_ref().map(|(_, nav, _)| curve(nav)),
@@ -212,39 +212,8 @@ fn fund(record: &FundRecord) -> FundJson {
             .iter()
             .map(|it| PendingJson { signal: it.signal.id().to_owned(), signal_date: it.signal_date.to_string() })
             .collect(),
-        metrics: strategy(&record.metrics),
-        buy_and_hold: curve_only(&record.buy_and_hold),
-    }
-}
-
-fn curve_only(curve: &CurveMetrics) -> MetricsJson {
-    let day = |it: Option<TradeDate>| it.map(|it| it.to_string());
-    MetricsJson {
-        total_return: curve.total_return,
-        cagr: curve.cagr,
-        sharpe: curve.sharpe,
-        max_drawdown: curve.drawdown.depth,
-        max_drawdown_peak: day(curve.drawdown.peak),
-        max_drawdown_trough: day(curve.drawdown.trough),
-        max_drawdown_recovery: day(curve.drawdown.recovery),
-        trades: None,
-        win_rate: None,
-        exposure: None,
-        profit_factor: None,
-        avg_trade: None,
-        calmar: None,
-    }
-}
-
-fn strategy(metrics: &StrategyMetrics) -> MetricsJson {
-    MetricsJson {
-        trades: Some(metrics.trades.trades),
-        win_rate: metrics.trades.win_rate,
-        exposure: Some(metrics.exposure),
-        profit_factor: metrics.trades.profit_factor,
-        avg_trade: metrics.trades.avg_trade,
-        calmar: metrics.calmar,
-        ..curve_only(&metrics.curve)
+        metrics: MetricsJson::strategy(&record.metrics),
+        buy_and_hold: MetricsJson::curve(&record.buy_and_hold),
     }
 }
 
@@ -316,6 +285,41 @@ impl FundSeriesJson {
     /// Reads stored chart data.
     pub fn parse(bytes: &[u8]) -> Result<FundSeriesJson, serde_json::Error> {
         serde_json::from_slice(bytes)
+    }
+}
+
+impl MetricsJson {
+    /// The figures of a curve (buy-and-hold's), without the trade fields.
+    pub fn curve(curve: &CurveMetrics) -> MetricsJson {
+        let day = |it: Option<TradeDate>| it.map(|it| it.to_string());
+        MetricsJson {
+            total_return: curve.total_return,
+            cagr: curve.cagr,
+            sharpe: curve.sharpe,
+            max_drawdown: curve.drawdown.depth,
+            max_drawdown_peak: day(curve.drawdown.peak),
+            max_drawdown_trough: day(curve.drawdown.trough),
+            max_drawdown_recovery: day(curve.drawdown.recovery),
+            trades: None,
+            win_rate: None,
+            exposure: None,
+            profit_factor: None,
+            avg_trade: None,
+            calmar: None,
+        }
+    }
+
+    /// The figures of a strategy curve and its trades.
+    pub fn strategy(metrics: &StrategyMetrics) -> MetricsJson {
+        MetricsJson {
+            trades: Some(metrics.trades.trades),
+            win_rate: metrics.trades.win_rate,
+            exposure: Some(metrics.exposure),
+            profit_factor: metrics.trades.profit_factor,
+            avg_trade: metrics.trades.avg_trade,
+            calmar: metrics.calmar,
+            ..MetricsJson::curve(&metrics.curve)
+        }
     }
 }
 

@@ -140,9 +140,12 @@ pub fn run_on(
     let calendar: Vec<TradeDate> =
         calendar.iter().copied().filter(|it| (settings.from..=settings.to).contains(it)).collect();
     let outcomes = par::map(funds, |(fund, history)| {
-        let history = history.as_ref().map_err(|reason| UndecidedFund { fund: fund.clone(), reason: reason.clone() })?;
+        let history =
+            history.as_ref().map_err(|reason| UndecidedFund { fund: fund.clone(), reason: reason.clone() })?;
         record(settings, &calendar, fund, history, &signals)
-            .ok_or_else(|| UndecidedFund { fund: fund.clone(), reason: "区间内无行情 (no bar in the range)".into() })
+            .ok_or_else(|| UndecidedFund {
+                fund: fund.clone(), reason: "区间内无行情 (no bar in the range)".into()
+            })
     });
     let (mut records, mut undecided) = (Vec::new(), Vec::new());
     for outcome in outcomes {

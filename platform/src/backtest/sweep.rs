@@ -41,7 +41,8 @@ impl Prepared {
                 .filter_map(|(_, history)| history.as_ref().ok())
                 .filter_map(|history| {
                     let bars = sim::adjusted_bars(history, settings.from, settings.to);
-                    (!bars.is_empty()).then(|| PreparedFund { series: replay::whole_series(history, settings.to), bars })
+                    (!bars.is_empty())
+                        .then(|| PreparedFund { series: replay::whole_series(history, settings.to), bars })
                 })
                 .collect()
         };
@@ -125,8 +126,9 @@ mod tests {
         for ((short, long), metrics) in swept {
             let params = DmaParams::new(short, long, 150).unwrap();
             let settings = Settings { params, ..settings.clone() };
-            let backtest =
-                run_on(&settings, &calendar, &funds, |history| replay::whole_series_signals(&params, from, to, history));
+            let backtest = run_on(&settings, &calendar, &funds, |history| {
+                replay::whole_series_signals(&params, from, to, history)
+            });
             assert_eq!(metrics, backtest.portfolio.unwrap().metrics, "{short}/{long}");
             assert!(metrics.trades.trades > 10, "{short}/{long}: {}", metrics.trades.trades);
         }
