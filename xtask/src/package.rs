@@ -18,7 +18,7 @@ use serde::Serialize;
 use stacks::{config::StageConfig, ecs::Architecture};
 use xshell::{Shell, cmd};
 
-use crate::{flags, site_tools, stage};
+use crate::{flags, site_tools, stage, tools};
 
 /// The package holding the function binaries, and their names: one zip each.
 pub(crate) const FUNCTIONS_PACKAGE: &str = "functions";
@@ -199,7 +199,7 @@ pub(crate) fn build(sh: &Shell, architecture: Architecture, functions: &[(&str, 
             .run()
             .with_context(|| format!("building {binaries:?} with cargo-lambda"))?;
     }
-    let target_dir = sh.current_dir().join("target");
+    let target_dir = tools::cargo_target_dir(sh)?;
     Ok(Built {
         functions: functions
             .iter()

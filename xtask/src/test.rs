@@ -7,6 +7,8 @@
 
 #[cfg(test)]
 mod circles;
+#[cfg(test)]
+mod features;
 mod moto;
 mod registry;
 mod server;

@@ -31,3 +31,15 @@ pub(crate) fn python_venv(sh: &Shell, name: &str, requirements: &[&str]) -> anyh
     std::fs::write(&stamp, wanted).with_context(|| format!("writing {}", stamp.display()))?;
     Ok(bin)
 }
+
+/// Where cargo puts what it builds: its `target_directory` (`CARGO_TARGET_DIR`, `build.target-dir`,
+/// or `target/` of the workspace).
+pub(crate) fn cargo_target_dir(sh: &Shell) -> anyhow::Result<PathBuf> {
+    let metadata = cmd!(sh, "cargo metadata --format-version 1 --no-deps --offline")
+        .quiet()
+        .read()
+        .context("asking cargo metadata for the target directory")?;
+    let metadata: serde_json::Value = serde_json::from_str(&metadata).context("reading cargo metadata's answer")?;
+    let dir = metadata["target_directory"].as_str().context("cargo metadata gave no target_directory")?;
+    Ok(PathBuf::from(dir))
+}

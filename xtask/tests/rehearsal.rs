@@ -147,20 +147,21 @@ fn change_lines<'a>(stderr: &'a str, stack: &str) -> Vec<&'a str> {
     lines.take_while(|it| it.starts_with("  + ") || it.starts_with("  ~ ") || it.starts_with("  - ")).collect()
 }
 
-/// The job binary (`jobs`' `signal`), built if needed: `cargo xtask test` has built it already.
+/// The job binary (`jobs`' `signal`), as cargo builds it now (a no-op after `cargo test`).
 fn signal_binary() -> PathBuf {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| project_root().join("target"));
-    let binary = target.join("debug/signal");
-    if !binary.exists() {
-        let status = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
-            .args(["build", "--quiet", "--package", "jobs", "--bin", "signal"])
-            .current_dir(project_root())
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the signal job");
-    }
-    binary
+    // Built (or found fresh) by cargo, which says where it put it: `CARGO_TARGET_DIR` and the like count.
+    let output = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args(["build", "--quiet", "--package", "jobs", "--bin", "signal", "--message-format", "json"])
+        .current_dir(project_root())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "building the signal job: {}", String::from_utf8_lossy(&output.stderr));
+    let executable = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from));
+    executable.expect("cargo build names the signal executable")
 }
 
 /// One run of the job for `day` in cloud mode against the emulator, in [`REGION`], on prices from a fake Tushare server.
