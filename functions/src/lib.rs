@@ -156,8 +156,31 @@ mod tests {
         assert_eq!(subscribed.status, 202);
         assert!(subscribed.body.contains("c@example.com"));
         assert_eq!(subscribe.subscribers.list().await.unwrap().len(), 1);
+        assert_eq!(subscribed.header("etag"), "", "an API answer is not a page");
         let missing = get(site(), "/nothing").await;
         assert_eq!(missing.status, 404);
         assert_eq!(missing.header("x-content-type-options"), "nosniff");
+        assert_eq!(missing.header("etag"), "");
+    }
+
+    #[tokio::test]
+    async fn a_day_page_seen_before_is_revalidated_with_304_and_its_cache_control() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = platform::store::ObjectStore::local(dir.path());
+        store_reports(&store, &[usual_report(date("20261103"))]).await;
+        let web = crate::web::WebState { store, params: platform::strategy::DmaParams::STANDARD };
+        let subscribe = crate::subscribe::SubscribeState::local(dir.path());
+        for app in [crate::web::router(web.clone()), crate::site(web.clone(), subscribe)] {
+            let first = get(app.clone(), "/reports/20261103").await;
+            assert_eq!(first.status, 200);
+            let tag = first.header("etag").to_owned();
+            assert!(tag.starts_with('"') && tag.len() == 34, "{tag}");
+            let request = Request::get("/reports/20261103").header("if-none-match", &tag).body(Body::empty()).unwrap();
+            let again = send(app, request).await;
+            assert_eq!((again.status.as_u16(), again.body.as_str()), (304, ""));
+            assert_eq!(again.header("etag"), tag);
+            assert_eq!(again.header("cache-control"), "public, max-age=86400");
+            assert_eq!(again.header("x-content-type-options"), "nosniff");
+        }
     }
 }

@@ -11,7 +11,7 @@ use axum::{
     Router,
     extract::{Path, Query, State, rejection::QueryRejection},
     http::header,
-    middleware::map_response,
+    middleware::{from_fn, map_response},
     response::{Html, IntoResponse, Response},
     routing::get,
 };
@@ -28,7 +28,7 @@ use crate::{
     chart,
     error::{AppError, PageError},
     feed,
-    headers::{CACHE_A_DAY, CACHE_A_MINUTE, security_headers},
+    headers::{CACHE_A_DAY, CACHE_A_MINUTE, entity_tags, security_headers},
     performance,
 };
 
@@ -63,7 +63,8 @@ pub fn router(state: WebState) -> Router {
     routes(state).fallback(not_found).layer(map_response(security_headers))
 }
 
-/// The routes alone, for [`crate::site`] to merge with the subscribe API's.
+/// The routes alone, for [`crate::site`] to merge with the subscribe API's; each answer carries an
+/// `ETag` and revalidates with `304 Not Modified` ([`entity_tags`]).
 pub(crate) fn routes(state: WebState) -> Router {
     Router::new()
         .route("/", get(home))
@@ -72,6 +73,7 @@ pub(crate) fn routes(state: WebState) -> Router {
         .route("/performance", get(performance_page))
         .route("/funds/{code}", get(fund_page))
         .route("/assets/{file}", get(asset))
+        .route_layer(from_fn(entity_tags))
         .with_state(state)
 }
 
