@@ -9,7 +9,10 @@
 
 use ta::{Next, indicators::SimpleMovingAverage};
 
-use crate::{date::TradeDate, history::History};
+use crate::{
+    date::TradeDate,
+    history::{AdjFactor, Bar, History},
+};
 
 /// The strategy's parameters. `short < long` always holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,54 +178,273 @@ pub struct Series {
     pub ma_long: Vec<Option<f64>>,
 }
 
-/// Classifies one fund on `trade_date` from its history.
+/// Classifies one fund on `trade_date` from its history, with the window's series for charts.
 ///
 /// Bars and factors are joined on trade date (a day missing either is dropped, as is a day with a
 /// non-positive or non-finite number), restricted to the `lookback_days` calendar days up to and
 /// including `trade_date`, and forward-adjusted to the last day's factor.
 pub fn evaluate(params: &DmaParams, trade_date: TradeDate, history: &History) -> Evaluation {
-    let window_start = trade_date.minus_days(params.lookback_days);
-    let series = adjusted_series(params, window_start, trade_date, history);
-    let notes = history.notes.clone();
-    let undecided = |reason: Undecided, levels: Option<Levels>, series: Series| Evaluation {
-        state: State::Undecided(reason),
-        levels,
-        series,
-        notes: notes.clone(),
-    };
+    let mut scratch = Scratch::default();
+    let Verdict { state, levels } = classify(params, trade_date, history, &mut scratch);
+    Evaluation { state, levels, series: scratch.series(params), notes: history.notes.clone() }
+}
 
-    let Some(&last_date) = series.dates.last() else {
-        return undecided(Undecided::NoData, None, series);
-    };
-    if last_date != trade_date {
-        return undecided(Undecided::NoBarOnTradeDate { last: last_date }, None, series);
-    }
-    let n = series.dates.len();
-    let need = params.long + 1;
-    let levels = match (series.ma_short[n - 1], series.ma_long[n - 1]) {
-        (Some(ma_short), Some(ma_long)) => Some(Levels { close: series.close[n - 1], ma_short, ma_long }),
-        _ => None,
-    };
-    if n < need {
-        return undecided(Undecided::TooFewBars { have: n, need }, levels, series);
-    }
-    let levels = levels.expect("n > long, so both averages exist on the last day");
-    let (s1, l1) = (levels.ma_short, levels.ma_long);
-    let (s2, l2) =
-        (series.ma_short[n - 2].expect("n - 2 >= long - 1"), series.ma_long[n - 2].expect("n - 2 >= long - 1"));
+/// An [`Evaluation`] without the series and notes: what a scan of many funds needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// The classification.
+    pub state: State,
+    /// Close and averages on the trade date, when both averages exist there.
+    pub levels: Option<Levels>,
+}
 
-    let state = if s1 > l1 && s2 <= l2 {
-        State::Buy
-    } else if s1 < l1 && s2 >= l2 {
-        State::Sell
-    } else if s1 > l1 {
-        State::Hold(run(params, trade_date, &series, |s, l| s > l))
-    } else if s1 < l1 {
-        State::Empty(run(params, trade_date, &series, |s, l| s < l))
+/// Buffers kept from one fund to the next, so that [`classify`] allocates nothing once they have
+/// grown to the longest window (the adjusted closes, and sorted copies of input that came unsorted).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    dates: Vec<TradeDate>,
+    close: Vec<f64>,
+    bars: Vec<(TradeDate, f64)>,
+    factors: Vec<(TradeDate, f64)>,
+}
+
+/// [`evaluate`] in one pass over the window, reusing `scratch`: the same state and levels, to the bit.
+///
+/// Rows in strictly increasing date order (as the sources answer) are read in place and the window
+/// is found by binary search; other input is first filtered, sorted and deduplicated into `scratch`.
+/// The averages are running sums in the order `ta`'s `SimpleMovingAverage` (and TA-Lib's `MA`) adds
+/// them; a day's rounded averages are compared exactly whenever the unrounded ones are within 1.5
+/// thousandths of each other, and otherwise by the unrounded ones, which then cannot disagree.
+pub fn classify(params: &DmaParams, trade_date: TradeDate, history: &History, scratch: &mut Scratch) -> Verdict {
+    let from = trade_date.minus_days(params.lookback_days);
+    let pass = if is_strictly_increasing(&history.bars) && is_strictly_increasing(&history.factors) {
+        Pass::run(params, within(&history.bars, from, trade_date), within(&history.factors, from, trade_date), scratch)
     } else {
-        State::Undecided(Undecided::EqualAverages)
+        let (mut bars, mut factors) = (std::mem::take(&mut scratch.bars), std::mem::take(&mut scratch.factors));
+        sorted_usable(&history.bars, from, trade_date, &mut bars);
+        sorted_usable(&history.factors, from, trade_date, &mut factors);
+        let pass = Pass::run(params, &bars, &factors, scratch);
+        (scratch.bars, scratch.factors) = (bars, factors);
+        pass
     };
-    Evaluation { state, levels: Some(levels), series, notes }
+    pass.verdict(params, trade_date, scratch)
+}
+
+impl Scratch {
+    /// The window of the last [`classify`], with its rounded averages (`None` before a period fills).
+    fn series(&self, params: &DmaParams) -> Series {
+        let mut short = SimpleMovingAverage::new(params.short).expect("short >= 1");
+        let mut long = SimpleMovingAverage::new(params.long).expect("long > short >= 1");
+        let (ma_short, ma_long) = self
+            .close
+            .iter()
+            .enumerate()
+            .map(|(idx, &close)| {
+                let (ma_short, ma_long) = (short.next(close), long.next(close));
+                // `ta` emits partial averages for the first `period - 1` bars; they are not averages.
+                (
+                    (idx + 1 >= params.short).then(|| round_half_even(ma_short, 3)),
+                    (idx + 1 >= params.long).then(|| round_half_even(ma_long, 3)),
+                )
+            })
+            .unzip();
+        Series { dates: self.dates.clone(), close: self.close.clone(), ma_short, ma_long }
+    }
+}
+
+/// A dated number of a history: a bar's close, a factor, or a sorted copy of either.
+trait Dated: Copy {
+    fn date(self) -> TradeDate;
+    fn value(self) -> f64;
+}
+
+impl Dated for Bar {
+    fn date(self) -> TradeDate {
+        self.trade_date
+    }
+    fn value(self) -> f64 {
+        self.close
+    }
+}
+
+impl Dated for AdjFactor {
+    fn date(self) -> TradeDate {
+        self.trade_date
+    }
+    fn value(self) -> f64 {
+        self.factor
+    }
+}
+
+impl Dated for (TradeDate, f64) {
+    fn date(self) -> TradeDate {
+        self.0
+    }
+    fn value(self) -> f64 {
+        self.1
+    }
+}
+
+fn usable(value: f64) -> bool {
+    value.is_finite() && value > 0.0
+}
+
+fn is_strictly_increasing<R: Dated>(rows: &[R]) -> bool {
+    rows.windows(2).all(|pair| pair[0].date() < pair[1].date())
+}
+
+/// The rows dated `from..=to` of rows in strictly increasing date order.
+fn within<R: Dated>(rows: &[R], from: TradeDate, to: TradeDate) -> &[R] {
+    let start = rows.partition_point(|it| it.date() < from);
+    let end = rows.partition_point(|it| it.date() <= to);
+    &rows[start..end.max(start)]
+}
+
+/// The usable rows dated `from..=to`, sorted by date (stable: sources answer in date order, either
+/// way, for which it is linear); a duplicate date keeps its first row.
+fn sorted_usable<R: Dated>(rows: &[R], from: TradeDate, to: TradeDate, out: &mut Vec<(TradeDate, f64)>) {
+    out.clear();
+    out.extend(
+        rows.iter()
+            .map(|it| (it.date(), it.value()))
+            .filter(|&(date, value)| (from..=to).contains(&date) && usable(value)),
+    );
+    out.sort_by_key(|it| it.0);
+    out.dedup_by_key(|it| it.0);
+}
+
+/// What one pass over a window leaves: the last two days' running sums and, for the run, the last
+/// day on which the rounded short average was not above (below) the long one.
+#[derive(Debug, Default)]
+struct Pass {
+    sums: [(f64, f64); 2],
+    last_not_above: Option<usize>,
+    last_not_below: Option<usize>,
+}
+
+impl Pass {
+    /// Joins `bars` and `factors` (each sorted, one row per date) on the date, adjusts the closes
+    /// to the last joined day's factor into `scratch` and runs both averages over them.
+    fn run<B: Dated, F: Dated>(params: &DmaParams, bars: &[B], factors: &[F], scratch: &mut Scratch) -> Pass {
+        scratch.dates.clear();
+        scratch.close.clear();
+        let mut pass = Pass::default();
+        let Some(last_factor) = last_joined_factor(bars, factors) else {
+            return pass;
+        };
+        let (short, long) = (params.short, params.long);
+        let (short_len, long_len) = (short as f64, long as f64);
+        let (mut short_sum, mut long_sum) = (0.0, 0.0);
+        let mut factor_idx = 0;
+        for bar in bars.iter().copied().filter(|it| usable(it.value())) {
+            while factor_idx < factors.len() && factors[factor_idx].date() < bar.date() {
+                factor_idx += 1;
+            }
+            let factor = match factors.get(factor_idx) {
+                Some(&factor) if factor.date() == bar.date() && usable(factor.value()) => factor.value(),
+                _ => continue,
+            };
+            // Multiply first, then divide: the order the reference computes in.
+            let qfq = bar.value() * factor / last_factor;
+            let idx = scratch.close.len();
+            scratch.dates.push(bar.date());
+            scratch.close.push(qfq);
+            // `ta`'s running sum: `(sum - leaving) + entering`, the leaving value 0 until a period fills.
+            short_sum = short_sum - if idx >= short { scratch.close[idx - short] } else { 0.0 } + qfq;
+            long_sum = long_sum - if idx >= long { scratch.close[idx - long] } else { 0.0 } + qfq;
+            pass.sums = [pass.sums[1], (short_sum, long_sum)];
+            if idx + 1 < long {
+                continue;
+            }
+            // Thousandths, as `round_half_even` scales them: when they differ by more than 1.5, the
+            // rounded values differ the same way (rounding moves each by at most 0.5).
+            let gap = short_sum / short_len * 1000.0 - long_sum / long_len * 1000.0;
+            let side = if gap > 1.5 {
+                std::cmp::Ordering::Greater
+            } else if gap < -1.5 {
+                std::cmp::Ordering::Less
+            } else {
+                let (ma_short, ma_long) = rounded(params, (short_sum, long_sum));
+                ma_short.partial_cmp(&ma_long).unwrap_or(std::cmp::Ordering::Equal)
+            };
+            if side != std::cmp::Ordering::Greater {
+                pass.last_not_above = Some(idx);
+            }
+            if side != std::cmp::Ordering::Less {
+                pass.last_not_below = Some(idx);
+            }
+        }
+        pass
+    }
+
+    /// The classification of the trade date from the pass and the window in `scratch`.
+    fn verdict(&self, params: &DmaParams, trade_date: TradeDate, scratch: &Scratch) -> Verdict {
+        let undecided = |reason, levels| Verdict { state: State::Undecided(reason), levels };
+        let Some(&last_date) = scratch.dates.last() else {
+            return undecided(Undecided::NoData, None);
+        };
+        if last_date != trade_date {
+            return undecided(Undecided::NoBarOnTradeDate { last: last_date }, None);
+        }
+        let n = scratch.dates.len();
+        let (s1, l1) = rounded(params, self.sums[1]);
+        let levels = (n >= params.long).then_some(Levels { close: scratch.close[n - 1], ma_short: s1, ma_long: l1 });
+        let need = params.long + 1;
+        if n < need {
+            return undecided(Undecided::TooFewBars { have: n, need }, levels);
+        }
+        let (s2, l2) = rounded(params, self.sums[0]);
+        let run = |last_not_side: Option<usize>| {
+            // The run starts the day after the last day off its side, or at the window's first day
+            // with both averages.
+            let first_with_both = params.long - 1;
+            let start = last_not_side.map_or(first_with_both, |idx| idx + 1);
+            let (since, base) = (scratch.dates[start], scratch.close[start]);
+            Run {
+                since,
+                since_is_window_start: start == first_with_both,
+                days: trade_date.days_since(since),
+                pct: round_half_even((scratch.close[n - 1] - base) / base * 100.0, 2),
+            }
+        };
+        let state = if s1 > l1 && s2 <= l2 {
+            State::Buy
+        } else if s1 < l1 && s2 >= l2 {
+            State::Sell
+        } else if s1 > l1 {
+            State::Hold(run(self.last_not_above))
+        } else if s1 < l1 {
+            State::Empty(run(self.last_not_below))
+        } else {
+            State::Undecided(Undecided::EqualAverages)
+        };
+        Verdict { state, levels }
+    }
+}
+
+/// The factor of the last day that has both a usable close and a usable factor.
+fn last_joined_factor<B: Dated, F: Dated>(bars: &[B], factors: &[F]) -> Option<f64> {
+    let mut factor_end = factors.len();
+    for bar in bars.iter().rev().copied().filter(|it| usable(it.value())) {
+        while factor_end > 0 && factors[factor_end - 1].date() > bar.date() {
+            factor_end -= 1;
+        }
+        if let Some(&factor) = factor_end.checked_sub(1).map(|idx| &factors[idx])
+            && factor.date() == bar.date()
+            && usable(factor.value())
+        {
+            return Some(factor.value());
+        }
+    }
+    None
+}
+
+/// Both averages of running sums, rounded as compared.
+fn rounded(params: &DmaParams, (short_sum, long_sum): (f64, f64)) -> (f64, f64) {
+    (
+        round_half_even(short_sum / params.short as f64, 3),
+        round_half_even(long_sum / params.long as f64, 3),
+    )
 }
 
 /// Rounds half to even at the given number of decimals, as numpy's `round` does.
@@ -233,81 +455,100 @@ pub fn round_half_even(value: f64, decimals: i32) -> f64 {
     if rounded == 0.0 { 0.0 } else { rounded }
 }
 
-fn adjusted_series(params: &DmaParams, from: TradeDate, to: TradeDate, history: &History) -> Series {
-    let usable = |date: TradeDate, value: f64| (from..=to).contains(&date) && value.is_finite() && value > 0.0;
-    // Sort-merge join on the trade date. Sources answer in date order (either way), for which the
-    // stable sorts below are linear; a duplicate date keeps its first row.
-    let mut bars: Vec<(TradeDate, f64)> =
-        history.bars.iter().filter(|it| usable(it.trade_date, it.close)).map(|it| (it.trade_date, it.close)).collect();
-    let mut factors: Vec<(TradeDate, f64)> = history
-        .factors
-        .iter()
-        .filter(|it| usable(it.trade_date, it.factor))
-        .map(|it| (it.trade_date, it.factor))
-        .collect();
-    bars.sort_by_key(|it| it.0);
-    bars.dedup_by_key(|it| it.0);
-    factors.sort_by_key(|it| it.0);
-    factors.dedup_by_key(|it| it.0);
-    let mut joined: Vec<(TradeDate, f64, f64)> = Vec::with_capacity(bars.len());
-    let mut factor_idx = 0;
-    for (date, close) in bars {
-        while factor_idx < factors.len() && factors[factor_idx].0 < date {
-            factor_idx += 1;
-        }
-        if let Some(&(factor_date, factor)) = factors.get(factor_idx)
-            && factor_date == date
-        {
-            joined.push((date, close, factor));
-        }
-    }
-    let Some(&(_, _, last_factor)) = joined.last() else {
-        return Series::default();
-    };
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{fund, market::sample::SampleSource};
 
-    let n = joined.len();
-    let mut series = Series {
-        dates: Vec::with_capacity(n),
-        close: Vec::with_capacity(n),
-        ma_short: Vec::with_capacity(n),
-        ma_long: Vec::with_capacity(n),
-    };
-    let mut short = SimpleMovingAverage::new(params.short).expect("short >= 1");
-    let mut long = SimpleMovingAverage::new(params.long).expect("long > short >= 1");
-    for (idx, (date, close, factor)) in joined.into_iter().enumerate() {
-        // Multiply first, then divide: the order the reference computes in.
-        let qfq = close * factor / last_factor;
-        let ma_short = short.next(qfq);
-        let ma_long = long.next(qfq);
-        series.dates.push(date);
-        series.close.push(qfq);
-        // `ta` emits partial averages for the first `period - 1` bars; they are not averages.
-        series.ma_short.push((idx + 1 >= params.short).then(|| round_half_even(ma_short, 3)));
-        series.ma_long.push((idx + 1 >= params.long).then(|| round_half_even(ma_long, 3)));
-    }
-    series
-}
-
-/// The run of days ending on the trade date on which `side(short, long)` holds.
-fn run(params: &DmaParams, trade_date: TradeDate, series: &Series, side: fn(f64, f64) -> bool) -> Run {
-    let first_with_both = params.long - 1;
-    let last = series.dates.len() - 1;
-    let mut start = last;
-    while start > first_with_both {
-        let (Some(s), Some(l)) = (series.ma_short[start - 1], series.ma_long[start - 1]) else {
-            break;
+    /// The oracle: the verdict read off the series `ta` computes, the run found by walking back
+    /// from the trade date while the side holds, as the strategy did before its one pass.
+    fn from_series(params: &DmaParams, trade_date: TradeDate, series: &Series) -> Verdict {
+        let undecided = |reason, levels| Verdict { state: State::Undecided(reason), levels };
+        let Some(&last_date) = series.dates.last() else {
+            return undecided(Undecided::NoData, None);
         };
-        if !side(s, l) {
-            break;
+        if last_date != trade_date {
+            return undecided(Undecided::NoBarOnTradeDate { last: last_date }, None);
         }
-        start -= 1;
+        let n = series.dates.len();
+        let levels = match (series.ma_short[n - 1], series.ma_long[n - 1]) {
+            (Some(ma_short), Some(ma_long)) => Some(Levels { close: series.close[n - 1], ma_short, ma_long }),
+            _ => None,
+        };
+        if n < params.long + 1 {
+            return undecided(Undecided::TooFewBars { have: n, need: params.long + 1 }, levels);
+        }
+        let both = |idx: usize| (series.ma_short[idx].unwrap(), series.ma_long[idx].unwrap());
+        let ((s1, l1), (s2, l2)) = (both(n - 1), both(n - 2));
+        let run = |side: fn(f64, f64) -> bool| {
+            let mut start = n - 1;
+            while start > params.long - 1 && side(both(start - 1).0, both(start - 1).1) {
+                start -= 1;
+            }
+            let base = series.close[start];
+            Run {
+                since: series.dates[start],
+                since_is_window_start: start == params.long - 1,
+                days: trade_date.days_since(series.dates[start]),
+                pct: round_half_even((series.close[n - 1] - base) / base * 100.0, 2),
+            }
+        };
+        let state = if s1 > l1 && s2 <= l2 {
+            State::Buy
+        } else if s1 < l1 && s2 >= l2 {
+            State::Sell
+        } else if s1 > l1 {
+            State::Hold(run(|s, l| s > l))
+        } else if s1 < l1 {
+            State::Empty(run(|s, l| s < l))
+        } else {
+            State::Undecided(Undecided::EqualAverages)
+        };
+        Verdict { state, levels }
     }
-    let since = series.dates[start];
-    let base = series.close[start];
-    Run {
-        since,
-        since_is_window_start: start == first_with_both,
-        days: trade_date.days_since(since),
-        pct: round_half_even((series.close[last] - base) / base * 100.0, 2),
+
+    fn sample(code: &fund::FundCode, from: &str, to: &str) -> History {
+        SampleSource::new().history(code, TradeDate::parse(from).unwrap(), TradeDate::parse(to).unwrap())
+    }
+
+    #[test]
+    fn the_one_pass_agrees_with_the_series_on_every_day_of_two_years_of_sample_funds() {
+        let mut scratch = Scratch::default();
+        let (mut days, mut runs) = (0, 0);
+        for params in [DmaParams::STANDARD, DmaParams::new(5, 20, 90).unwrap(), DmaParams::new(2, 60, 400).unwrap()] {
+            for fund in fund::bundled_funds().iter().take(8) {
+                let history = sample(&fund.code, "20231201", "20261127");
+                let first = TradeDate::parse("20241201").unwrap();
+                for day in history.bars.iter().map(|it| it.trade_date).filter(|it| *it >= first) {
+                    let verdict = classify(&params, day, &history, &mut scratch);
+                    assert_eq!(verdict, from_series(&params, day, &scratch.series(&params)), "{} {day}", fund.code);
+                    days += 1;
+                    runs += usize::from(matches!(verdict.state, State::Hold(_) | State::Empty(_)));
+                }
+            }
+        }
+        assert!(days > 10_000 && runs > days / 2, "{days} days, {runs} runs compared");
+    }
+
+    #[test]
+    fn rows_newest_first_duplicated_or_unusable_give_the_verdict_of_clean_rows() {
+        let code = fund::FundCode::parse("510300.SH").unwrap();
+        let clean = sample(&code, "20250101", "20261127");
+        let mut messy = clean.clone();
+        messy.bars.reverse();
+        messy.factors.reverse();
+        // A later duplicate of a day is ignored; an unusable row is as if missing.
+        messy.bars.push(Bar { close: clean.bars[100].close * 2.0, ..clean.bars[100] });
+        messy.factors.push(AdjFactor { factor: f64::NAN, ..clean.factors[7] });
+        let mut without_day = clean.clone();
+        without_day.bars.retain(|it| it.trade_date != clean.bars[50].trade_date);
+        messy.bars.iter_mut().filter(|it| it.trade_date == clean.bars[50].trade_date).for_each(|it| it.close = -1.0);
+        let mut scratch = Scratch::default();
+        for bar in &clean.bars[40..] {
+            let day = bar.trade_date;
+            let expected = classify(&DmaParams::STANDARD, day, &without_day, &mut scratch);
+            assert!(is_strictly_increasing(&without_day.bars), "the clean rows take the in-place path");
+            assert_eq!(classify(&DmaParams::STANDARD, day, &messy, &mut scratch), expected, "{day}");
+        }
     }
 }
