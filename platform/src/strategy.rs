@@ -285,8 +285,9 @@ impl Dated for (TradeDate, f64) {
     }
 }
 
+/// Finite and above 0 (NaN fails both comparisons).
 fn usable(value: f64) -> bool {
-    value.is_finite() && value > 0.0
+    value > 0.0 && value < f64::INFINITY
 }
 
 fn is_strictly_increasing<R: Dated>(rows: &[R]) -> bool {
@@ -333,8 +334,18 @@ impl Pass {
             return pass;
         };
         let (short, long) = (params.short, params.long);
-        let (short_len, long_len) = (short as f64, long as f64);
+        // Thousandths of each average, for the test below; the rounding itself divides.
+        let (short_scale, long_scale) = (1000.0 / short as f64, 1000.0 / long as f64);
         let (mut short_sum, mut long_sum) = (0.0, 0.0);
+        let mut before = (0.0, 0.0);
+        // Written by index into buffers sized for every bar, then cut to the days joined: the
+        // loop keeps its counters in registers (a push through `scratch` reloads them each time).
+        let (Some(first), mut joined) = (bars.first(), 0) else {
+            return pass;
+        };
+        scratch.dates.resize(bars.len(), first.date());
+        scratch.close.resize(bars.len(), 0.0);
+        let (dates, close) = (&mut scratch.dates[..], &mut scratch.close[..]);
         let mut factor_idx = 0;
         for bar in bars.iter().copied().filter(|it| usable(it.value())) {
             while factor_idx < factors.len() && factors[factor_idx].date() < bar.date() {
@@ -346,19 +357,21 @@ impl Pass {
             };
             // Multiply first, then divide: the order the reference computes in.
             let qfq = bar.value() * factor / last_factor;
-            let idx = scratch.close.len();
-            scratch.dates.push(bar.date());
-            scratch.close.push(qfq);
+            let idx = joined;
+            joined += 1;
+            dates[idx] = bar.date();
+            close[idx] = qfq;
+            before = (short_sum, long_sum);
             // `ta`'s running sum: `(sum - leaving) + entering`, the leaving value 0 until a period fills.
-            short_sum = short_sum - if idx >= short { scratch.close[idx - short] } else { 0.0 } + qfq;
-            long_sum = long_sum - if idx >= long { scratch.close[idx - long] } else { 0.0 } + qfq;
-            pass.sums = [pass.sums[1], (short_sum, long_sum)];
+            short_sum = short_sum - if idx >= short { close[idx - short] } else { 0.0 } + qfq;
+            long_sum = long_sum - if idx >= long { close[idx - long] } else { 0.0 } + qfq;
             if idx + 1 < long {
                 continue;
             }
-            // Thousandths, as `round_half_even` scales them: when they differ by more than 1.5, the
-            // rounded values differ the same way (rounding moves each by at most 0.5).
-            let gap = short_sum / short_len * 1000.0 - long_sum / long_len * 1000.0;
+            // When the averages differ by more than 1.5 thousandths, the rounded ones differ the
+            // same way (rounding moves each by at most half of one, and the estimate is off by
+            // far less than the rest).
+            let gap = short_sum * short_scale - long_sum * long_scale;
             let side = if gap > 1.5 {
                 std::cmp::Ordering::Greater
             } else if gap < -1.5 {
@@ -374,6 +387,9 @@ impl Pass {
                 pass.last_not_below = Some(idx);
             }
         }
+        scratch.dates.truncate(joined);
+        scratch.close.truncate(joined);
+        pass.sums = [before, (short_sum, long_sum)];
         pass
     }
 
@@ -441,18 +457,27 @@ fn last_joined_factor<B: Dated, F: Dated>(bars: &[B], factors: &[F]) -> Option<f
 
 /// Both averages of running sums, rounded as compared.
 fn rounded(params: &DmaParams, (short_sum, long_sum): (f64, f64)) -> (f64, f64) {
-    (
-        round_half_even(short_sum / params.short as f64, 3),
-        round_half_even(long_sum / params.long as f64, 3),
-    )
+    (round_half_even(short_sum / params.short as f64, 3), round_half_even(long_sum / params.long as f64, 3))
 }
 
 /// Rounds half to even at the given number of decimals, as numpy's `round` does.
 pub fn round_half_even(value: f64, decimals: i32) -> f64 {
     let scale = 10f64.powi(decimals);
-    let rounded = (value * scale).round_ties_even() / scale;
+    let rounded = ties_even(value * scale) / scale;
     // No "-0.00" in reports.
     if rounded == 0.0 { 0.0 } else { rounded }
+}
+
+/// `f64::round_ties_even` without a call into libm (on x86-64 without SSE4.1 it is one, and a
+/// call in the strategy's loop makes it keep its sums in memory): adding and taking away 2^52
+/// leaves the integer nearest to `x`, ties to even, as every IEEE 754 sum rounds. A number at or
+/// beyond 2^52 is an integer already, and NaN stays NaN.
+fn ties_even(x: f64) -> f64 {
+    const TWO_52: f64 = 4_503_599_627_370_496.0;
+    if x.is_nan() || x.abs() >= TWO_52 {
+        return x;
+    }
+    ((x.abs() + TWO_52) - TWO_52).copysign(x)
 }
 
 #[cfg(test)]
@@ -509,6 +534,32 @@ mod tests {
 
     fn sample(code: &fund::FundCode, from: &str, to: &str) -> History {
         SampleSource::new().history(code, TradeDate::parse(from).unwrap(), TradeDate::parse(to).unwrap())
+    }
+
+    #[test]
+    fn ties_even_is_the_standard_library_s_round_ties_even() {
+        let mut values = vec![0.0, -0.0, 0.5, 1.5, 2.5, -0.5, -2.5, 0.49999999999999994, 4_503_599_627_370_495.5];
+        values.extend([
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            2f64.powi(52),
+            2f64.powi(53) + 2.0,
+        ]);
+        // Thousandths of prices, as the strategy scales them, and their halves.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let x = (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0e7 - 1.0e7;
+            values.extend([x, x.trunc() + 0.5, f64::from_bits(state)]);
+        }
+        for x in values {
+            let (ours, std) = (ties_even(x), x.round_ties_even());
+            assert!(ours.to_bits() == std.to_bits() || (ours.is_nan() && std.is_nan()), "{x:e}: {ours:e} vs {std:e}");
+        }
     }
 
     #[test]
