@@ -68,9 +68,9 @@ fn non_empty_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|it| !it.trim().is_empty())
 }
 
-/// The AWS clients' configuration from the standard chain; a region is required.
+/// The AWS clients' configuration from the environment Lambda sets; a region is required.
 async fn aws_config() -> anyhow::Result<platform::aws::AwsConfig> {
-    let aws = platform::aws::AwsConfig::load(None).await;
+    let aws = platform::aws::AwsConfig::from_env();
     if aws.region().is_none() {
         anyhow::bail!("the cloud adapters need an AWS region: set AWS_REGION (Lambda sets it)");
     }

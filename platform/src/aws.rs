@@ -7,6 +7,10 @@
 //! path-style addresses (`http://host/bucket/key`), since an emulator or an S3-compatible server
 //! rarely resolves `bucket.host`.
 //!
+//! The functions use [`AwsConfig::from_env`] instead: Lambda hands a function its credentials and
+//! region in the environment, so they need none of the chain's other providers (profile files, SSO,
+//! STS, instance metadata), and the binaries they would bloat do not link them.
+//!
 //! One HTTPS client is shared by all clients: hyper 1 with rustls on the `ring` provider, trusting
 //! the system's root certificates.
 //!
@@ -32,6 +36,9 @@ pub struct AwsConfig {
     sdk: SdkConfig,
     /// S3 needs path-style addresses: an endpoint override is set.
     path_style: bool,
+    /// S3's own endpoint override, for [`AwsConfig::from_env`] (the chain of [`AwsConfig::load`]
+    /// applies `AWS_ENDPOINT_URL_S3` itself).
+    s3_endpoint: Option<String>,
 }
 
 impl AwsConfig {
@@ -43,7 +50,29 @@ impl AwsConfig {
         }
         let sdk = loader.load().await;
         let path_style = sdk.endpoint_url().is_some() || std::env::var_os(env::AWS_ENDPOINT_URL_S3).is_some();
-        AwsConfig { sdk, path_style }
+        AwsConfig { sdk, path_style, s3_endpoint: None }
+    }
+
+    /// The environment only, as Lambda sets it: credentials from `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, region from `AWS_REGION` (or
+    /// `AWS_DEFAULT_REGION`), endpoint from `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_S3` for S3
+    /// alone); the same HTTPS client, retries and timeout as [`AwsConfig::load`].
+    pub fn from_env() -> AwsConfig {
+        let var = |name: &str| std::env::var(name).ok().filter(|it| !it.trim().is_empty());
+        let region = var(env::AWS_REGION).or_else(|| var(env::AWS_DEFAULT_REGION)).map(aws_config::Region::new);
+        let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
+        let mut builder = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(region)
+            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(credentials))
+            .http_client(http_client())
+            .retry_config(retry_config())
+            .timeout_config(timeout_config());
+        let endpoint = var(env::AWS_ENDPOINT_URL);
+        let s3_endpoint = var(env::AWS_ENDPOINT_URL_S3);
+        let path_style = endpoint.is_some() || s3_endpoint.is_some();
+        builder.set_endpoint_url(endpoint);
+        AwsConfig { sdk: builder.build(), path_style, s3_endpoint }
     }
 
     /// Clients for an AWS emulator or any AWS-compatible server at `endpoint_url`: fixed dummy
@@ -56,7 +85,7 @@ impl AwsConfig {
             .endpoint_url(endpoint_url)
             .load()
             .await;
-        AwsConfig { sdk, path_style: true }
+        AwsConfig { sdk, path_style: true, s3_endpoint: None }
     }
 
     /// The region the clients talk to, if the chain found one.
@@ -71,7 +100,11 @@ impl AwsConfig {
 
     /// An S3 client; path-style when an endpoint override is set.
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::config::Builder::from(&self.sdk).force_path_style(self.path_style).build();
+        let mut config = aws_sdk_s3::config::Builder::from(&self.sdk).force_path_style(self.path_style);
+        if let Some(url) = &self.s3_endpoint {
+            config = config.endpoint_url(url);
+        }
+        let config = config.build();
         aws_sdk_s3::Client::from_conf(config)
     }
 
@@ -84,10 +117,20 @@ impl AwsConfig {
 /// The shared settings: one HTTPS client (hyper 1 and rustls on `ring`, with the system's roots; plain
 /// HTTP too, for emulators), standard retries and the per-attempt timeout.
 fn loader() -> ConfigLoader {
-    let http_client =
-        aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https();
     aws_config::defaults(BehaviorVersion::latest())
-        .http_client(http_client)
-        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-        .timeout_config(TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT).build())
+        .http_client(http_client())
+        .retry_config(retry_config())
+        .timeout_config(timeout_config())
+}
+
+fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::Ring)).build_https()
+}
+
+fn retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS)
+}
+
+fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder().operation_attempt_timeout(ATTEMPT_TIMEOUT).build()
 }

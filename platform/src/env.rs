@@ -47,6 +47,10 @@ pub const REPORTS_BUCKET: &str = "ALCHEMY_REPORTS_BUCKET";
 pub const TOPIC_ARN: &str = "ALCHEMY_TOPIC_ARN";
 /// The site's public address, for links in e-mails.
 pub const SITE_URL: &str = "ALCHEMY_SITE_URL";
+/// The region the AWS clients talk to (the AWS SDKs' own name; Lambda and ECS set it).
+pub const AWS_REGION: &str = "AWS_REGION";
+/// The region when `AWS_REGION` is unset (the AWS SDKs' own name).
+pub const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
 /// Any AWS-compatible endpoint in place of AWS's own, for every service (the AWS SDKs' own name).
 pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
 /// The same for S3 only (the AWS SDKs' own name); S3 then uses path-style addresses.

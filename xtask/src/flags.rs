@@ -30,6 +30,18 @@ pub(crate) enum Command {
     RunJob(RunJob),
     /// Manage the secrets the deployment reads.
     Secret(Secret),
+    /// Measure the shipped artifacts on this machine (release builds).
+    Bench(Bench),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Bench {
+    /// Each Lambda function's zip size and cold start (spawn to first answer) under a local runtime API.
+    #[arg(long)]
+    pub(crate) cold_start: bool,
+    /// How many starts of each function.
+    #[arg(long, default_value_t = 20)]
+    pub(crate) runs: usize,
 }
 
 #[derive(Debug, clap::Args)]

@@ -3,7 +3,9 @@
 //! `.cargo/config.toml` aliases `cargo xtask` to `cargo run --package xtask --`.
 
 mod aws;
+mod bench;
 mod cloudformation;
+mod cold_start;
 mod deploy;
 mod dev;
 mod flags;
@@ -37,6 +39,7 @@ fn run(flags: flags::Xtask) -> anyhow::Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(project_root());
     match flags.command {
+        flags::Command::Bench(cmd) => cmd.run(&sh),
         flags::Command::Dev(cmd) => cmd.run(&sh),
         flags::Command::Test(cmd) => cmd.run(&sh),
         flags::Command::Package(cmd) => cmd.run(&sh),

@@ -9,7 +9,7 @@
 mod aws;
 mod image;
 mod registry;
-mod zip;
+pub(crate) mod zip;
 
 use std::path::PathBuf;
 
