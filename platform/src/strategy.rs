@@ -489,11 +489,10 @@ mod tests {
     /// from the trade date while the side holds, as the strategy did before its one pass.
     fn from_series(params: &DmaParams, trade_date: TradeDate, series: &Series) -> Verdict {
         let undecided = |reason, levels| Verdict { state: State::Undecided(reason), levels };
-        let Some(&last_date) = series.dates.last() else {
-            return undecided(Undecided::NoData, None);
-        };
-        if last_date != trade_date {
-            return undecided(Undecided::NoBarOnTradeDate { last: last_date }, None);
+        match series.dates.last() {
+            Some(&last) if last == trade_date => {}
+            Some(&last) => return undecided(Undecided::NoBarOnTradeDate { last }, None),
+            None => return undecided(Undecided::NoData, None),
         }
         let n = series.dates.len();
         let levels = match (series.ma_short[n - 1], series.ma_long[n - 1]) {
@@ -518,16 +517,13 @@ mod tests {
                 pct: round_half_even((series.close[n - 1] - base) / base * 100.0, 2),
             }
         };
-        let state = if s1 > l1 && s2 <= l2 {
-            State::Buy
-        } else if s1 < l1 && s2 >= l2 {
-            State::Sell
-        } else if s1 > l1 {
-            State::Hold(run(|s, l| s > l))
-        } else if s1 < l1 {
-            State::Empty(run(|s, l| s < l))
-        } else {
-            State::Undecided(Undecided::EqualAverages)
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let state = match (s1.partial_cmp(&l1), s2.partial_cmp(&l2)) {
+            (Some(Greater), Some(Less | Equal)) => State::Buy,
+            (Some(Less), Some(Greater | Equal)) => State::Sell,
+            (Some(Greater), _) => State::Hold(run(|s, l| s > l)),
+            (Some(Less), _) => State::Empty(run(|s, l| s < l)),
+            _ => State::Undecided(Undecided::EqualAverages),
         };
         Verdict { state, levels }
     }

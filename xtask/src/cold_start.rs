@@ -158,17 +158,10 @@ pub(crate) fn http_api_event(method: &str, path: &str, body: Option<&str>) -> Va
         "rawPath": path,
         "rawQueryString": "",
         "headers": { "host": "example.execute-api.us-east-1.amazonaws.com", "content-type": "application/json" },
+        // What lambda_http reads of the context: the method, the path, the stage.
         "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "example",
-            "domainName": "example.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "example",
             "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "cold-start" },
-            "requestId": "cold-start-1",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "28/Nov/2026:13:00:00 +0000",
-            "timeEpoch": 1_795_000_000_000_u64
+            "requestId": "cold-start-1", "routeKey": "$default", "stage": "$default", "timeEpoch": 1_795_000_000_000_u64
         },
         "body": body,
         "isBase64Encoded": false
@@ -189,13 +182,11 @@ mod tests {
         path
     }
 
-    const CURL: &str = "/usr/bin/curl";
+    /// Debian's curl, on every machine of this project.
+    const CURL: &str = "curl";
 
     #[tokio::test]
     async fn a_function_that_answers_is_timed_from_spawn_to_answer() {
-        if !Path::new(CURL).exists() {
-            return eprintln!("skipped: no {CURL}");
-        }
         let dir = tempfile::tempdir().unwrap();
         let api = "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation";
         let bootstrap = script(
@@ -216,9 +207,6 @@ mod tests {
 
     #[tokio::test]
     async fn a_function_that_reports_an_error_or_exits_is_a_failure_that_says_so() {
-        if !Path::new(CURL).exists() {
-            return eprintln!("skipped: no {CURL}");
-        }
         let dir = tempfile::tempdir().unwrap();
         let api = "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime";
         let reports = script(dir.path(), "reports", &format!("{CURL} -sf -X POST -d 'no bucket' {api}/init/error"));
