@@ -7,12 +7,12 @@
 pub mod subscribe;
 pub mod web;
 
-mod chart;
 mod error;
 mod feed;
 mod headers;
 mod performance;
 mod plot;
+mod spark;
 
 use std::path::PathBuf;
 

@@ -25,11 +25,10 @@ use platform::{
 use serde::Deserialize;
 
 use crate::{
-    chart,
     error::{AppError, PageError},
     feed,
     headers::{CACHE_A_DAY, CACHE_A_MINUTE, entity_tags, security_headers},
-    performance,
+    performance, spark,
 };
 
 /// Trading days on one page of the home page's history.
@@ -179,7 +178,7 @@ struct FundRow {
     ma_short: String,
     ma_long: String,
     reason: String,
-    chart: Option<String>,
+    spark: Option<String>,
 }
 
 #[derive(Template)]
@@ -190,6 +189,7 @@ struct DayPage {
     sample_data: bool,
     short: usize,
     long: usize,
+    spark_days: usize,
     buy: usize,
     sell: usize,
     hold: usize,
@@ -249,6 +249,7 @@ async fn day(state: &WebState, date: TradeDate) -> Result<Response, PageError> {
         sample_data: report.sample_data,
         short: report.strategy.short,
         long: report.strategy.long,
+        spark_days: spark::DAYS,
         buy: counts.buy,
         sell: counts.sell,
         hold: counts.hold,
@@ -346,7 +347,6 @@ fn fund_row(report: &ReportJson, fund: &FundJson) -> (usize, FundRow) {
     };
     let number = |value: Option<f64>| value.map_or("-".to_owned(), |it| format!("{it:.3}"));
     let marked = fund.since.filter(|it| *it <= report.trade_date).or(Some(report.trade_date));
-    let title = format!("{}({}) {}", fund.name, fund.code.as_str(), state_label);
     let row = FundRow {
         code: fund.code.as_str().to_owned(),
         name: fund.name.clone(),
@@ -359,7 +359,7 @@ fn fund_row(report: &ReportJson, fund: &FundJson) -> (usize, FundRow) {
         ma_short: number(fund.ma_short),
         ma_long: number(fund.ma_long),
         reason: fund.reason.clone().unwrap_or_default(),
-        chart: chart::svg(&fund.series, marked, &title),
+        spark: spark::svg(&fund.series, marked),
     };
     (group, row)
 }
@@ -445,23 +445,39 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_day_page_has_the_table_the_undecided_the_neighbours_the_raw_links_and_a_chart_per_fund() {
+    async fn a_day_page_has_the_table_the_undecided_the_neighbours_the_raw_links_and_a_sparkline_per_fund() {
         let (_dir, store) = three_days().await;
         let body = &page(app(&store), "/reports/20261102", 86400).await;
         assert!(body.contains("2026-11-02 双均线(11日/22日)交易信号"), "{body}");
         assert!(body.contains(r#"<a rel="prev" href="/reports/20261030">"#), "{body}");
         assert!(body.contains(r#"<a rel="next" href="/reports/20261103">"#), "{body}");
         assert!(body.contains(r#"href="/reports/20261102.txt""#) && body.contains(r#"href="/reports/20261102.json""#));
-        assert!(body.contains(r#"<span class="state buy">买入</span>"#), "{body}");
+        assert!(body.contains(r#"<tr class="buy"><td><a href="/funds/"#), "{body}");
+        assert!(body.contains(r#"<td class="state">买入</td>"#), "{body}");
         assert!(body.contains("<td>2026-10-31</td><td>2</td><td>+1.25%</td><td>4.012</td>"), "{body}");
         assert!(
             body.contains(r#"<a href="/funds/512000.SH">券商ETF</a> <small>512000.SH</small>: 数据不足"#),
             "{body}"
         );
-        assert!(body.contains(r#"<small><a href="/funds/510500.SH">510500.SH</a></small>"#), "codes link: {body}");
-        assert_eq!(body.matches("<svg ").count(), 4, "a chart per decided fund");
-        assert!(body.contains(r#"class="mark""#), "the signal day is marked");
+        assert!(body.contains(r#"<a href="/funds/510500.SH">500ETF</a> <small>510500.SH</small>"#), "{body}");
+        assert_eq!(body.matches(r#"<svg class="spark""#).count(), 4, "a sparkline per decided fund");
+        assert!(body.contains(r#"<path class="m""#), "the signal day is marked");
         assert!(body.find("500ETF").unwrap() > body.find("alert(1)").unwrap(), "BUY rows before SELL rows");
+    }
+
+    /// The bundled list's 46 funds on a sample day: the page a visitor of `cargo xtask dev` opens.
+    #[tokio::test]
+    async fn a_day_page_of_the_bundled_funds_is_at_most_30_kb_with_a_sparkline_for_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::local(dir.path());
+        let days = test_support::reports::store_sample_reports(&store, 2).await;
+        let body = page(app(&store), &format!("/reports/{}", days[1]), 86400).await;
+        let funds = platform::fund::bundled_funds().len();
+        let (rows, undecided) = (body.matches("<tr class=").count(), body.matches("<li><a href=\"/funds/").count());
+        assert_eq!(rows + undecided, funds, "a row or an undecided line per fund");
+        assert!(rows > 40, "{rows} decided rows");
+        assert_eq!(body.matches(r#"<svg class="spark""#).count(), rows, "a sparkline per row");
+        assert!(body.len() <= 30 * 1024, "the day page is {} bytes", body.len());
     }
 
     #[tokio::test]

@@ -1,5 +1,5 @@
 //! The site in headless Chromium, driven through ChromeDriver's WebDriver API: a person opens the
-//! home page, subscribes, sees the confirmation in place; opens a day page and sees the charts;
+//! home page, subscribes, sees the confirmation in place; opens a day page and sees a sparkline in each row;
 //! follows the header to the track record and a fund to its chart and trades.
 //! Screenshots go to `target/screenshots/`.
 
@@ -17,7 +17,7 @@ use common::{Running, free_port, start_tool, target_dir, tool, wait_for};
 
 #[test]
 #[ignore = "needs Chromium: cargo xtask test"]
-fn a_visitor_subscribes_on_the_home_page_and_sees_charts_on_a_day_page() {
+fn a_visitor_subscribes_on_the_home_page_and_sees_sparklines_on_a_day_page() {
     let Visit { data, base, days, driver, screenshots } = Visit::start();
 
     driver.go(&format!("{base}/"));
@@ -38,14 +38,24 @@ fn a_visitor_subscribes_on_the_home_page_and_sees_charts_on_a_day_page() {
     let newest = days.last().unwrap();
     driver.go(&format!("{base}/reports/{newest}"));
     assert!(driver.text("h1").contains(&newest.iso()));
-    let charts = driver.find_all("figure.chart svg");
-    assert!(!charts.is_empty(), "the day page has charts");
-    let rect = driver.get(&format!("element/{}/rect", charts[0]));
-    assert!(rect["width"].as_f64().unwrap() > 100.0, "the chart is drawn: {rect}");
-    let lines = driver.find_all("figure.chart svg polyline.close");
-    assert_eq!(lines.len(), charts.len(), "each chart draws the closes");
+    let sparks = driver.find_all("table.signals svg.spark");
+    let rows = driver.find_all("table.signals tbody tr");
+    assert_eq!(sparks.len(), rows.len(), "a sparkline in every row");
+    let rect = driver.get(&format!("element/{}/rect", sparks[0]));
+    assert_eq!(
+        (rect["width"].as_f64(), rect["height"].as_f64()),
+        (Some(118.0), Some(32.0)),
+        "drawn at its size: {rect}"
+    );
+    // The close is drawn in the stylesheet's colour, with no fill: the CSP allows no inline style.
+    let stroke = driver.script("return getComputedStyle(document.querySelector('svg.spark path.c')).stroke;");
+    assert_eq!(stroke, json!("rgb(31, 41, 55)"));
+    let fill = driver.script("return getComputedStyle(document.querySelector('svg.spark path.c')).fill;");
+    assert_eq!(fill, json!("none"));
+    let length = driver.script("return document.querySelector('svg.spark path.c').getTotalLength();");
+    assert!(length.as_f64().unwrap() > 118.0, "the close runs across the box: {length}");
     driver.screenshot(&screenshots.join("day-page.png"));
-    driver.screenshot_of(&charts[0], &screenshots.join("day-chart.png"));
+    driver.screenshot_of(&rows[0], &screenshots.join("day-row.png"));
 
     // A phone-sized window: the table scrolls inside its box, the page does not.
     driver.post("window/rect", json!({ "width": 390, "height": 844 }));
@@ -118,7 +128,7 @@ fn a_visitor_follows_the_header_to_the_track_record_and_a_fund_to_its_chart_and_
     // A day page links each fund to its page.
     driver.post("window/rect", json!({ "width": 1280, "height": 1000 }));
     driver.go(&format!("{base}/reports/{}", days.last().unwrap()));
-    driver.click("table.signals small a[href^='/funds/']");
+    driver.click("table.signals tbody td > a[href^='/funds/']");
     wait_for("a fund page from a day page", Duration::from_secs(20), || {
         driver.find_all("table.trades").len().eq(&1).then_some(())
     });

@@ -5,6 +5,9 @@
 //! local Lambda runtime API ([`crate::cold_start`]), with its data in a local folder (so the
 //! figure is the function's own start, not an emulator's latency): the size of each zip and the
 //! median and worst init and first answer.
+//!
+//! `--site` serves the site from the release web binary and drives its pages with wrk
+//! ([`crate::site_bench`]).
 
 use std::time::Duration;
 
@@ -12,12 +15,20 @@ use anyhow::Context;
 use stacks::ecs::Architecture;
 use xshell::{Shell, cmd};
 
-use crate::{cold_start, flags, package, tools};
+use crate::{cold_start, flags, package, site_bench, tools};
 
 impl flags::Bench {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        if !self.cold_start && !self.site {
+            anyhow::bail!(
+                "say what to measure: --cold-start (each function's zip size and cold start), --site (the pages' requests per second)"
+            );
+        }
+        if self.site {
+            site_bench::run(sh, self.connections, self.seconds)?;
+        }
         if !self.cold_start {
-            anyhow::bail!("say what to measure: --cold-start (each function's zip size and cold start)");
+            return Ok(());
         }
         anyhow::ensure!(self.runs > 0, "--runs must be at least 1");
         let functions: Vec<(&str, &str)> =

@@ -42,6 +42,15 @@ pub(crate) struct Bench {
     /// How many starts of each function.
     #[arg(long, default_value_t = 20)]
     pub(crate) runs: usize,
+    /// Requests per second and latency of the site's pages: the release web binary on sample data, driven by wrk.
+    #[arg(long)]
+    pub(crate) site: bool,
+    /// Connections wrk keeps open (with --site).
+    #[arg(long, default_value_t = 16)]
+    pub(crate) connections: u32,
+    /// Seconds wrk drives each page (with --site).
+    #[arg(long, default_value_t = 10)]
+    pub(crate) seconds: u32,
 }
 
 #[derive(Debug, clap::Args)]

@@ -13,6 +13,7 @@ mod package;
 mod prompt;
 mod run_job;
 mod secret;
+mod site_bench;
 mod site_tools;
 mod stage;
 mod synth;

@@ -1,5 +1,6 @@
-//! The tools the functions' tests need: Debian's Chromium and ChromeDriver (with a CJK font, so the
-//! screenshots are readable) for the browser test, and cargo-lambda for the Lambda-runtime test.
+//! The tools the functions' tests and benches need: Debian's Chromium and ChromeDriver (with a CJK
+//! font, so the screenshots are readable) for the browser test, cargo-lambda for the Lambda-runtime
+//! test, and Debian's wrk for the site bench.
 
 use std::path::{Path, PathBuf};
 
@@ -22,7 +23,17 @@ const CARGO_LAMBDA_VENV: &str = "cargo-lambda";
 
 /// Installs Chromium, ChromeDriver and a CJK font with apt when any is missing.
 pub(crate) fn install_browser(sh: &Shell) -> anyhow::Result<()> {
-    let missing: Vec<&str> = BROWSER_PACKAGES.iter().copied().filter(|it| !is_installed(sh, it)).collect();
+    install_debian(sh, BROWSER_PACKAGES, &[CHROMIUM, CHROMEDRIVER])
+}
+
+/// Installs wrk, the site bench's load generator, with apt when it is missing.
+pub(crate) fn install_wrk(sh: &Shell) -> anyhow::Result<()> {
+    install_debian(sh, &["wrk"], &["/usr/bin/wrk"])
+}
+
+/// Installs those of `packages` that are missing with apt; then each of `tools` must exist.
+fn install_debian(sh: &Shell, packages: &[&str], tools: &[&str]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = packages.iter().copied().filter(|it| !is_installed(sh, it)).collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -33,7 +44,7 @@ pub(crate) fn install_browser(sh: &Shell) -> anyhow::Result<()> {
         .env("DEBIAN_FRONTEND", "noninteractive")
         .run()
         .with_context(|| format!("installing {listed}"))?;
-    for tool in [CHROMIUM, CHROMEDRIVER] {
+    for tool in tools {
         anyhow::ensure!(Path::new(tool).exists(), "{tool} is missing after installing {listed}");
     }
     Ok(())

@@ -11,7 +11,7 @@ mod circles;
 mod features;
 mod moto;
 mod registry;
-mod server;
+pub(crate) mod server;
 #[cfg(test)]
 mod width;
 

@@ -1,0 +1,249 @@
+//! The sparkline of a fund on a day page: the last [`DAYS`] closes of the window with both moving
+//! averages and the signal day marked, as a tiny inline SVG. The full chart is on the fund page.
+//!
+//! A day page carries one per fund (46 in the bundled list), so every byte counts: the coordinates
+//! are whole pixels of a 118 × 32 box, each line is simplified to within a pixel of every day
+//! (Ramer–Douglas–Peucker on the rounded points) and written as a relative path, and the colours come from the stylesheet's classes (`svg.spark .c`, `.s`, `.l`,
+//! `.m`), never `style`, so the content security policy needs no `unsafe-inline`. The SVG is
+//! `aria-hidden`: the row beside it has the numbers.
+
+use std::fmt::Write;
+
+use platform::{date::TradeDate, report::json::SeriesJson};
+
+/// Days drawn: the newest this many of the window's series.
+pub(crate) const DAYS: usize = 60;
+/// Pixels between two days; the box is `(DAYS - 1) * STEP` = 118 wide (the stylesheet's width).
+const STEP: i32 = 2;
+const HEIGHT: i32 = 32;
+/// Room above and below the lines for the stroke.
+const PAD: i32 = 1;
+/// The most a simplified line may stray from the rounded points it stands for, in pixels: a 46-fund
+/// day page is 29.4 KB at 0.7 and 26.9 KB at 1.
+const TOLERANCE: f64 = 1.0;
+
+/// The sparkline of the newest [`DAYS`] of `series`, with a vertical line on `marked` when it is one
+/// of them; `None` when there is nothing to draw.
+pub(crate) fn svg(series: &SeriesJson, marked: Option<TradeDate>) -> Option<String> {
+    let n = series.dates.len().min(series.close.len());
+    let from = n.saturating_sub(DAYS);
+    let dates = &series.dates[from..n];
+    let close: Vec<Option<f64>> = series.close[from..n].iter().map(|it| Some(*it)).collect();
+    let tail = |values: &[Option<f64>]| values.get(from..n).map(<[_]>::to_vec).unwrap_or_default();
+    let (ma_short, ma_long) = (tail(&series.ma_short), tail(&series.ma_long));
+    let values = [&close, &ma_short, &ma_long].into_iter().flatten().flatten().copied().filter(|it| it.is_finite());
+    let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), it| (lo.min(it), hi.max(it)));
+    if !low.is_finite() {
+        return None;
+    }
+    let span = if high - low < 1e-9 { 1.0 } else { high - low };
+    let y = |value: f64| PAD + ((HEIGHT - 2 * PAD) as f64 * (high - value) / span).round() as i32;
+
+    let mut out = String::with_capacity(400);
+    // No viewBox: the stylesheet sizes it to 118 x 32 pixels, so a unit is a pixel.
+    out.push_str(r#"<svg class="spark" aria-hidden="true">"#);
+    if let Some(idx) = marked.and_then(|day| dates.iter().position(|it| *it == day)) {
+        write!(out, r#"<path class="m" d="M{} 0v{HEIGHT}"/>"#, idx as i32 * STEP).expect("writing to a String");
+    }
+    for (values, class) in [(&ma_long, "l"), (&ma_short, "s"), (&close, "c")] {
+        let mut d = String::new();
+        for run in runs(values) {
+            let points: Vec<(i32, i32)> = run.iter().map(|(idx, value)| (*idx as i32 * STEP, y(*value))).collect();
+            path(&mut d, &simplify(&points, TOLERANCE));
+        }
+        if !d.is_empty() {
+            write!(out, r#"<path class="{class}" d="{d}"/>"#).expect("writing to a String");
+        }
+    }
+    out.push_str("</svg>");
+    Some(out)
+}
+
+/// The runs of defined, finite values, each as (index, value) pairs.
+fn runs(values: &[Option<f64>]) -> impl Iterator<Item = Vec<(usize, f64)>> + '_ {
+    values
+        .chunk_by(|a, b| a.is_some_and(f64::is_finite) == b.is_some_and(f64::is_finite))
+        .scan(0, |start, chunk| {
+            let first = *start;
+            *start += chunk.len();
+            Some((first, chunk))
+        })
+        .filter(|(_, chunk)| chunk[0].is_some_and(f64::is_finite))
+        .map(|(first, chunk)| chunk.iter().enumerate().map(|(idx, it)| (first + idx, it.unwrap_or_default())).collect())
+}
+
+/// `points` less every point within `tolerance` of the line between the points kept on either side
+/// of it (Ramer–Douglas–Peucker); the first and the last are always kept.
+fn simplify(points: &[(i32, i32)], tolerance: f64) -> Vec<(i32, i32)> {
+    if points.len() < 3 {
+        return points.to_vec();
+    }
+    let mut keep = vec![false; points.len()];
+    let last = points.len() - 1;
+    keep[0] = true;
+    keep[last] = true;
+    let mut spans = vec![(0, last)];
+    while let Some((first, end)) = spans.pop() {
+        let (a, b) = (points[first], points[end]);
+        let (dx, dy) = (f64::from(b.0 - a.0), f64::from(b.1 - a.1));
+        let length = dx.hypot(dy);
+        let distance = |p: (i32, i32)| {
+            let (px, py) = (f64::from(p.0 - a.0), f64::from(p.1 - a.1));
+            if length == 0.0 { px.hypot(py) } else { (dx * py - dy * px).abs() / length }
+        };
+        let farthest = (first + 1..end).map(|idx| (idx, distance(points[idx]))).max_by(|x, y| x.1.total_cmp(&y.1));
+        if let Some((idx, _)) = farthest.filter(|(_, far)| *far > tolerance) {
+            keep[idx] = true;
+            spans.push((first, idx));
+            spans.push((idx, end));
+        }
+    }
+    points.iter().zip(keep).filter_map(|(point, kept)| kept.then_some(*point)).collect()
+}
+
+/// Appends `M x y` and the rest as relative `l` steps, with a separator only where a number does not
+/// start with its own minus sign.
+fn path(d: &mut String, points: &[(i32, i32)]) {
+    let Some((&(x, y), rest)) = points.split_first() else {
+        return;
+    };
+    write!(d, "M{x} {y}").expect("writing to a String");
+    if rest.is_empty() {
+        // A lone defined day: a dot, so that it shows.
+        d.push_str("h0");
+        return;
+    }
+    d.push('l');
+    let mut previous = (x, y);
+    for (idx, &(px, py)) in rest.iter().enumerate() {
+        let (dx, dy) = (px - previous.0, py - previous.1);
+        if idx > 0 && dx >= 0 {
+            d.push(' ');
+        }
+        write!(d, "{dx}").expect("writing to a String");
+        if dy >= 0 {
+            d.push(' ');
+        }
+        write!(d, "{dy}").expect("writing to a String");
+        previous = (px, py);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(n: usize) -> SeriesJson {
+        let first = TradeDate::parse("20260601").unwrap();
+        let mut dates = vec![first];
+        while dates.len() < n {
+            dates.push(dates.last().unwrap().next_day().unwrap());
+        }
+        let close: Vec<f64> = (0..n).map(|it| 4.0 + (it as f64 * 0.7).sin() * 0.2).collect();
+        let ma_short = (0..n).map(|it| (it >= 10).then_some(4.0 + it as f64 * 0.001)).collect();
+        let ma_long = (0..n).map(|it| (it >= 21).then_some(4.0 - it as f64 * 0.001)).collect();
+        SeriesJson { dates, close, ma_short, ma_long }
+    }
+
+    /// The absolute points a path's `d` stands for: `M x y` then relative `l` pairs; `h0` draws a dot.
+    fn points(d: &str) -> Vec<Vec<(i32, i32)>> {
+        let mut lines = Vec::new();
+        for part in d.split('M').filter(|it| !it.is_empty()) {
+            let (start, steps) = part.split_once(['l', 'h']).unwrap_or((part, ""));
+            let start: Vec<i32> = start.split(' ').map(|it| it.parse().unwrap()).collect();
+            let mut at = (start[0], start[1]);
+            let mut line = vec![at];
+            let numbers: Vec<i32> =
+                steps.replace('-', " -").split(' ').filter(|it| !it.is_empty()).map(|it| it.parse().unwrap()).collect();
+            for pair in numbers.chunks(2).filter(|it| it.len() == 2) {
+                at = (at.0 + pair[0], at.1 + pair[1]);
+                line.push(at);
+            }
+            lines.push(line);
+        }
+        lines
+    }
+
+    fn d_of<'a>(svg: &'a str, class: &str) -> &'a str {
+        let after =
+            svg.split(&format!(r#"<path class="{class}" d=""#)).nth(1).unwrap_or_else(|| panic!("{class}: {svg}"));
+        after.split('"').next().unwrap()
+    }
+
+    #[test]
+    fn a_sparkline_draws_the_newest_sixty_days_within_the_box_with_the_mark() {
+        let series = series(100);
+        let marked = series.dates[90];
+        let svg = svg(&series, Some(marked)).unwrap();
+        assert!(svg.starts_with(r#"<svg class="spark" aria-hidden="true">"#), "{svg}");
+        assert!(svg.ends_with("</svg>"));
+        // The marked day is the 51st of the newest sixty (index 50).
+        assert!(svg.contains(r#"<path class="m" d="M100 0v32"/>"#), "{svg}");
+        for class in ["c", "s", "l"] {
+            let lines = points(d_of(&svg, class));
+            assert_eq!(lines.len(), 1, "{class}: one run");
+            let line = &lines[0];
+            assert!(line.len() <= DAYS, "{class}: at most sixty points");
+            assert_eq!(line[0].0, 0, "{class} starts on the first drawn day");
+            assert_eq!(line.last().unwrap().0, 118, "{class} ends on the newest day");
+            assert!(line.iter().all(|(x, y)| (0..=118).contains(x) && (PAD..=HEIGHT - PAD).contains(y)), "{line:?}");
+        }
+        assert!(!svg.contains("style="), "no inline style: the CSP forbids it");
+    }
+
+    #[test]
+    fn the_simplified_close_passes_within_a_pixel_of_every_day() {
+        let series = series(60);
+        let svg = svg(&series, None).unwrap();
+        let drawn = &points(d_of(&svg, "c"))[0];
+        // Every day's rounded point lies within the tolerance of the drawn segment over its x.
+        let all = series.close.iter().copied().chain(series.ma_short.iter().chain(&series.ma_long).flatten().copied());
+        let (low, high) = all.fold((f64::MAX, f64::MIN), |(lo, hi), it| (lo.min(it), hi.max(it)));
+        for (idx, close) in series.close.iter().enumerate() {
+            let x = idx as i32 * STEP;
+            let y = PAD as f64 + (30.0 * (high - close) / (high - low)).round();
+            let segment = drawn.windows(2).find(|it| it[0].0 <= x && x <= it[1].0).unwrap();
+            let (a, b) = (segment[0], segment[1]);
+            let (dx, dy) = (f64::from(b.0 - a.0), f64::from(b.1 - a.1));
+            let off = (dx * (y - f64::from(a.1)) - dy * f64::from(x - a.0)).abs() / dx.hypot(dy);
+            assert!(off <= TOLERANCE + 1e-9, "day {idx}: {off} units off the drawn line");
+        }
+        assert!(drawn.len() < 60, "a wavy line still loses points: {}", drawn.len());
+    }
+
+    #[test]
+    fn simplify_keeps_the_ends_and_the_corners_and_drops_the_straight() {
+        let line: Vec<(i32, i32)> = (0..10).map(|it| (it * 2, it)).collect();
+        assert_eq!(simplify(&line, 0.5), vec![(0, 0), (18, 9)]);
+        let corner = [(0, 0), (2, 0), (4, 0), (6, 5), (8, 10)];
+        assert_eq!(simplify(&corner, 0.5), vec![(0, 0), (4, 0), (8, 10)]);
+        assert_eq!(simplify(&[(0, 1), (2, 3)], 0.5), vec![(0, 1), (2, 3)]);
+    }
+
+    #[test]
+    fn a_path_needs_no_separator_before_a_minus_sign() {
+        let mut d = String::new();
+        path(&mut d, &[(0, 5), (2, 3), (6, 7), (8, 7)]);
+        assert_eq!(d, "M0 5l2-2 4 4 2 0");
+        let mut dot = String::new();
+        path(&mut dot, &[(4, 9)]);
+        assert_eq!(dot, "M4 9h0");
+        assert_eq!(points("M0 5l2-2 4 4 2 0"), vec![vec![(0, 5), (2, 3), (6, 7), (8, 7)]]);
+    }
+
+    #[test]
+    fn gaps_split_a_line_and_an_empty_or_flat_series_is_handled() {
+        let mut gappy = series(30);
+        gappy.ma_short[20] = None;
+        gappy.ma_short[21] = Some(f64::NAN);
+        let svg = svg(&gappy, None).unwrap();
+        assert_eq!(points(d_of(&svg, "s")).len(), 2, "two runs either side of the gap: {svg}");
+        assert_eq!(super::svg(&SeriesJson::default(), None), None);
+        let mut flat = series(3);
+        flat.close = vec![1.0; 3];
+        flat.ma_short = vec![None; 3];
+        flat.ma_long = vec![None; 3];
+        let svg = super::svg(&flat, None).unwrap();
+        assert!(!svg.contains("NaN") && !svg.contains("inf") && !svg.contains(r#"class="s""#), "{svg}");
+    }
+}
