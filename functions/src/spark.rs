@@ -37,7 +37,10 @@ pub(crate) fn svg(series: &SeriesJson, marked: Option<TradeDate>) -> Option<Stri
         return None;
     }
     let span = if high - low < 1e-9 { 1.0 } else { high - low };
-    let y = |value: f64| PAD + ((HEIGHT - 2 * PAD) as f64 * (high - value) / span).round() as i32;
+    // `high - value` is never negative, so adding a half and truncating rounds (without the libm
+    // call `round` is on x86-64 without SSE4.1).
+    let scale = f64::from(HEIGHT - 2 * PAD) / span;
+    let y = |value: f64| PAD + ((high - value) * scale + 0.5) as i32;
 
     let mut out = String::with_capacity(400);
     // No viewBox: the stylesheet sizes it to 118 x 32 pixels, so a unit is a pixel.
@@ -82,17 +85,22 @@ fn simplify(points: &[(i32, i32)], tolerance: f64) -> Vec<(i32, i32)> {
     let last = points.len() - 1;
     keep[0] = true;
     keep[last] = true;
+    // In whole pixels: the distance of p from the line a-b is |cross| / |b - a|, so within a span
+    // the farthest point has the largest |cross|, and it strays when cross^2 > tolerance^2 |b - a|^2.
+    let tolerance_squared = tolerance * tolerance;
     let mut spans = vec![(0, last)];
     while let Some((first, end)) = spans.pop() {
         let (a, b) = (points[first], points[end]);
-        let (dx, dy) = (f64::from(b.0 - a.0), f64::from(b.1 - a.1));
-        let length = dx.hypot(dy);
-        let distance = |p: (i32, i32)| {
-            let (px, py) = (f64::from(p.0 - a.0), f64::from(p.1 - a.1));
-            if length == 0.0 { px.hypot(py) } else { (dx * py - dy * px).abs() / length }
+        let (dx, dy) = (i64::from(b.0 - a.0), i64::from(b.1 - a.1));
+        let length_squared = dx * dx + dy * dy;
+        // A span whose ends meet measures the plain distance from that point.
+        let scale = length_squared.max(1);
+        let stray = |p: (i32, i32)| {
+            let (px, py) = (i64::from(p.0 - a.0), i64::from(p.1 - a.1));
+            if length_squared == 0 { px * px + py * py } else { (dx * py - dy * px).pow(2) }
         };
-        let farthest = (first + 1..end).map(|idx| (idx, distance(points[idx]))).max_by(|x, y| x.1.total_cmp(&y.1));
-        if let Some((idx, _)) = farthest.filter(|(_, far)| *far > tolerance) {
+        let farthest = (first + 1..end).map(|idx| (idx, stray(points[idx]))).max_by_key(|(_, far)| *far);
+        if let Some((idx, _)) = farthest.filter(|(_, far)| *far as f64 > tolerance_squared * scale as f64) {
             keep[idx] = true;
             spans.push((first, idx));
             spans.push((idx, end));
