@@ -14,6 +14,7 @@ use platform::{
     },
     date::TradeDate,
     fund::FundCode,
+    market::Budget,
     store::ObjectStore,
     strategy::DmaParams,
 };
@@ -204,9 +205,10 @@ pub(crate) async fn main(flags: BacktestFlags) -> Result<(), Failure> {
     }
     let history_from = flags.from.minus_days(params.lookback_days());
     let progress = prices::progress_bar(funds.len(), "prices");
-    let funds = prices::histories(&funds, &market, history_from, flags.to, &progress)
+    let funds = prices::histories(&funds, &market, history_from, flags.to, Budget::All, &progress)
         .await
         .map_err(|err| bad_input(err.into()))?;
+    let funds = prices::with_messages(funds);
     progress.finish_and_clear();
     if !(flags.short.is_one() && flags.long.is_one()) {
         return sweep(&flags, &settings, &pairs, &calendar, &funds);

@@ -13,7 +13,7 @@ use platform::{
     env,
     fund::{self, Fund},
     market::{
-        MarketData,
+        Budget, MarketData,
         tushare::{self, Token, TushareClient, TushareConfig, TushareSource},
     },
     store::ObjectStore,
@@ -100,6 +100,31 @@ pub(crate) struct Flags {
     #[arg(long, env = env::DEADLINE_SECS, value_name = "SECONDS", default_value_t = 600,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub(crate) deadline_secs: u64,
+
+    /// How the track record fetches the years of prices it lacks: `free` spends only the calls the
+    /// rate limit admits without waiting (a large fund list is backfilled over several runs and
+    /// the run is never slowed down), `all` fetches everything now (raise --deadline-secs for it).
+    #[arg(long, env = env::BACKFILL, value_enum, default_value = "free")]
+    pub(crate) backfill: BackfillFlag,
+}
+
+/// How much the track record's backfill may fetch in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BackfillFlag {
+    /// Only the calls the rate limit admits without waiting.
+    Free,
+    /// Everything the track record lacks.
+    All,
+}
+
+impl BackfillFlag {
+    /// The market port's budget.
+    pub(crate) fn budget(self) -> Budget {
+        match self {
+            BackfillFlag::Free => Budget::FreeQuota,
+            BackfillFlag::All => Budget::All,
+        }
+    }
 }
 
 /// Where prices come from, and how the Tushare source behaves: the same for the daily run and the backtest.
@@ -168,6 +193,8 @@ pub(crate) struct Config {
     pub(crate) data_gap_budget: f64,
     /// The longest the run may take.
     pub(crate) deadline: Duration,
+    /// What the track record's backfill may fetch in this run.
+    pub(crate) backfill: Budget,
 }
 
 /// Where reports and e-mail go.
@@ -245,6 +272,7 @@ impl Config {
             site_url,
             data_gap_budget: flags.data_gap_budget,
             deadline: Duration::from_secs(flags.deadline_secs),
+            backfill: flags.backfill.budget(),
         })
     }
 }

@@ -22,7 +22,7 @@ use platform::{
     },
     date::TradeDate,
     fund::{Fund, FundCode},
-    market::{History, MarketData},
+    market::{History, MarketData, MarketError},
     report::json::IndexJson,
     reports,
     store::ObjectStore,
@@ -65,10 +65,21 @@ pub(crate) async fn update(
         .await
         .with_context(|| format!("getting the trading calendar from {from} to {last_day}"))?;
     let history_from = from.minus_days(params.lookback_days());
-    let funds = prices::histories(&config.funds, market, history_from, last_day, &indicatif::ProgressBar::hidden())
+    let hidden = indicatif::ProgressBar::hidden();
+    let funds = prices::histories(&config.funds, market, history_from, last_day, config.backfill, &hidden)
         .await
         .with_context(|| format!("fetching the prices from {history_from} to {last_day}"))?;
     let fetched = started.elapsed();
+    let deferred = funds.iter().filter(|(_, it)| it.as_ref().is_err_and(MarketError::is_deferred)).count();
+    if deferred > 0 {
+        println!(
+            "track record: kept as it was while its prices are backfilled: {deferred} of {} funds still lack days \
+             from {history_from} on (the next runs go on; --backfill all fetches them in one run)",
+            funds.len()
+        );
+        return Ok(());
+    }
+    let funds = prices::with_messages(funds);
 
     let source = market.kind().id();
     let computing = Instant::now();

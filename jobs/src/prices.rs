@@ -3,44 +3,43 @@
 
 use platform::{
     date::TradeDate,
-    fund::Fund,
-    market::{History, MarketData, MarketError},
+    fund::{Fund, FundCode},
+    market::{Budget, History, MarketData, MarketError},
 };
 
 /// Each fund's history over `from..=to`, in list order; a fund whose source failed keeps its error
-/// (it is undecided). A fatal error (a refused token) is the whole answer.
+/// (it is undecided), and so does one `budget` deferred. A fatal error (a refused token) is the whole answer.
 ///
-/// All funds are asked at once: the source bounds its own concurrency and rate (the Tushare client
-/// holds the limits), so the fetch is as fast as the limits allow. A fatal error stops the others.
+/// All funds are one batch: the source plans the calls (by fund or by trade date, whichever costs
+/// fewer) and bounds its own concurrency and rate, so the fetch is as fast as the limits allow.
 ///
-/// `progress` counts the funds answered (a hidden bar counts for nobody).
+/// `progress` counts the funds answered.
 pub(crate) async fn histories(
     funds: &[Fund],
     market: &MarketData,
     from: TradeDate,
     to: TradeDate,
+    budget: Budget,
     progress: &indicatif::ProgressBar,
-) -> Result<Vec<(Fund, Result<History, String>)>, MarketError> {
-    let mut tasks = tokio::task::JoinSet::new();
-    for (at, fund) in funds.iter().enumerate() {
-        let market = market.clone();
-        let code = fund.code.clone();
-        tasks.spawn(async move { (at, market.history(&code, from, to).await) });
-    }
-    let mut histories: Vec<Result<History, String>> = vec![Err("no answer".to_owned()); funds.len()];
-    while let Some(joined) = tasks.join_next().await {
-        let (at, res) = joined.expect("a price fetch task does not panic");
-        progress.inc(1);
-        histories[at] = match res {
-            Ok(history) => Ok(history),
-            Err(err) if err.is_fatal() => return Err(err),
-            Err(err) => {
-                tracing::warn!(code = %funds[at].code, "{err}");
-                Err(err.to_string())
-            }
-        };
+) -> Result<Vec<(Fund, Result<History, MarketError>)>, MarketError> {
+    let codes: Vec<FundCode> = funds.iter().map(|fund| fund.code.clone()).collect();
+    let histories = market.histories(&codes, from, to, budget).await?;
+    progress.inc(funds.len() as u64);
+    for (fund, history) in funds.iter().zip(&histories) {
+        match history {
+            Err(err) if err.is_deferred() => {}
+            Err(err) => tracing::warn!(code = %fund.code, "{err}"),
+            Ok(_) => {}
+        }
     }
     Ok(funds.iter().cloned().zip(histories).collect())
+}
+
+/// The histories with their errors as the messages the reports carry.
+pub(crate) fn with_messages(
+    histories: Vec<(Fund, Result<History, MarketError>)>,
+) -> Vec<(Fund, Result<History, String>)> {
+    histories.into_iter().map(|(fund, history)| (fund, history.map_err(|err| err.to_string()))).collect()
 }
 
 /// A progress bar of `len` steps on stderr when it is a terminal, hidden otherwise (logs and CI

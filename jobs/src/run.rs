@@ -11,7 +11,7 @@ use platform::{
     date::TradeDate,
     env,
     fund::FundCode,
-    market::{History, MarketData},
+    market::{Budget, History, MarketData},
     notify::{Message, Notifier},
     report::{FundReport, Report, json::IndexJson},
     reports::{self, ReportFormat},
@@ -85,11 +85,11 @@ async fn run(
 
     let history_from = first.minus_days(config.params.lookback_days());
     let histories: HashMap<FundCode, Result<History, String>> =
-        prices::histories(&config.funds, market, history_from, last, &indicatif::ProgressBar::hidden())
+        prices::histories(&config.funds, market, history_from, last, Budget::All, &indicatif::ProgressBar::hidden())
             .await
             .map_err(|err| bad_input(err.into()))?
             .into_iter()
-            .map(|(fund, history)| (fund.code, history))
+            .map(|(fund, history)| (fund.code, history.map_err(|err| err.to_string())))
             .collect();
     run_days(config, market, &days, &histories, store, notifier).await?;
     update_performance(config, market, store, last, deadline).await;
@@ -371,6 +371,7 @@ mod tests {
                 site_url: None,
                 data_gap_budget: 0.2,
                 deadline: Duration::from_secs(600),
+                backfill: Budget::FreeQuota,
             };
             adjust(&mut config);
             let from = date.minus_days(config.params.lookback_days());

@@ -41,6 +41,8 @@ pub const TUSHARE_CONCURRENCY: &str = "TUSHARE_CONCURRENCY";
 pub const TUSHARE_RETRY_DELAY_MS: &str = "TUSHARE_RETRY_DELAY_MS";
 /// Ask Tushare for every fund's whole window instead of using the price cache.
 pub const TUSHARE_NO_CACHE: &str = "TUSHARE_NO_CACHE";
+/// How much the track record's backfill may fetch in one run: `free` or `all`.
+pub const BACKFILL: &str = "ALCHEMY_BACKFILL";
 /// The reports bucket (cloud mode).
 pub const REPORTS_BUCKET: &str = "ALCHEMY_REPORTS_BUCKET";
 /// The signal topic's ARN (cloud mode).

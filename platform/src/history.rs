@@ -75,6 +75,9 @@ pub enum MarketError {
     /// One request failed (after any retries); other securities may still succeed.
     #[error("{what} failed: {message}")]
     Request { what: String, message: String },
+    /// Not asked in this run: a [`Budget::FreeQuota`] batch spent its calls on others.
+    #[error("{what}: not fetched in this run (the backfill's free calls were spent); the next run goes on")]
+    Deferred { what: String },
 }
 
 impl MarketError {
@@ -82,4 +85,22 @@ impl MarketError {
     pub fn is_fatal(&self) -> bool {
         matches!(self, MarketError::Unauthorized { .. })
     }
+
+    /// Whether the history was left for a later run by its batch's budget.
+    pub fn is_deferred(&self) -> bool {
+        matches!(self, MarketError::Deferred { .. })
+    }
+}
+
+/// How many calls a batch of histories may spend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Budget {
+    /// Whatever the histories take (the day's run: its report needs them all).
+    #[default]
+    All,
+    /// Only the calls the source's rate limit admits now without waiting (the track record's
+    /// backfill, which must never slow the run down): what does not fit is
+    /// [`MarketError::Deferred`], and a source with a cache keeps what was asked, so the next run
+    /// goes on from there.
+    FreeQuota,
 }

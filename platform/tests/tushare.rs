@@ -9,7 +9,7 @@ use platform::{
     date::TradeDate,
     fund::FundCode,
     market::{
-        AdjFactor, Bar, History, MarketData, MarketError,
+        AdjFactor, Bar, Budget, History, MarketData, MarketError,
         tushare::{MAX_RANGE_DAYS, RetryPolicy, Token, TushareClient, TushareConfig, TushareError, TushareSource},
     },
     store::ObjectStore,
@@ -479,14 +479,12 @@ async fn cache_market() -> (FakeTushare, tempfile::TempDir) {
     (fake, tempfile::tempdir().unwrap())
 }
 
-/// Three funds' histories through a source with a price cache in `dir`.
+/// Three funds' histories, one batch, through a source with a price cache in `dir`.
 async fn cached_histories(fake: &FakeTushare, dir: &std::path::Path, to: &str) -> Vec<History> {
     let source = TushareSource::new(client(fake), Some(ObjectStore::local(dir)));
-    let mut histories = Vec::new();
-    for text in CACHED_FUNDS {
-        histories.push(source.history(&code(text), date(to).minus_days(150), date(to)).await.unwrap());
-    }
-    histories
+    let codes: Vec<FundCode> = CACHED_FUNDS.iter().map(|it| code(it)).collect();
+    let answers = source.histories(&codes, date(to).minus_days(150), date(to), Budget::All).await.unwrap();
+    answers.into_iter().map(Result::unwrap).collect()
 }
 
 async fn uncached_histories(fake: &FakeTushare, to: &str) -> Vec<History> {
@@ -498,20 +496,30 @@ async fn uncached_histories(fake: &FakeTushare, to: &str) -> Vec<History> {
 }
 
 #[tokio::test]
-async fn with_the_price_cache_the_next_day_costs_two_calls_per_day_for_all_funds() {
+async fn with_the_price_cache_the_next_day_costs_the_calendar_and_two_whole_market_calls() {
     let (fake, dir) = cache_market().await;
 
-    // The first run fetches each fund's window: two calls per fund.
+    // The first run fetches each fund's window: two calls per fund (fewer than two per trading day).
     assert_eq!(cached_histories(&fake, dir.path(), "20261125").await, uncached_histories(&fake, "20261125").await);
     assert_eq!(fake.calls(), 6 + 6);
 
-    // The next day asks the days since the cached ones (the 25th again, and the 26th), whole-market.
+    // The 25th was final (its factor was in), so the next day asks only the 26th: is it a
+    // trading day, and every fund's bar and factor of it, whole-market.
     let before = fake.calls();
     let got = cached_histories(&fake, dir.path(), "20261126").await;
-    let whole_day: Vec<_> = fake.seen()[before..].iter().map(|it| (it.api.clone(), it.params.clone())).collect();
-    assert_eq!(whole_day.len(), 4, "{whole_day:?}");
-    assert!(whole_day.iter().all(|(_, params)| params.get("ts_code").is_none() && params["trade_date"].is_string()));
+    let asked: Vec<_> = fake.seen()[before..].iter().map(|it| (it.api.clone(), it.params.clone())).collect();
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert_eq!(asked.iter().filter(|(api, _)| api == "trade_cal").count(), 1, "{asked:?}");
+    let whole_market = asked.iter().filter(|(api, _)| api != "trade_cal");
+    assert!(
+        whole_market.clone().all(|(_, params)| params.get("ts_code").is_none() && params["trade_date"] == "20261126")
+    );
     assert_eq!(got, uncached_histories(&fake, "20261126").await);
+
+    // The calendar is cached too: a rerun of the day asks nothing.
+    let before = fake.calls();
+    assert_eq!(cached_histories(&fake, dir.path(), "20261126").await, got);
+    assert_eq!(fake.calls(), before);
 }
 
 #[tokio::test]
@@ -580,14 +588,14 @@ async fn a_price_cache_of_the_old_format_is_fetched_again_and_rewritten() {
     // The entries were rewritten in this build's format, opens included ...
     let stored: serde_json::Value =
         serde_json::from_slice(&std::fs::read(folder.join("510300.SH.json")).unwrap()).unwrap();
-    assert_eq!((stored["version"].as_u64(), stored["through"].as_str()), (Some(2), Some("20261126")));
+    // The 27th's factor was in, so the trade date is cached too.
+    assert_eq!((stored["version"].as_u64(), stored["through"].as_str()), (Some(2), Some("20261127")));
     assert!(stored["rows"]["bars"][0][1]["open"].is_number(), "{stored}");
 
-    // ... so the next run reads them: only the trade date is asked, whole-market.
+    // ... so a rerun reads them and asks nothing.
     let before = fake.calls();
     assert_eq!(cached_histories(&fake, dir.path(), "20261127").await, got);
-    let asked = &fake.seen()[before..];
-    assert!(asked.len() == 2 && asked.iter().all(|it| it.params["trade_date"] == "20261127"), "{asked:?}");
+    assert_eq!(fake.calls(), before, "{:?}", &fake.seen()[before..]);
 }
 
 #[tokio::test]
@@ -596,10 +604,10 @@ async fn a_backfill_of_an_older_day_does_not_move_the_cache_back() {
     cached_histories(&fake, dir.path(), "20261127").await;
     assert_eq!(cached_histories(&fake, dir.path(), "20261120").await, uncached_histories(&fake, "20261120").await);
 
-    // The cache still holds everything up to the 26th: the 27th again costs one whole-market day.
+    // The cache still holds everything up to the 27th: the 27th again costs nothing.
     let before = fake.calls();
     assert_eq!(cached_histories(&fake, dir.path(), "20261127").await, uncached_histories(&fake, "20261127").await);
-    assert_eq!(fake.seen()[before..].iter().filter(|it| it.params["trade_date"].is_string()).count(), 2);
+    assert_eq!(fake.calls() - before, 6, "only the uncached comparison asked: {:?}", &fake.seen()[before..]);
 }
 
 #[tokio::test]
@@ -624,4 +632,90 @@ async fn the_cache_keeps_the_widest_window_so_a_long_history_after_the_daily_win
     let by_code = fake.seen()[before..].iter().filter(|it| it.params.get("ts_code").is_some()).count();
     // Only the comparisons with the uncached client asked by code: 3 funds x 2 APIs, twice.
     assert_eq!(by_code, 6 + 6, "the cached source asked no fund's window by code");
+}
+
+/// `n` fund codes of the generated market: 510000.SH, 510001.SH, ...
+fn many_funds(n: usize) -> Vec<String> {
+    (0..n).map(|it| format!("{:06}.SH", 510_000 + it)).collect()
+}
+
+/// A source over `fake` with a price cache in `dir` and `calls_per_minute` per API.
+fn source_with(fake: &FakeTushare, dir: &std::path::Path, calls_per_minute: u32) -> TushareSource {
+    let mut config = TushareConfig::new(&fake.url, Token::new(TOKEN).unwrap());
+    config.calls_per_minute = calls_per_minute;
+    config.retry.base_delay = Duration::from_millis(1);
+    TushareSource::new(TushareClient::new(config).unwrap(), Some(ObjectStore::local(dir)))
+}
+
+#[tokio::test]
+async fn many_funds_are_asked_by_trade_date_two_calls_a_day_whatever_their_number() {
+    let funds = many_funds(60);
+    let texts: Vec<&str> = funds.iter().map(String::as_str).collect();
+    let market = Market::generate(&texts, "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (from, to) = (date("20261101"), date("20261127"));
+    let codes: Vec<FundCode> = texts.iter().map(|it| code(it)).collect();
+
+    // 20 trading days in the window: by trade date costs the calendar and 2 x 20 calls, by fund 120.
+    let got = source_with(&fake, dir.path(), 200).histories(&codes, from, to, Budget::All).await.unwrap();
+    let asked = fake.seen();
+    assert_eq!(asked.len(), 1 + 2 * 20, "{asked:?}");
+    assert!(asked.iter().all(|it| it.params.get("ts_code").is_none()), "{asked:?}");
+    for (code, history) in codes.iter().zip(got) {
+        assert_eq!(history.unwrap(), client(&fake).history(code, from, to).await.unwrap(), "{code}");
+    }
+}
+
+#[tokio::test]
+async fn a_backfill_on_the_free_quota_goes_on_run_after_run_until_it_is_whole() {
+    // 60 funds, a daily window cached, then a longer window asked on the free quota of 20 calls
+    // a minute per API: each run asks the 20 newest days it lacks (by trade date, fewer calls than
+    // by fund), the others are deferred, and the cache grows back in time until the window is whole.
+    let funds = many_funds(60);
+    let texts: Vec<&str> = funds.iter().map(String::as_str).collect();
+    let market = Market::generate_from(&texts, "20260601", "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let codes: Vec<FundCode> = texts.iter().map(|it| code(it)).collect();
+    let to = date("20261127");
+    source_with(&fake, dir.path(), 200).histories(&codes, date("20261101"), to, Budget::All).await.unwrap();
+
+    let from = date("20260901");
+    let mut runs = 0;
+    let histories = loop {
+        runs += 1;
+        assert!(runs <= 5, "the backfill never finished");
+        let before = fake.calls();
+        let got = source_with(&fake, dir.path(), 20).histories(&codes, from, to, Budget::FreeQuota).await.unwrap();
+        let asked = &fake.seen()[before..];
+        let by_day = asked.iter().filter(|it| it.api == "fund_daily").count();
+        assert!(by_day <= 20 && asked.iter().all(|it| it.params.get("ts_code").is_none()), "{asked:?}");
+        if got.iter().all(Result::is_ok) {
+            break got;
+        }
+        assert!(got.iter().all(|it| matches!(it, Err(TushareError::Deferred { .. }))));
+    };
+    // September and October hold 42 trading days: three runs of at most 20 days.
+    assert_eq!(runs, 3);
+    for (code, history) in codes.iter().zip(histories) {
+        assert_eq!(history.unwrap(), client(&fake).history(code, from, to).await.unwrap(), "{code}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_token_in_a_whole_market_batch_is_the_whole_answer() {
+    let funds = many_funds(60);
+    let texts: Vec<&str> = funds.iter().map(String::as_str).collect();
+    let market = Market::generate(&texts, "20261127");
+    let fake = FakeTushare::start(Duration::ZERO, move |seen| match seen.api.as_str() {
+        "fund_adj" => error(-2001, "您的token不对，请确认。"),
+        _ => market.reply(seen),
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let codes: Vec<FundCode> = texts.iter().map(|it| code(it)).collect();
+    let res =
+        source_with(&fake, dir.path(), 200).histories(&codes, date("20261101"), date("20261127"), Budget::All).await;
+    assert!(res.is_err_and(|err| err.is_token_error()));
 }

@@ -251,7 +251,12 @@ impl Market {
                     let mut codes: Vec<&String> = self.rows.keys().collect();
                     codes.sort();
                     for code in codes {
-                        rows.extend(self.rows[code].iter().filter(|row| row.0 == day).map(|row| (code.as_str(), row)));
+                        // Rows are oldest first, one a day: the day's row by binary search (a
+                        // whole-market day of a thousand funds is asked thousands of times in the bench).
+                        let series = &self.rows[code];
+                        if let Ok(at) = series.binary_search_by(|row| row.0.as_str().cmp(day)) {
+                            rows.push((code.as_str(), &series[at]));
+                        }
                     }
                 } else {
                     let code = seen.params["ts_code"].as_str().unwrap_or_default();

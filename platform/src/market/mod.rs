@@ -11,7 +11,7 @@ pub mod sample;
 pub mod tushare;
 
 use self::{sample::SampleSource, tushare::TushareSource};
-pub use crate::history::{AdjFactor, Bar, History, MarketError, SourceKind};
+pub use crate::history::{AdjFactor, Bar, Budget, History, MarketError, SourceKind};
 use crate::{date::TradeDate, fund::FundCode};
 
 /// The market data port.
@@ -43,6 +43,31 @@ impl MarketData {
             MarketData::Sample(source) => Ok(source.trading_days(from, to)),
             MarketData::Tushare(source) => {
                 source.trading_days(from, to).await.map_err(|err| err.into_market_error("the trading calendar"))
+            }
+        }
+    }
+
+    /// The histories of `codes` over `from..=to`, in order; a security whose request failed (or
+    /// was deferred by `budget`) keeps its error. A fatal error (a refused token) is the whole answer.
+    pub async fn histories(
+        &self,
+        codes: &[FundCode],
+        from: TradeDate,
+        to: TradeDate,
+        budget: Budget,
+    ) -> Result<Vec<Result<History, MarketError>>, MarketError> {
+        match self {
+            MarketData::Sample(source) => Ok(codes.iter().map(|code| Ok(source.history(code, from, to))).collect()),
+            MarketData::Tushare(source) => {
+                let answers = source
+                    .histories(codes, from, to, budget)
+                    .await
+                    .map_err(|err| err.into_market_error("the prices"))?;
+                Ok(codes
+                    .iter()
+                    .zip(answers)
+                    .map(|(code, it)| it.map_err(|err| err.into_market_error(code.as_str())))
+                    .collect())
             }
         }
     }

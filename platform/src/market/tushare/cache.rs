@@ -1,4 +1,5 @@
-//! The price cache: one object per security, `prices/tushare/<code>.json`, in the object store.
+//! The price cache: one object per security, `prices/tushare/<code>.json`, and the trading
+//! calendar, `prices/tushare/calendar.json`, in the object store.
 //!
 //! It only saves calls: an entry that cannot be read or written is skipped with a warning, and an
 //! entry of another [`VERSION`] is a miss, so the window is fetched again and the entry rewritten.
@@ -32,6 +33,53 @@ impl CachedPrices {
     /// An entry of this build's [`VERSION`].
     pub(super) fn new(from: TradeDate, through: TradeDate, rows: Rows) -> CachedPrices {
         CachedPrices { version: VERSION, from, through, rows }
+    }
+}
+
+/// What the cache holds of the trading calendar: the open days of one span of calendar days.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct CachedCalendar {
+    /// The format: [`VERSION`].
+    pub(super) version: u32,
+    /// The first calendar day covered.
+    pub(super) from: TradeDate,
+    /// The last calendar day covered.
+    pub(super) through: TradeDate,
+    /// The trading days in `from..=through`, oldest first.
+    pub(super) days: Vec<TradeDate>,
+}
+
+/// The key of the calendar's entry.
+pub(super) fn calendar_key() -> ObjectKey {
+    ObjectKey::new("prices/tushare/calendar.json").expect("a valid key")
+}
+
+/// The cached calendar, or `None` (none, another version, unreadable: with a warning).
+pub(super) async fn read_calendar(store: &ObjectStore) -> Option<CachedCalendar> {
+    let key = calendar_key();
+    let bytes = match store.get(&key).await {
+        Ok(bytes) => bytes?,
+        Err(err) => {
+            tracing::warn!("ignoring the calendar cache {key}: {err}");
+            return None;
+        }
+    };
+    match serde_json::from_slice::<CachedCalendar>(&bytes) {
+        Ok(calendar) if calendar.version == VERSION => Some(calendar),
+        Ok(_) => None,
+        Err(err) => {
+            tracing::warn!("ignoring the unreadable calendar cache {key}: {err}");
+            None
+        }
+    }
+}
+
+/// Stores the calendar; a failure is only a warning.
+pub(super) async fn write_calendar(store: &ObjectStore, calendar: &CachedCalendar) {
+    let key = calendar_key();
+    let body = serde_json::to_vec(calendar).expect("a calendar serializes");
+    if let Err(err) = store.put(&key, body, "application/json").await {
+        tracing::warn!("cannot update the calendar cache {key}: {err}");
     }
 }
 

@@ -176,6 +176,11 @@ impl TushareClient {
         self.inner.calls.load(Ordering::Relaxed)
     }
 
+    /// Calls of `api` the rate limit admits now without waiting.
+    pub fn free_calls(&self, api: &str) -> u64 {
+        self.inner.rate.lock().expect("no panic while holding the rate lock").free(api, Instant::now())
+    }
+
     /// The whole table an API answers for `params`, following `has_more` pages (at most 100) by
     /// `offset`. For a query without a date range (the whole market on one `trade_date`); a range
     /// of days goes through [`TushareClient::query_range`], since the daily APIs page by date.
@@ -426,6 +431,14 @@ impl RateWindow {
         }
         started.front().map(|&oldest| oldest + Self::WINDOW)
     }
+
+    /// Calls of `api` that [`RateWindow::admit`] would admit at `now` without waiting.
+    fn free(&self, api: &str, now: Instant) -> u64 {
+        let recent = self.started.get(api).map_or(0, |started| {
+            started.iter().filter(|&&it| now.saturating_duration_since(it) < Self::WINDOW).count()
+        });
+        u64::from(self.per_minute).saturating_sub(recent as u64)
+    }
 }
 
 #[cfg(test)]
@@ -447,6 +460,11 @@ mod tests {
             window.admit("fund_daily", start + RateWindow::WINDOW),
             Some(start + Duration::from_secs(1) + RateWindow::WINDOW)
         );
+        // What is free is what would be admitted without waiting.
+        assert_eq!(window.free("fund_daily", start + RateWindow::WINDOW), 0);
+        assert_eq!(window.free("fund_daily", start + RateWindow::WINDOW + Duration::from_secs(1)), 1);
+        assert_eq!(window.free("fund_adj", start + Duration::from_secs(3)), 1);
+        assert_eq!(window.free("trade_cal", start), 2);
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub enum TushareError {
     /// A failure already met by another fund's request for the same answer.
     #[error(transparent)]
     Shared(Arc<TushareError>),
+    /// Not asked in this run: the batch's budget was spent on other securities and days.
+    #[error("{api} of {code}: not asked in this run, the rate limit's free calls were spent (the next run goes on)")]
+    Deferred { api: &'static str, code: String },
     /// Retries did not get through; `source` is the last failure.
     #[error("{api}: gave up after {tries} tries")]
     GaveUp { api: String, tries: u32, source: Box<TushareError> },
@@ -72,6 +75,9 @@ impl TushareError {
     pub fn into_market_error(self, what: &str) -> MarketError {
         if self.is_token_error() {
             return MarketError::Unauthorized { message: self.to_string() };
+        }
+        if let TushareError::Deferred { .. } = self {
+            return MarketError::Deferred { what: what.to_owned() };
         }
         MarketError::Request { what: what.to_owned(), message: error_chain(&self) }
     }

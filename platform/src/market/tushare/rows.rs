@@ -2,6 +2,8 @@
 //! day with a null open or close left out and noted, the last bar's unpublished factor carried
 //! forward. [`Rows`] is also what the cache stores.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
 use super::{answer::Table, error::TushareError};
@@ -46,26 +48,45 @@ impl Rows {
         factors: &Table,
         code: Option<&FundCode>,
     ) -> Result<(), TushareError> {
-        let date_column = bars.column("trade_date")?;
-        let close_column = bars.column("close")?;
-        let open_column = bars.column("open")?;
+        let (bar_columns, factor_columns) = (BarColumns::of(bars)?, FactorColumns::of(factors)?);
         for row in rows_of(bars, code)? {
-            let trade_date = bars.date(row, date_column, "trade_date")?;
-            let close = bars.number(row, close_column, "close")?;
-            let open = bars.number(row, open_column, "open")?;
-            match (open, close) {
-                (Some(open), Some(close)) => self.bars.push((trade_date, Prices { open, close })),
-                (_, None) => self.null_closes.push(trade_date),
-                (None, Some(_)) => self.null_opens.push(trade_date),
-            }
+            self.add_bar(bars, &bar_columns, row)?;
         }
-        let date_column = factors.column("trade_date")?;
-        let factor_column = factors.column("adj_factor")?;
         for row in rows_of(factors, code)? {
-            let trade_date = factors.date(row, date_column, "trade_date")?;
-            if let Some(factor) = factors.number(row, factor_column, "adj_factor")? {
-                self.factors.push((trade_date, factor));
-            }
+            self.add_factor(factors, &factor_columns, row)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a bar and a factor of `day` are in: that day's rows are final.
+    pub(super) fn is_final(&self, day: TradeDate) -> bool {
+        self.bars.iter().any(|(date, _)| *date == day) && self.factors.iter().any(|(date, _)| *date == day)
+    }
+
+    /// Adds what a cached entry holds (in the window it was fetched for).
+    pub(super) fn extend(&mut self, other: Rows) {
+        self.bars.extend(other.bars);
+        self.factors.extend(other.factors);
+        self.null_closes.extend(other.null_closes);
+        self.null_opens.extend(other.null_opens);
+    }
+
+    fn add_bar(&mut self, table: &Table, columns: &BarColumns, row: usize) -> Result<(), TushareError> {
+        let trade_date = table.date(row, columns.date, "trade_date")?;
+        let close = table.number(row, columns.close, "close")?;
+        let open = table.number(row, columns.open, "open")?;
+        match (open, close) {
+            (Some(open), Some(close)) => self.bars.push((trade_date, Prices { open, close })),
+            (_, None) => self.null_closes.push(trade_date),
+            (None, Some(_)) => self.null_opens.push(trade_date),
+        }
+        Ok(())
+    }
+
+    fn add_factor(&mut self, table: &Table, columns: &FactorColumns, row: usize) -> Result<(), TushareError> {
+        let trade_date = table.date(row, columns.date, "trade_date")?;
+        if let Some(factor) = table.number(row, columns.factor, "adj_factor")? {
+            self.factors.push((trade_date, factor));
         }
         Ok(())
     }
@@ -128,6 +149,59 @@ impl Rows {
             }
         }
         history
+    }
+}
+
+/// Splits one whole-market day (its bars' and its factors' answers) among securities: the rows
+/// of the security at `index[code]` go to `rows[index[code]]`, other securities' rows are skipped.
+/// One pass over each answer, whatever the number of securities.
+pub(super) fn split_day(
+    bars: &Table,
+    factors: &Table,
+    index: &HashMap<&str, usize>,
+    rows: &mut [Rows],
+) -> Result<(), TushareError> {
+    let (bar_columns, factor_columns) = (BarColumns::of(bars)?, FactorColumns::of(factors)?);
+    let code_of = |table: &Table, column: usize, row: usize| {
+        table.value(row, column).as_str().and_then(|code| index.get(code)).copied()
+    };
+    let bar_code = bars.column("ts_code")?;
+    for row in 0..bars.items.len() {
+        if let Some(at) = code_of(bars, bar_code, row) {
+            rows[at].add_bar(bars, &bar_columns, row)?;
+        }
+    }
+    let factor_code = factors.column("ts_code")?;
+    for row in 0..factors.items.len() {
+        if let Some(at) = code_of(factors, factor_code, row) {
+            rows[at].add_factor(factors, &factor_columns, row)?;
+        }
+    }
+    Ok(())
+}
+
+/// Where a bars answer keeps the fields we read.
+struct BarColumns {
+    date: usize,
+    open: usize,
+    close: usize,
+}
+
+impl BarColumns {
+    fn of(table: &Table) -> Result<BarColumns, TushareError> {
+        Ok(BarColumns { date: table.column("trade_date")?, open: table.column("open")?, close: table.column("close")? })
+    }
+}
+
+/// Where a factors answer keeps the fields we read.
+struct FactorColumns {
+    date: usize,
+    factor: usize,
+}
+
+impl FactorColumns {
+    fn of(table: &Table) -> Result<FactorColumns, TushareError> {
+        Ok(FactorColumns { date: table.column("trade_date")?, factor: table.column("adj_factor")? })
     }
 }
 
