@@ -241,9 +241,13 @@ impl TushareSource {
             Budget::FreeQuota => 2 * self.client.free_calls(apis.0).min(self.client.free_calls(apis.1)),
         };
         let by_security: u64 = needs.iter().map(Need::calls_by_security).sum();
+        let by_date = if by_security == 0 { 0 } else { self.calls_by_date_estimate(apis, &needs).await };
         let fetched = if by_security == 0 {
             needs.iter().map(|_| Fetched::Complete(Rows::default())).collect()
-        } else if self.calls_by_date_estimate(apis, &needs).await < by_security {
+        } else if self.cache.is_none() && by_date.min(by_security) > allowed {
+            // Without a cache, a part of the window would be asked for nothing: none is asked.
+            needs.iter().map(|_| Fetched::Partial { rows: Rows::default(), from: None }).collect()
+        } else if by_date < by_security {
             self.fetch_by_date(apis, codes, &needs, allowed).await?
         } else {
             self.fetch_by_security(codes, &needs, allowed).await?
