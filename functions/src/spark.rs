@@ -28,11 +28,14 @@ pub(crate) fn svg(series: &SeriesJson, marked: Option<TradeDate>) -> Option<Stri
     let n = series.dates.len().min(series.close.len());
     let from = n.saturating_sub(DAYS);
     let dates = &series.dates[from..n];
-    let close: Vec<Option<f64>> = series.close[from..n].iter().map(|it| Some(*it)).collect();
-    let tail = |values: &[Option<f64>]| values.get(from..n).map(<[_]>::to_vec).unwrap_or_default();
-    let (ma_short, ma_long) = (tail(&series.ma_short), tail(&series.ma_long));
-    let values = [&close, &ma_short, &ma_long].into_iter().flatten().flatten().copied().filter(|it| it.is_finite());
-    let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), it| (lo.min(it), hi.max(it)));
+    let close = &series.close[from..n];
+    // An average shorter than the closes (a malformed report) draws nothing rather than panicking.
+    let ma_short: &[Option<f64>] = series.ma_short.get(from..n).unwrap_or_default();
+    let ma_long: &[Option<f64>] = series.ma_long.get(from..n).unwrap_or_default();
+    let values = close.iter().chain(ma_short.iter().flatten()).chain(ma_long.iter().flatten());
+    let (low, high) = values
+        .filter(|it| it.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), it| (lo.min(*it), hi.max(*it)));
     if !low.is_finite() {
         return None;
     }
@@ -48,47 +51,94 @@ pub(crate) fn svg(series: &SeriesJson, marked: Option<TradeDate>) -> Option<Stri
     if let Some(idx) = marked.and_then(|day| dates.iter().position(|it| *it == day)) {
         write!(out, r#"<path class="m" d="M{} 0v{HEIGHT}"/>"#, idx as i32 * STEP).expect("writing to a String");
     }
-    for (values, class) in [(&ma_long, "l"), (&ma_short, "s"), (&close, "c")] {
-        let mut d = String::new();
-        for run in runs(values) {
-            let points: Vec<(i32, i32)> = run.iter().map(|(idx, value)| (*idx as i32 * STEP, y(*value))).collect();
-            path(&mut d, &simplify(&points, TOLERANCE));
-        }
-        if !d.is_empty() {
-            write!(out, r#"<path class="{class}" d="{d}"/>"#).expect("writing to a String");
-        }
-    }
+    // One set of buffers for the three lines: a page draws 46 sparklines.
+    let mut buffers = Buffers::default();
+    let long = |idx: usize| ma_long.get(idx).copied().flatten();
+    let short = |idx: usize| ma_short.get(idx).copied().flatten();
+    let closes = |idx: usize| close.get(idx).copied();
+    line(&mut out, "l", dates.len(), long, y, &mut buffers);
+    line(&mut out, "s", dates.len(), short, y, &mut buffers);
+    line(&mut out, "c", dates.len(), closes, y, &mut buffers);
     out.push_str("</svg>");
     Some(out)
 }
 
-/// The runs of defined, finite values, each as (index, value) pairs.
-fn runs(values: &[Option<f64>]) -> impl Iterator<Item = Vec<(usize, f64)>> + '_ {
-    values
-        .chunk_by(|a, b| a.is_some_and(f64::is_finite) == b.is_some_and(f64::is_finite))
-        .scan(0, |start, chunk| {
-            let first = *start;
-            *start += chunk.len();
-            Some((first, chunk))
-        })
-        .filter(|(_, chunk)| chunk[0].is_some_and(f64::is_finite))
-        .map(|(first, chunk)| chunk.iter().enumerate().map(|(idx, it)| (first + idx, it.unwrap_or_default())).collect())
+/// The buffers a line is drawn with, kept from one line to the next.
+#[derive(Default)]
+struct Buffers {
+    points: Vec<(i32, i32)>,
+    kept: Vec<(i32, i32)>,
+    keep: Vec<bool>,
+    spans: Vec<(usize, usize)>,
+}
+
+/// Appends the path of one line of `len` days (`value(idx)`: the day's value, if any), a subpath
+/// per run of finite values; nothing when no day has one.
+fn line(
+    out: &mut String,
+    class: &str,
+    len: usize,
+    value: impl Fn(usize) -> Option<f64>,
+    y: impl Fn(f64) -> i32,
+    buffers: &mut Buffers,
+) {
+    let start = out.len();
+    write!(out, r#"<path class="{class}" d=""#).expect("writing to a String");
+    let body = out.len();
+    let finite = |idx: usize| value(idx).filter(|it| it.is_finite());
+    let mut idx = 0;
+    while idx < len {
+        buffers.points.clear();
+        while let Some(it) = (idx < len).then(|| finite(idx)).flatten() {
+            buffers.points.push((idx as i32 * STEP, y(it)));
+            idx += 1;
+        }
+        if buffers.points.is_empty() {
+            idx += 1;
+            continue;
+        }
+        simplify_into(&buffers.points, TOLERANCE, &mut buffers.kept, &mut buffers.keep, &mut buffers.spans);
+        path(out, &buffers.kept);
+    }
+    if out.len() == body {
+        out.truncate(start);
+    } else {
+        out.push_str(r#""/>"#);
+    }
 }
 
 /// `points` less every point within `tolerance` of the line between the points kept on either side
 /// of it (Ramer–Douglas–Peucker); the first and the last are always kept.
+#[cfg(test)]
 fn simplify(points: &[(i32, i32)], tolerance: f64) -> Vec<(i32, i32)> {
+    let mut kept = Vec::new();
+    simplify_into(points, tolerance, &mut kept, &mut Vec::new(), &mut Vec::new());
+    kept
+}
+
+/// [`simplify`] into `kept`, with `keep` and `spans` as scratch space.
+fn simplify_into(
+    points: &[(i32, i32)],
+    tolerance: f64,
+    kept: &mut Vec<(i32, i32)>,
+    keep: &mut Vec<bool>,
+    spans: &mut Vec<(usize, usize)>,
+) {
+    kept.clear();
     if points.len() < 3 {
-        return points.to_vec();
+        kept.extend_from_slice(points);
+        return;
     }
-    let mut keep = vec![false; points.len()];
+    keep.clear();
+    keep.resize(points.len(), false);
     let last = points.len() - 1;
     keep[0] = true;
     keep[last] = true;
     // In whole pixels: the distance of p from the line a-b is |cross| / |b - a|, so within a span
     // the farthest point has the largest |cross|, and it strays when cross^2 > tolerance^2 |b - a|^2.
     let tolerance_squared = tolerance * tolerance;
-    let mut spans = vec![(0, last)];
+    spans.clear();
+    spans.push((0, last));
     while let Some((first, end)) = spans.pop() {
         let (a, b) = (points[first], points[end]);
         let (dx, dy) = (i64::from(b.0 - a.0), i64::from(b.1 - a.1));
@@ -106,7 +156,7 @@ fn simplify(points: &[(i32, i32)], tolerance: f64) -> Vec<(i32, i32)> {
             spans.push((idx, end));
         }
     }
-    points.iter().zip(keep).filter_map(|(point, kept)| kept.then_some(*point)).collect()
+    kept.extend(points.iter().zip(keep.iter()).filter_map(|(point, kept)| kept.then_some(*point)));
 }
 
 /// Appends `M x y` and the rest as relative `l` steps, with a separator only where a number does not
