@@ -165,7 +165,10 @@ fn path(d: &mut String, points: &[(i32, i32)]) {
     let Some((&(x, y), rest)) = points.split_first() else {
         return;
     };
-    write!(d, "M{x} {y}").expect("writing to a String");
+    d.push('M');
+    push_int(d, x);
+    d.push(' ');
+    push_int(d, y);
     if rest.is_empty() {
         // A lone defined day: a dot, so that it shows.
         d.push_str("h0");
@@ -178,13 +181,33 @@ fn path(d: &mut String, points: &[(i32, i32)]) {
         if idx > 0 && dx >= 0 {
             d.push(' ');
         }
-        write!(d, "{dx}").expect("writing to a String");
+        push_int(d, dx);
         if dy >= 0 {
             d.push(' ');
         }
-        write!(d, "{dy}").expect("writing to a String");
+        push_int(d, dy);
         previous = (px, py);
     }
+}
+
+/// Appends `value` in decimal, as `Display` would; by hand because a page writes thousands of
+/// these small numbers and `write!` costs several times more per number.
+fn push_int(d: &mut String, value: i32) {
+    if value < 0 {
+        d.push('-');
+    }
+    let mut digits = [0u8; 10];
+    let mut rest = value.unsigned_abs();
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    d.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
 #[cfg(test)]
@@ -267,6 +290,15 @@ mod tests {
             assert!(off <= TOLERANCE + 1e-9, "day {idx}: {off} units off the drawn line");
         }
         assert!(drawn.len() < 60, "a wavy line still loses points: {}", drawn.len());
+    }
+
+    #[test]
+    fn push_int_writes_what_display_writes() {
+        for value in [0, 7, -7, 10, -10, 99, 118, -118, 1000, i32::MAX, i32::MIN] {
+            let mut d = String::new();
+            push_int(&mut d, value);
+            assert_eq!(d, value.to_string());
+        }
     }
 
     #[test]
