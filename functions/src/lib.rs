@@ -18,6 +18,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use axum::Router;
+use tracing_subscriber::{filter::Targets, layer::SubscriberExt, util::SubscriberInitExt};
 
 /// The variable the Lambda runtime sets; its presence is how a binary knows it runs on Lambda.
 const LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
@@ -102,10 +103,17 @@ pub fn main_with<F: std::future::Future<Output = anyhow::Result<()>>>(
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`); on Lambda, CloudWatch keeps stderr.
+///
+/// `RUST_LOG` is a list of `level` and `target=level` directives (`warn,functions=debug`), read as
+/// [`Targets`]: unlike `EnvFilter` it has no span or field
+/// filters, so the zips do not link a regex engine for them. One that does not parse is ignored.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(!on_lambda()).with_writer(std::io::stderr).init();
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|text| text.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    let format = tracing_subscriber::fmt::layer().with_ansi(!on_lambda()).with_writer(std::io::stderr);
+    tracing_subscriber::registry().with(filter).with(format).init();
 }
 
 /// Escapes text for XML and HTML content and attribute values: the SVG charts and the Atom feed,

@@ -16,16 +16,11 @@ mod run;
 use std::process::ExitCode;
 
 use clap::Parser;
+use tracing_subscriber::{filter::Targets, layer::SubscriberExt, util::SubscriberInitExt};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,jobs=info,platform=info".into()),
-        )
-        .init();
+    init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(it) => it,
         Err(err) => {
@@ -48,4 +43,20 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `warn,jobs=info,platform=info`).
+///
+/// `RUST_LOG` is a list of `level` and `target=level` directives, read as [`Targets`]: unlike
+/// `EnvFilter` it has no span or field filters, so the binary links no regex engine for them. A
+/// value that does not parse is ignored.
+fn init_tracing() {
+    let filter = std::env::var("RUST_LOG").ok().and_then(|text| text.parse::<Targets>().ok()).unwrap_or_else(|| {
+        Targets::new()
+            .with_default(tracing::Level::WARN)
+            .with_target("jobs", tracing::Level::INFO)
+            .with_target("platform", tracing::Level::INFO)
+    });
+    let format = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    tracing_subscriber::registry().with(filter).with(format).init();
 }
