@@ -634,9 +634,9 @@ async fn the_cache_keeps_the_widest_window_so_a_long_history_after_the_daily_win
     assert_eq!(by_code, 6 + 6, "the cached source asked no fund's window by code");
 }
 
-/// `n` fund codes of the generated market: 510000.SH, 510001.SH, ...
-fn many_funds(n: usize) -> Vec<String> {
-    (0..n).map(|it| format!("{:06}.SH", 510_000 + it)).collect()
+/// `n` fund codes for a generated market: 510000.SH, 510001.SH, ...
+fn many_funds(n: usize) -> Vec<FundCode> {
+    (0..n).map(|it| code(&format!("{:06}.SH", 510_000 + it))).collect()
 }
 
 /// A source over `fake` with a price cache in `dir` and `calls_per_minute` per API.
@@ -649,13 +649,12 @@ fn source_with(fake: &FakeTushare, dir: &std::path::Path, calls_per_minute: u32)
 
 #[tokio::test]
 async fn many_funds_are_asked_by_trade_date_two_calls_a_day_whatever_their_number() {
-    let funds = many_funds(60);
-    let texts: Vec<&str> = funds.iter().map(String::as_str).collect();
+    let codes = many_funds(60);
+    let texts: Vec<&str> = codes.iter().map(FundCode::as_str).collect();
     let market = Market::generate(&texts, "20261127");
     let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
     let dir = tempfile::tempdir().unwrap();
     let (from, to) = (date("20261101"), date("20261127"));
-    let codes: Vec<FundCode> = texts.iter().map(|it| code(it)).collect();
 
     // 20 trading days in the window: by trade date costs the calendar and 2 x 20 calls, by fund 120.
     let got = source_with(&fake, dir.path(), 200).histories(&codes, from, to, Budget::All).await.unwrap();
@@ -672,12 +671,11 @@ async fn a_backfill_on_the_free_quota_goes_on_run_after_run_until_it_is_whole() 
     // 60 funds, a daily window cached, then a longer window asked on the free quota of 20 calls
     // a minute per API: each run asks the 20 newest days it lacks (by trade date, fewer calls than
     // by fund), the others are deferred, and the cache grows back in time until the window is whole.
-    let funds = many_funds(60);
-    let texts: Vec<&str> = funds.iter().map(String::as_str).collect();
+    let codes = many_funds(60);
+    let texts: Vec<&str> = codes.iter().map(FundCode::as_str).collect();
     let market = Market::generate_from(&texts, "20260601", "20261127");
     let fake = FakeTushare::start(Duration::ZERO, move |seen| market.reply(seen)).await;
     let dir = tempfile::tempdir().unwrap();
-    let codes: Vec<FundCode> = texts.iter().map(|it| code(it)).collect();
     let to = date("20261127");
     source_with(&fake, dir.path(), 200).histories(&codes, date("20261101"), to, Budget::All).await.unwrap();
 
@@ -705,8 +703,8 @@ async fn a_backfill_on_the_free_quota_goes_on_run_after_run_until_it_is_whole() 
 
 #[tokio::test]
 async fn a_refused_token_in_a_whole_market_batch_is_the_whole_answer() {
-    let funds = many_funds(60);
-    let texts: Vec<&str> = funds.iter().map(String::as_str).collect();
+    let codes = many_funds(60);
+    let texts: Vec<&str> = codes.iter().map(FundCode::as_str).collect();
     let market = Market::generate(&texts, "20261127");
     let fake = FakeTushare::start(Duration::ZERO, move |seen| match seen.api.as_str() {
         "fund_adj" => error(-2001, "您的token不对，请确认。"),
@@ -714,7 +712,6 @@ async fn a_refused_token_in_a_whole_market_batch_is_the_whole_answer() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let codes: Vec<FundCode> = texts.iter().map(|it| code(it)).collect();
     let res =
         source_with(&fake, dir.path(), 200).histories(&codes, date("20261101"), date("20261127"), Budget::All).await;
     assert!(res.is_err_and(|err| err.is_token_error()));

@@ -165,21 +165,19 @@ impl TushareSource {
                 if let Some(after) = cached.through.next_day().filter(|it| *it <= to) {
                     days.extend(self.client.trading_days(after, to).await?);
                 }
-                (days, (cached.from.min(from), cached.through.max(final_through)))
+                (days, Some((cached.from.min(from), cached.through.max(final_through))))
             }
             None => {
                 let days = self.client.trading_days(from, to).await?;
                 // A calendar of older days than the cached one does not replace it.
                 let newer = memo.as_ref().is_none_or(|cached| cached.through < final_through);
-                let span = if newer { (from, final_through) } else { (to, from) };
-                (days, span)
+                (days, newer.then_some((from, final_through)))
             }
         };
         days.sort_unstable();
         days.dedup();
         let answer = within(&days);
-        let (span_from, span_through) = span;
-        if span_from <= span_through {
+        if let Some((span_from, span_through)) = span.filter(|(span_from, span_through)| span_from <= span_through) {
             days.retain(|day| *day <= span_through);
             let calendar = CachedCalendar { version: cache::VERSION, from: span_from, through: span_through, days };
             cache::write_calendar(store, &calendar).await;
