@@ -12,11 +12,12 @@ use platform::{
     env,
     fund::FundCode,
     market::{Budget, History, MarketData},
-    notify::{Message, Notifier},
+    notify::{Message, MessageAttributes, Notifier},
     report::{FundReport, Report, json::IndexJson},
     reports::{self, ReportFormat},
     store::ObjectStore,
     strategy::{self, Evaluation, State, Undecided},
+    subscribers,
 };
 
 use tokio::time::Instant;
@@ -50,7 +51,11 @@ pub(crate) async fn main(flags: Flags) -> Result<(), Failure> {
 /// The object store and the notifier: a bucket and a topic in cloud mode, the data folder locally.
 async fn adapters(config: &Config) -> Result<(ObjectStore, Notifier), Failure> {
     match &config.target {
-        Target::Local => Ok((ObjectStore::local(&config.data_dir), Notifier::outbox(&config.data_dir.join("outbox")))),
+        Target::Local => {
+            let outbox =
+                Notifier::outbox(&config.data_dir.join("outbox"), &config.data_dir.join(subscribers::LOCAL_FILE_NAME));
+            Ok((ObjectStore::local(&config.data_dir), outbox))
+        }
         Target::Cloud { bucket, topic_arn, endpoint_url } => {
             let aws = AwsConfig::load(endpoint_url.as_deref()).await;
             if aws.region().is_none() {
@@ -260,7 +265,10 @@ async fn publish(
         }
         Publish::Again => {}
     }
-    let mut message = Message::new(&report.subject(), &report.text()).context("composing the e-mail")?;
+    // Subscribers' filter policies choose on these: a day with any BUY or SELL, and which funds.
+    let attributes = MessageAttributes::for_day(&report.signal_funds());
+    let mut message =
+        Message::new(&report.subject(), &report.text()).context("composing the e-mail")?.with_attributes(attributes);
     if let Some(site) = &config.site_url {
         message = message.with_link(&format!("{site}/reports/{date}"));
     }
@@ -345,7 +353,7 @@ mod tests {
     }
 
     /// A local run of ten bundled funds on the sample market for 2026-11-27, in a temporary
-    /// folder: the bucket, the outbox and the markers.
+    /// folder: the bucket, the outbox with one subscriber of every day, and the markers.
     struct Local {
         dir: tempfile::TempDir,
         config: Config,
@@ -375,10 +383,14 @@ mod tests {
             };
             adjust(&mut config);
             let from = date.minus_days(config.params.lookback_days());
+            let registry = dir.path().join(subscribers::LOCAL_FILE_NAME);
+            let one =
+                r#"{"subscribers": [{"email": "investor@example.com", "subscribed_at": "2026-11-01T08:00:00Z"}]}"#;
+            std::fs::write(&registry, one).unwrap();
             Local {
                 market: MarketData::sample(),
                 store: ObjectStore::local(dir.path()),
-                notifier: Notifier::outbox(&dir.path().join("outbox")),
+                notifier: Notifier::outbox(&dir.path().join("outbox"), &registry),
                 dir,
                 config,
                 date,

@@ -19,12 +19,17 @@ const SERIES: &str = "reports/performance/dma-11-22/510300.SH.json";
 /// Three funds, the benchmark among them, so a run costs little.
 const FUNDS: &str = "510300.SH,沪深300ETF\n510500.SH,中证500ETF\n159915.SZ,创业板ETF\n";
 
-/// The job over [`FUNDS`] with `args` and a data folder (which holds the fund list), with no
-/// job-related variables inherited.
+/// One subscriber of every day: a published day is one e-mail in the outbox.
+const SUBSCRIBERS: &str =
+    r#"{"subscribers": [{"email": "investor@example.com", "subscribed_at": "2026-11-01T08:00:00Z"}]}"#;
+
+/// The job over [`FUNDS`] with `args` and a data folder (which holds the fund list and
+/// [`SUBSCRIBERS`]), with no job-related variables inherited.
 fn command(data_dir: &Path, args: &[&str]) -> Command {
     std::fs::create_dir_all(data_dir).unwrap();
     let funds = data_dir.join("funds.csv");
     std::fs::write(&funds, FUNDS).unwrap();
+    std::fs::write(data_dir.join("subscribers.json"), SUBSCRIBERS).unwrap();
     job(data_dir, &funds, args)
 }
 

@@ -75,6 +75,8 @@ fn a_non_trading_day_exits_zero_having_written_nothing() {
 fn a_day_is_published_once_unless_republished() {
     let dir = tempfile::tempdir().unwrap();
     let outbox = dir.path().join("outbox");
+    let subscriber = r#"{"subscribers": [{"email": "investor@example.com", "subscribed_at": "2026-11-01T08:00:00Z"}]}"#;
+    std::fs::write(dir.path().join("subscribers.json"), subscriber).unwrap();
     for _ in 0..2 {
         let output = signal(dir.path(), &["--date", "20261127"]);
         assert!(output.status.success(), "{}", stderr(&output));

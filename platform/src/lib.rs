@@ -2,7 +2,8 @@
 //!
 //! Two layers, and imports point from the second to the first, never back:
 //! - the domain, pure values and logic that do no IO and cannot fail: [`date`], [`email`],
-//!   [`fund`], [`history`] (bars, factors, what a source answers), [`strategy`] (the signal) and
+//!   [`fund`], [`history`] (bars, factors, what a source answers), [`interest`] (a subscriber's
+//!   choice of days), [`strategy`] (the signal) and
 //!   [`report`] (its text and JSON); [`backtest`] (what following the signals would have earned);
 //! - the ports, each an enum over its adapters in a folder of its own: [`market`] (`sample`,
 //!   `tushare/`), [`store`] (`local`, `s3`), [`notify`] (`outbox`, `sns`), [`subscribers`]
@@ -20,6 +21,7 @@ pub mod email;
 pub mod env;
 pub mod fund;
 pub mod history;
+pub mod interest;
 pub mod market;
 pub mod notify;
 pub mod report;

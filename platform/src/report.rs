@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use crate::{
     date::TradeDate,
-    fund::Fund,
+    fund::{Fund, FundCode},
     history::SourceKind,
     strategy::{DmaParams, Evaluation, Levels, Run, State},
 };
@@ -45,6 +45,22 @@ pub struct FundReport {
     pub evaluation: Evaluation,
 }
 
+/// The text's groups of funds, in its order: 可买 / 可卖 / 持仓 / 空仓 / 无法判断. The site lists
+/// funds the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// BUY: the short average crossed above the long one today.
+    Buy,
+    /// SELL: it crossed below today.
+    Sell,
+    /// HOLD: above since an earlier day.
+    Hold,
+    /// EMPTY: below since an earlier day.
+    Empty,
+    /// Undecided.
+    Undecided,
+}
+
 /// How many funds are in each state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -55,7 +71,56 @@ pub struct Counts {
     pub undecided: usize,
 }
 
+impl Group {
+    /// Every group, in the text's order.
+    pub const ALL: [Group; 5] = [Group::Buy, Group::Sell, Group::Hold, Group::Empty, Group::Undecided];
+
+    /// The group of a state.
+    pub fn of(state: &State) -> Group {
+        match state {
+            State::Buy => Group::Buy,
+            State::Sell => Group::Sell,
+            State::Hold(_) => Group::Hold,
+            State::Empty(_) => Group::Empty,
+            State::Undecided(_) => Group::Undecided,
+        }
+    }
+
+    /// The group of a stored report's state (`BUY`, `SELL`, `HOLD`, `EMPTY`, as in
+    /// [`json::FundJson::state`]); anything else is undecided.
+    pub fn of_stored(state: &str) -> Group {
+        match state {
+            "BUY" => Group::Buy,
+            "SELL" => Group::Sell,
+            "HOLD" => Group::Hold,
+            "EMPTY" => Group::Empty,
+            _ => Group::Undecided,
+        }
+    }
+
+    /// The group's heading in the text: `可买标的`, `可卖标的`, `持仓标的`, `空仓标的`, `无法判断`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Buy => "可买标的",
+            Group::Sell => "可卖标的",
+            Group::Hold => "持仓标的",
+            Group::Empty => "空仓标的",
+            Group::Undecided => "无法判断",
+        }
+    }
+}
+
 impl Report {
+    /// The codes of the funds with a BUY or SELL, in fund-list order: what the day's message
+    /// names for subscribers' filter policies.
+    pub fn signal_funds(&self) -> Vec<FundCode> {
+        self.funds
+            .iter()
+            .filter(|it| matches!(it.evaluation.state, State::Buy | State::Sell))
+            .map(|it| it.fund.code.clone())
+            .collect()
+    }
+
     /// Counts per state.
     pub fn counts(&self) -> Counts {
         let mut counts = Counts::default();
@@ -99,29 +164,24 @@ impl Report {
     /// The text report: the e-mail body.
     pub fn text(&self) -> String {
         let (short, long) = (self.params.short(), self.params.long());
-        let mut groups: Vec<(&str, Vec<String>)> = vec![
-            ("可买标的", Vec::new()),
-            ("可卖标的", Vec::new()),
-            ("持仓标的", Vec::new()),
-            ("空仓标的", Vec::new()),
-            ("无法判断", Vec::new()),
-        ];
+        let mut groups: Vec<(&str, Vec<String>)> = Group::ALL.iter().map(|it| (it.title(), Vec::new())).collect();
         for entry in &self.funds {
             let name = format!("{}({})", one_line(&entry.fund.name), entry.fund.code);
             let evaluation = &entry.evaluation;
-            let (group, mut line) = match (&evaluation.state, &evaluation.levels) {
-                (State::Buy, levels) => (0, format!("{name}可买, {}", levels_words(levels.as_ref(), short, long))),
-                (State::Sell, levels) => (1, format!("{name}可卖, {}", levels_words(levels.as_ref(), short, long))),
+            let mut line = match (&evaluation.state, &evaluation.levels) {
+                (State::Buy, levels) => format!("{name}可买, {}", levels_words(levels.as_ref(), short, long)),
+                (State::Sell, levels) => format!("{name}可卖, {}", levels_words(levels.as_ref(), short, long)),
                 (State::Hold(run), _) => {
                     let (since, at_least) = run_words(run);
-                    (2, format!("{name}于{since}买入, 持有{at_least}{}天, 盈利{:.2}%", run.days, run.pct))
+                    format!("{name}于{since}买入, 持有{at_least}{}天, 盈利{:.2}%", run.days, run.pct)
                 }
                 (State::Empty(run), _) => {
                     let (since, at_least) = run_words(run);
-                    (3, format!("{name}于{since}卖出, 空仓{at_least}{}天, 空仓期涨幅{:.2}%", run.days, run.pct))
+                    format!("{name}于{since}卖出, 空仓{at_least}{}天, 空仓期涨幅{:.2}%", run.days, run.pct)
                 }
-                (State::Undecided(reason), _) => (4, format!("{name}无法判断: {}", reason.text())),
+                (State::Undecided(reason), _) => format!("{name}无法判断: {}", reason.text()),
             };
+            let group = Group::of(&evaluation.state) as usize;
             for note in &evaluation.notes {
                 write!(line, "\n    注: {}", one_line(note)).expect("writing to a String");
             }

@@ -7,6 +7,7 @@
 use platform::{
     aws::AwsConfig,
     email::Email,
+    interest::Interest,
     notify::{Message, Notifier, SNS_MAX_MESSAGE_BYTES},
     store::{KeyPrefix, ObjectKey, ObjectStore, StoreError},
     subscribers::{Added, Subscribers},
@@ -120,11 +121,17 @@ async fn subscribing_the_same_address_twice_keeps_one_subscription() {
     let subscribers = Subscribers::sns(aws.sns(), &topic_arn);
 
     let email = Email::parse("investor@example.com").unwrap();
-    assert_eq!(subscribers.add(&email).await.unwrap(), Added::New);
+    assert_eq!(subscribers.add(&email, &Interest::EveryDay).await.unwrap(), Added::New);
     // moto would not create a duplicate either; `Existing` shows the adapter did not ask SNS again
     // (real SNS sends a second confirmation mail to a pending address).
-    assert_eq!(subscribers.add(&Email::parse("Investor@Example.com").unwrap()).await.unwrap(), Added::Existing);
-    assert_eq!(subscribers.add(&Email::parse("other@example.com").unwrap()).await.unwrap(), Added::New);
+    assert_eq!(
+        subscribers.add(&Email::parse("Investor@Example.com").unwrap(), &Interest::EveryDay).await.unwrap(),
+        Added::Existing
+    );
+    assert_eq!(
+        subscribers.add(&Email::parse("other@example.com").unwrap(), &Interest::EveryDay).await.unwrap(),
+        Added::New
+    );
 
     let listed = subscribers.list().await.unwrap();
     assert_eq!(listed, [email, Email::parse("other@example.com").unwrap()]);
@@ -141,7 +148,7 @@ async fn an_invalid_address_never_reaches_sns() {
     // `add` takes only a parsed `Email`: an invalid address cannot be handed to SNS at all.
     for text in ["not-an-address", "a@localhost", "a@x.com\nBcc: b@y.com", "<a@x.com>"] {
         if let Ok(email) = Email::parse(text) {
-            subscribers.add(&email).await.unwrap();
+            subscribers.add(&email, &Interest::EveryDay).await.unwrap();
         }
     }
     let on_topic = aws.sns().list_subscriptions_by_topic().topic_arn(&topic_arn).send().await.unwrap();

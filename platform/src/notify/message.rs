@@ -1,14 +1,17 @@
 //! What a notifier sends: a [`Message`] valid for SNS by construction, and why one was not delivered.
 
+use super::attributes::MessageAttributes;
 use crate::BoxError;
 
-/// A message to all subscribers: an ASCII one-line subject, a UTF-8 text body and, optionally,
-/// the address of a page with the whole content (where a shortened body sends the reader).
+/// A message to all subscribers: an ASCII one-line subject, a UTF-8 text body, optionally the
+/// address of a page with the whole content (where a shortened body sends the reader), and the
+/// attributes subscribers' filter policies are matched against (none by default).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     subject: String,
     body: String,
     link: Option<String>,
+    attributes: MessageAttributes,
 }
 
 /// The largest message body SNS accepts, in bytes of UTF-8: 256 KiB.
@@ -29,7 +32,22 @@ impl Message {
         if !valid {
             return Err(InvalidSubject { subject: subject.to_owned() });
         }
-        Ok(Message { subject: subject.to_owned(), body: body.to_owned(), link: None })
+        Ok(Message {
+            subject: subject.to_owned(),
+            body: body.to_owned(),
+            link: None,
+            attributes: MessageAttributes::default(),
+        })
+    }
+
+    /// The same message, carrying `attributes` for subscribers' filter policies.
+    pub fn with_attributes(self, attributes: MessageAttributes) -> Message {
+        Message { attributes, ..self }
+    }
+
+    /// The attributes subscribers' filter policies are matched against.
+    pub fn attributes(&self) -> &MessageAttributes {
+        &self.attributes
     }
 
     /// The same message, naming `url` as the page with the whole content.

@@ -1,5 +1,7 @@
 //! The outbox adapter of the notifier: a folder of `.eml` files standing in for e-mail, one file per
-//! message (written to a temporary name, then renamed), readable by any mail client.
+//! message and recipient (written to a temporary name, then renamed), readable by any mail client.
+//! A message to the topic goes to each subscriber of the local registry whose filter policy
+//! matches its attributes, as SNS would deliver it.
 
 use std::{
     path::{Path, PathBuf},
@@ -9,10 +11,7 @@ use std::{
 use chrono::Utc;
 
 use super::message::{Message, NotifyError};
-use crate::email::Email;
-
-/// Who an outbox message to the topic is addressed to.
-const OUTBOX_TOPIC: &str = "signal-subscribers@invest-alchemy.local";
+use crate::{email::Email, subscribers::LocalSubscribers};
 
 /// A folder of `.eml` files standing in for e-mail: one file per message, readable by any mail client.
 #[derive(Debug, Clone)]
@@ -38,9 +37,23 @@ impl Outbox {
         self.write(to.as_str(), message).await
     }
 
-    /// Writes one message to the topic's subscribers.
-    pub(super) async fn write_to_topic(&self, message: &Message) -> Result<(), NotifyError> {
-        self.write(OUTBOX_TOPIC, message).await
+    /// Writes `message` once to each of `subscribers` whose filter policy matches its attributes
+    /// (a subscriber without a policy gets every message).
+    pub(super) async fn deliver(&self, subscribers: &LocalSubscribers, message: &Message) -> Result<(), NotifyError> {
+        let subscriptions = subscribers.subscriptions().await.map_err(|err| NotifyError::Deliver {
+            subject: message.subject().to_owned(),
+            channel: format!("outbox {}", self.dir.display()),
+            source: err.into(),
+        })?;
+        let mut n_sent = 0;
+        for subscription in subscriptions {
+            if subscription.filter_policy.as_ref().is_none_or(|policy| policy.matches(message.attributes())) {
+                self.write(subscription.email.as_str(), message).await?;
+                n_sent += 1;
+            }
+        }
+        tracing::info!("outbox {}: {n_sent} subscribers get {:?}", self.dir.display(), message.subject());
+        Ok(())
     }
 
     async fn write(&self, to: &str, message: &Message) -> Result<(), NotifyError> {

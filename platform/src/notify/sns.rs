@@ -1,4 +1,8 @@
-//! The SNS adapter of the notifier: one `Publish` to the topic; a body over SNS's limit is shortened.
+//! The SNS adapter of the notifier: one `Publish` to the topic, with the message's attributes as
+//! its `MessageAttributes` (which SNS matches against each subscription's filter policy); a body
+//! over SNS's limit is shortened.
+
+use aws_sdk_sns::types::MessageAttributeValue;
 
 use super::message::{Message, NotifyError, SNS_MAX_MESSAGE_BYTES};
 
@@ -29,9 +33,16 @@ impl SnsTopic {
                 body.len()
             );
         }
-        let res =
-            self.client.publish().topic_arn(&self.topic_arn).subject(message.subject()).message(body).send().await;
-        match res {
+        let mut request = self.client.publish().topic_arn(&self.topic_arn).subject(message.subject()).message(body);
+        for (name, value) in message.attributes().iter() {
+            let value = MessageAttributeValue::builder()
+                .data_type(value.data_type())
+                .string_value(value.string_value())
+                .build()
+                .expect("the data type, the one required field, is set");
+            request = request.message_attributes(name, value);
+        }
+        match request.send().await {
             Ok(_) => Ok(()),
             Err(err) => Err(NotifyError::Deliver {
                 subject: message.subject().to_owned(),

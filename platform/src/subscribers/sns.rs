@@ -1,7 +1,18 @@
 //! The SNS adapter of the subscriber registry: the topic's e-mail subscriptions, confirmed or pending.
+//! A choice other than every day is the subscription's filter policy, set by `Subscribe` itself.
 
 use super::outcome::{Added, SubscribersError};
-use crate::{BoxError, email::Email};
+use crate::{
+    BoxError,
+    email::Email,
+    interest::Interest,
+    notify::filter::{FILTER_POLICY_SCOPE, FilterPolicy},
+};
+
+/// The subscription attribute holding the filter policy's JSON.
+const FILTER_POLICY: &str = "FilterPolicy";
+/// The subscription attribute saying what the policy is matched against.
+const FILTER_POLICY_SCOPE_ATTRIBUTE: &str = "FilterPolicyScope";
 
 /// The e-mail subscriptions of an SNS topic, confirmed or pending. SNS sends the confirmation
 /// mail; an address that never confirms stays pending until SNS drops it (after three days).
@@ -24,19 +35,26 @@ impl SnsSubscribers {
     /// Subscribes unless the topic already has the address: SNS would send a second confirmation
     /// mail for a pending one. Two requests for one new address at the same moment can both pass
     /// the check; SNS then keeps one subscription, and the address gets two confirmation mails.
-    pub(super) async fn add(&self, email: &Email) -> Result<Added, SubscribersError> {
+    ///
+    /// The filter policy of `interest` (none for every day) goes in `Subscribe`'s own attributes,
+    /// so no `SetSubscriptionAttributes` is needed. An address already subscribed keeps its choice.
+    pub(super) async fn add(&self, email: &Email, interest: &Interest) -> Result<Added, SubscribersError> {
         if self.email_subscriptions().await?.iter().any(|it| it == email) {
             return Ok(Added::Existing);
         }
-        self.client
+        let mut request = self
+            .client
             .subscribe()
             .topic_arn(&self.topic_arn)
             .protocol("email")
             .endpoint(email.as_str())
-            .return_subscription_arn(true)
-            .send()
-            .await
-            .map_err(|err| self.error(err.into()))?;
+            .return_subscription_arn(true);
+        if let Some(policy) = FilterPolicy::for_interest(interest) {
+            request = request
+                .attributes(FILTER_POLICY, policy.to_json())
+                .attributes(FILTER_POLICY_SCOPE_ATTRIBUTE, FILTER_POLICY_SCOPE);
+        }
+        request.send().await.map_err(|err| self.error(err.into()))?;
         Ok(Added::New)
     }
 
