@@ -56,6 +56,24 @@ async fn a_cloud_run_stores_both_reports_and_publishes_one_email() {
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert!(sent[0].subject.is_ascii() && sent[0].subject.contains("2026-11-27"), "{}", sent[0].subject);
     assert_eq!(sent[0].message, text, "the e-mail body is the stored text report");
+    // The attributes subscribers' filter policies match: the day's BUY and SELL funds, from its report.
+    let signal_funds: Vec<&str> = json["funds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|it| it["state"] == "BUY" || it["state"] == "SELL")
+        .map(|it| it["code"].as_str().unwrap())
+        .collect();
+    let attributes = &sent[0].attributes;
+    let signal_day = if signal_funds.is_empty() { "false" } else { "true" };
+    assert_eq!(attributes["signal_day"]["Value"], signal_day, "{attributes}");
+    let listed: Vec<String> = serde_json::from_str(attributes["signal_funds"]["Value"].as_str().unwrap()).unwrap();
+    let want: Vec<String> = if signal_funds.is_empty() {
+        vec!["none".to_owned()]
+    } else {
+        signal_funds.iter().map(|it| (*it).to_owned()).collect()
+    };
+    assert_eq!(listed, want, "{attributes}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(&format!("s3://{}/reports/dma-11-22/{DAY}.txt", cloud.bucket)), "{stdout}");
 }

@@ -7,8 +7,9 @@
 use platform::{
     aws::AwsConfig,
     email::Email,
+    fund::FundCode,
     interest::Interest,
-    notify::{Message, Notifier, SNS_MAX_MESSAGE_BYTES},
+    notify::{FILTER_POLICY_SCOPE, FilterPolicy, Message, MessageAttributes, Notifier, SNS_MAX_MESSAGE_BYTES},
     store::{KeyPrefix, ObjectKey, ObjectStore, StoreError},
     subscribers::{Added, Subscribers},
 };
@@ -153,6 +154,60 @@ async fn an_invalid_address_never_reaches_sns() {
     }
     let on_topic = aws.sns().list_subscriptions_by_topic().topic_arn(&topic_arn).send().await.unwrap();
     assert!(on_topic.subscriptions().is_empty(), "{:?}", on_topic.subscriptions());
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn each_choice_becomes_the_subscriptions_filter_policy_and_the_publish_carries_the_days_attributes() {
+    let (aws, topic_arn) = sns_topic().await;
+    let subscribers = Subscribers::sns(aws.sns(), &topic_arn);
+    let fund_list: Vec<FundCode> =
+        ["510300.SH", "510500.SH", "159915.SZ"].map(|it| FundCode::parse(it).unwrap()).into();
+    let choices = [
+        ("daily@example.com", Interest::parse(None, &[], &fund_list).unwrap()),
+        ("signals@example.com", Interest::parse(Some("signals"), &[], &fund_list).unwrap()),
+        ("funds@example.com", Interest::parse(Some("signals"), &["510500.SH", "159915.SZ"], &fund_list).unwrap()),
+    ];
+    for (email, interest) in &choices {
+        assert_eq!(subscribers.add(&Email::parse(email).unwrap(), interest).await.unwrap(), Added::New);
+    }
+
+    let on_topic = aws.sns().list_subscriptions_by_topic().topic_arn(&topic_arn).send().await.unwrap();
+    assert_eq!(on_topic.subscriptions().len(), 3);
+    for subscription in on_topic.subscriptions() {
+        let endpoint = subscription.endpoint().unwrap();
+        let (_, interest) = choices.iter().find(|(email, _)| *email == endpoint).unwrap();
+        let arn = subscription.subscription_arn().unwrap();
+        let read = aws.sns().get_subscription_attributes().subscription_arn(arn).send().await.unwrap();
+        let attributes = read.attributes().unwrap();
+        let policy = attributes.get("FilterPolicy").filter(|it| !it.is_empty());
+        // What SNS holds reads back, through the one parser the outbox uses, as the policy of the choice.
+        let stored = policy.map(|it| FilterPolicy::parse(it).unwrap());
+        assert_eq!(stored, FilterPolicy::for_interest(interest), "{endpoint}: {attributes:?}");
+        if stored.is_some() {
+            assert_eq!(
+                attributes.get("FilterPolicyScope").map(String::as_str),
+                Some(FILTER_POLICY_SCOPE),
+                "{endpoint}"
+            );
+        }
+    }
+
+    let notifier = Notifier::sns(aws.sns(), &topic_arn);
+    for signal_funds in [&fund_list[1..2], &[]] {
+        let message = Message::new("Double MA 11/22 signals 2026-11-27 (A-share ETFs)", "可买标的:\n").unwrap();
+        notifier.publish(&message.with_attributes(MessageAttributes::for_day(signal_funds))).await.unwrap();
+    }
+    let sent = sent_notifications(&topic_arn);
+    assert_eq!(sent.len(), 2);
+    let attribute = |sent: &moto::Sent, name: &str| {
+        let value = &sent.attributes[name];
+        (value["Type"].as_str().unwrap_or_default().to_owned(), value["Value"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(attribute(&sent[0], "signal_day"), ("String".to_owned(), "true".to_owned()), "{:?}", sent[0]);
+    assert_eq!(attribute(&sent[0], "signal_funds"), ("String.Array".to_owned(), r#"["510500.SH"]"#.to_owned()));
+    assert_eq!(attribute(&sent[1], "signal_day"), ("String".to_owned(), "false".to_owned()), "{:?}", sent[1]);
+    assert_eq!(attribute(&sent[1], "signal_funds"), ("String.Array".to_owned(), r#"["none"]"#.to_owned()));
 }
 
 /// The clients, a fresh bucket and the store on it.

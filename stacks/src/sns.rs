@@ -68,6 +68,9 @@ impl TopicRef {
 
     /// Subscribe addresses to this topic, and list its subscriptions: the subscriber registry looks
     /// first, so an address already subscribed or pending is not subscribed (and mailed) again.
+    /// A subscriber's choice of days is its filter policy, passed in `Subscribe`'s own `Attributes`
+    /// (`FilterPolicy`, `FilterPolicyScope`), which `sns:Subscribe` covers: no
+    /// `sns:SetSubscriptionAttributes`, which would also let the function change others' choices.
     pub fn grant_subscribe(&self) -> Grant {
         Grant::new(vec![Statement::allow(&["sns:ListSubscriptionsByTopic", "sns:Subscribe"], vec![self.arn()])])
     }

@@ -74,6 +74,9 @@ pub async fn create_topic(aws: &AwsConfig, what: &str) -> Topic {
 pub struct Sent {
     pub subject: String,
     pub message: String,
+    /// The `MessageAttributes` of the `Publish`, as moto keeps them: by name,
+    /// `{"Type": "String" | "String.Array", "Value": "..."}`.
+    pub attributes: serde_json::Value,
 }
 
 /// What SNS "sent" to `topic_arn`, oldest first: moto keeps every published notification in
@@ -93,6 +96,7 @@ pub fn sent_notifications(topic_arn: &str) -> Vec<Sent> {
         .map(|it| Sent {
             message: it[1].as_str().unwrap_or_default().to_owned(),
             subject: it[2].as_str().unwrap_or_default().to_owned(),
+            attributes: it[3].clone(),
         })
         .collect()
 }
