@@ -2,9 +2,10 @@
 //! track record (`/performance`, `/funds/{code}`, in [`crate::performance`]).
 //!
 //! Server-rendered with askama (which escapes every value), complete with JavaScript off. Each page
-//! costs at most two reads: the home page and the feed read the index the job keeps; a day page reads
-//! that day's JSON and the index (for the previous and next day); the performance page reads the
-//! track record, a fund page its chart data and the track record.
+//! costs at most two reads: the feed reads the index the job keeps; the home page the index and the
+//! newest day's JSON (the subscribe form lists its funds with their signals); a day page reads that
+//! day's JSON and the index (for the previous and next day); the performance page reads the track
+//! record, a fund page its chart data and the track record.
 
 use askama::Template;
 use axum::{
@@ -17,7 +18,11 @@ use axum::{
 };
 use platform::{
     date::TradeDate,
-    report::json::{FundJson, IndexDay, IndexFund, IndexJson, ReportJson},
+    interest::MAX_FUNDS,
+    report::{
+        Group,
+        json::{FundJson, IndexDay, IndexFund, IndexJson, ReportJson},
+    },
     reports::{self, ReportFormat},
     store::ObjectStore,
     strategy::DmaParams,
@@ -109,10 +114,30 @@ struct Latest {
     sell_funds: Vec<IndexFund>,
 }
 
+/// A fund to tick on the subscribe form, with its newest signal.
+struct ChoiceFund {
+    code: String,
+    name: String,
+    state_class: &'static str,
+    signal: String,
+}
+
+/// The form's funds of one group of the report (可买, 可卖, 持仓, 空仓, 无法判断).
+struct ChoiceGroup {
+    title: &'static str,
+    state_class: &'static str,
+    funds: Vec<ChoiceFund>,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
     latest: Option<Latest>,
+    /// The newest day's funds by group, for the form; empty when no day is stored.
+    choice_groups: Vec<ChoiceGroup>,
+    /// The day of the form's signals, `2026-11-27`.
+    choice_date: String,
+    max_funds: usize,
     months: Vec<HistoryMonth>,
     n_days: usize,
     page: usize,
@@ -154,8 +179,15 @@ async fn home(
             _ => months.push(HistoryMonth { label, days: vec![row] }),
         }
     }
+    let choice_groups = match index.days.first() {
+        Some(newest) => choice_groups(&state, newest.trade_date).await?,
+        None => Vec::new(),
+    };
     let page = HomePage {
         latest: index.days.first().map(latest),
+        choice_groups,
+        choice_date: index.days.first().map(|it| it.trade_date.iso()).unwrap_or_default(),
+        max_funds: MAX_FUNDS,
         months,
         n_days: index.days.len(),
         page,
@@ -239,9 +271,10 @@ async fn day(state: &WebState, date: TradeDate) -> Result<Response, PageError> {
     let previous = index.days.iter().find(|it| it.trade_date < date).map(link);
     let next = index.days.iter().rev().find(|it| it.trade_date > date).map(link);
 
-    let mut rows: Vec<(usize, FundRow)> = report.funds.iter().map(|fund| fund_row(&report, fund)).collect();
+    let mut rows: Vec<(Group, FundRow)> = report.funds.iter().map(|fund| fund_row(&report, fund)).collect();
     rows.sort_by_key(|(group, _)| *group);
-    let (undecided_funds, decided): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(group, _)| *group == 4);
+    let (undecided_funds, decided): (Vec<_>, Vec<_>) =
+        rows.into_iter().partition(|(group, _)| *group == Group::Undecided);
     let counts = report.counts;
     let page = DayPage {
         date: date.to_string(),
@@ -326,15 +359,54 @@ fn month_label(date: TradeDate) -> String {
     format!("{}年{}月", &key[..4], key[4..].trim_start_matches('0'))
 }
 
-/// A fund's row and its group: 0 BUY, 1 SELL, 2 HOLD, 3 EMPTY, 4 undecided (the e-mail's order).
-fn fund_row(report: &ReportJson, fund: &FundJson) -> (usize, FundRow) {
-    let (group, state_class, state_label) = match fund.state.as_str() {
-        "BUY" => (0, "buy", "买入"),
-        "SELL" => (1, "sell", "卖出"),
-        "HOLD" => (2, "hold", "持仓"),
-        "EMPTY" => (3, "empty", "空仓"),
-        _ => (4, "undecided", "无法判断"),
+/// The newest day's funds grouped as the report groups them, each with its signal; a day whose
+/// JSON is missing gives no funds (the form then offers the frequencies only).
+async fn choice_groups(state: &WebState, date: TradeDate) -> Result<Vec<ChoiceGroup>, AppError> {
+    let key = reports::day_key(&state.params, date, ReportFormat::Json);
+    let Some(bytes) = state.store.get(&key).await? else {
+        return Ok(Vec::new());
     };
+    let report = ReportJson::parse(&bytes).map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
+    let mut groups: Vec<ChoiceGroup> = Group::ALL
+        .iter()
+        .map(|group| ChoiceGroup { title: group.title(), state_class: state_words(*group).0, funds: Vec::new() })
+        .collect();
+    for fund in &report.funds {
+        let group = Group::of_stored(&fund.state);
+        let (state_class, label) = state_words(group);
+        let signal = match (group, fund.since) {
+            (Group::Hold | Group::Empty, Some(since)) if fund.since_is_window_start => {
+                format!("{label}, 自{}或更早", since.iso())
+            }
+            (Group::Hold | Group::Empty, Some(since)) => format!("{label}, 自{}", since.iso()),
+            _ => label.to_owned(),
+        };
+        groups[group as usize].funds.push(ChoiceFund {
+            code: fund.code.as_str().to_owned(),
+            name: fund.name.clone(),
+            state_class,
+            signal,
+        });
+    }
+    groups.retain(|it| !it.funds.is_empty());
+    Ok(groups)
+}
+
+/// A group's CSS class and the word for its signal on the site.
+fn state_words(group: Group) -> (&'static str, &'static str) {
+    match group {
+        Group::Buy => ("buy", "买入"),
+        Group::Sell => ("sell", "卖出"),
+        Group::Hold => ("hold", "持仓"),
+        Group::Empty => ("empty", "空仓"),
+        Group::Undecided => ("undecided", "无法判断"),
+    }
+}
+
+/// A fund's row and its group (the e-mail's order).
+fn fund_row(report: &ReportJson, fund: &FundJson) -> (Group, FundRow) {
+    let group = Group::of_stored(&fund.state);
+    let (state_class, state_label) = state_words(group);
     let since = match fund.since {
         Some(date) if fund.since_is_window_start => format!("{}或更早", date.iso()),
         Some(date) => date.iso(),
@@ -403,11 +475,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn home_offers_the_two_frequencies_and_the_newest_days_funds_grouped_with_their_signals() {
+        let (_dir, store) = three_days().await;
+        let body = &page(app(&store), "/", 60).await;
+        assert!(body.contains(r#"<input type="radio" name="frequency" value="daily" checked> 每个交易日"#), "{body}");
+        assert!(body.contains(r#"<input type="radio" name="frequency" value="signals">"#), "{body}");
+        assert!(body.contains("各基金旁是 2026-11-03 的信号"), "the newest day's signals: {body}");
+        let legends: Vec<usize> = ["可买标的", "可卖标的", "持仓标的", "空仓标的", "无法判断"]
+            .iter()
+            .map(|title| body.find(&format!("<legend>{title}</legend>")).unwrap_or_else(|| panic!("{title}: {body}")))
+            .collect();
+        assert!(legends.windows(2).all(|it| it[0] < it[1]), "the report's order: {legends:?}");
+        let checkbox = |code: &str| {
+            let at = body.find(&format!(r#"<input type="checkbox" name="funds" value="{code}">"#)).unwrap();
+            body[at..].split("</li>").next().unwrap().to_owned()
+        };
+        assert!(checkbox("510500.SH").contains(r#"<span class="state sell">卖出</span>"#), "{}", checkbox("510500.SH"));
+        assert!(checkbox("159915.SZ").contains("持仓, 自2026-11-01"), "{}", checkbox("159915.SZ"));
+        assert!(checkbox("510300.SH").contains("&#60;script&#62;"), "names are escaped");
+        assert!(!body.contains("<script>alert"), "{body}");
+        let buy = body.find(r#"value="510300.SH""#).unwrap();
+        assert!(legends[0] < buy && buy < legends[1], "the BUY fund is under 可买标的");
+    }
+
+    #[tokio::test]
     async fn home_without_reports_says_there_are_none_yet() {
         let dir = tempfile::tempdir().unwrap();
         let answer = get(app(&ObjectStore::local(dir.path())), "/").await;
         assert_eq!(answer.status, 200);
         assert!(answer.body.contains("暂无报告"), "{}", answer.body);
+        assert!(answer.body.contains(r#"name="frequency" value="signals""#), "the frequencies are still offered");
+        assert!(!answer.body.contains("fund-choices"), "no funds to choose without a report");
     }
 
     #[tokio::test]
