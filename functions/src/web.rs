@@ -360,13 +360,16 @@ fn month_label(date: TradeDate) -> String {
 }
 
 /// The newest day's funds grouped as the report groups them, each with its signal; a day whose
-/// JSON is missing gives no funds (the form then offers the frequencies only).
+/// JSON is missing, or which has no funds, gives no groups (the form then offers the frequencies only).
 async fn choice_groups(state: &WebState, date: TradeDate) -> Result<Vec<ChoiceGroup>, AppError> {
     let key = reports::day_key(&state.params, date, ReportFormat::Json);
     let Some(bytes) = state.store.get(&key).await? else {
         return Ok(Vec::new());
     };
     let report = ReportJson::parse(&bytes).map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
+    if report.funds.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut groups: Vec<ChoiceGroup> = Group::ALL
         .iter()
         .map(|group| ChoiceGroup { title: group.title(), state_class: state_words(*group).0, funds: Vec::new() })
@@ -388,7 +391,10 @@ async fn choice_groups(state: &WebState, date: TradeDate) -> Result<Vec<ChoiceGr
             signal,
         });
     }
-    groups.retain(|it| !it.funds.is_empty());
+    // As in the text: the four signal groups always (an empty one says 无), 无法判断 when any.
+    if groups[Group::Undecided as usize].funds.is_empty() {
+        groups.pop();
+    }
     Ok(groups)
 }
 

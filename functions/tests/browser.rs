@@ -1,6 +1,7 @@
 //! The site in headless Chromium, driven through ChromeDriver's WebDriver API: a person opens the
-//! home page, subscribes, sees the confirmation in place; opens a day page and sees a sparkline in each row;
-//! follows the header to the track record and a fund to its chart and trades.
+//! home page, subscribes, sees the confirmation in place; chooses signal days for one fund, with
+//! and without the page's script; opens a day page and sees a sparkline in each row; follows the
+//! header to the track record and a fund to its chart and trades.
 //! Screenshots go to `target/screenshots/`.
 
 mod common;
@@ -82,6 +83,51 @@ fn a_visitor_subscribes_on_the_home_page_and_sees_sparklines_on_a_day_page() {
 
 #[test]
 #[ignore = "needs Chromium: cargo xtask test"]
+fn a_visitor_ticks_a_fund_and_subscribes_to_its_signals_with_and_without_the_script() {
+    let Visit { data, base, days: _, driver, screenshots } = Visit::start();
+
+    driver.go(&format!("{base}/"));
+    let email = driver.find("#email");
+    driver.post(&format!("element/{email}/value"), json!({ "text": "fund@example.com" }));
+    assert_eq!(driver.script("return document.querySelector('#fund-choices').open;"), json!(false), "folded");
+    driver.click("#fund-choices summary");
+    let legends =
+        driver.script("return [...document.querySelectorAll('#fund-choices legend')].map(it => it.textContent);");
+    assert_eq!(legends.as_array().unwrap()[0], "可买标的", "grouped as the report: {legends}");
+    let box_of = "#fund-choices input[name=funds][value='510500.SH']";
+    let signal = driver.script(&format!("return document.querySelector(\"{box_of}\").closest('label').textContent;"));
+    assert!(signal.as_str().unwrap().contains("510500.SH"), "{signal}");
+    driver.click(box_of);
+    // Ticking a fund chooses signal days: the script does it for the visitor.
+    let frequency = driver.script("return document.querySelector('input[name=frequency]:checked').value;");
+    assert_eq!(frequency, json!("signals"));
+    driver.screenshot(&screenshots.join("home-choices.png"));
+    driver.click("#subscribe-form button");
+    let confirmation = wait_for("the confirmation in place", Duration::from_secs(20), || {
+        let text = driver.text("#subscribe-result");
+        text.contains("确认邮件已发往").then_some(text)
+    });
+    assert!(confirmation.contains("仅在 510500.SH 之一有买卖信号"), "{confirmation}");
+    assert_eq!(policy_of(data.path(), "fund@example.com"), json!({ "signal_funds": ["510500.SH"] }));
+
+    // With no script at all the same form posts: signal days, no fund.
+    driver.go(&format!("{base}/"));
+    let script = concat!(
+        "document.getElementById('email').value = 'plain-signals@example.com'; ",
+        "document.querySelector('input[name=frequency][value=signals]').checked = true; ",
+        "HTMLFormElement.prototype.submit.call(document.getElementById('subscribe-form'));",
+    );
+    driver.script(script);
+    let page = wait_for("the confirmation page", Duration::from_secs(20), || {
+        let text = driver.text("body");
+        text.contains("订阅成功").then_some(text)
+    });
+    assert!(page.contains("仅在有买卖信号"), "{page}");
+    assert_eq!(policy_of(data.path(), "plain-signals@example.com"), json!({ "signal_day": ["true"] }));
+}
+
+#[test]
+#[ignore = "needs Chromium: cargo xtask test"]
 fn a_visitor_follows_the_header_to_the_track_record_and_a_fund_to_its_chart_and_trades() {
     let Visit { data: _data, base, days, driver, screenshots } = Visit::start();
 
@@ -132,6 +178,14 @@ fn a_visitor_follows_the_header_to_the_track_record_and_a_fund_to_its_chart_and_
     wait_for("a fund page from a day page", Duration::from_secs(20), || {
         driver.find_all("table.trades").len().eq(&1).then_some(())
     });
+}
+
+/// The filter policy stored for `email` in the local registry (`null` for every day).
+fn policy_of(data_dir: &Path, email: &str) -> Value {
+    let text = std::fs::read_to_string(data_dir.join("subscribers.json")).unwrap();
+    let file: Value = serde_json::from_str(&text).unwrap();
+    let entry = file["subscribers"].as_array().unwrap().iter().find(|it| it["email"] == email).cloned();
+    entry.unwrap_or_else(|| panic!("{email} is not subscribed: {text}"))["filter_policy"].clone()
 }
 
 /// A visitor's browser on a freshly served site, and where its screenshots go.
