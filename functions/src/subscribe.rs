@@ -27,7 +27,7 @@ use axum::{
 use platform::{
     email::Email,
     fund::{self, FundCode},
-    interest::{Interest, MAX_FUNDS},
+    interest::{Interest, InvalidInterest, MAX_FUNDS},
     notify::{Message, Outbox},
     subscribers::{self, Added, Subscribers},
 };
@@ -230,6 +230,7 @@ async fn add(state: &SubscribeState, request: SubscribeRequest) -> Result<String
     let funds: Vec<&str> = request.funds.iter().map(String::as_str).collect();
     let interest = match Interest::parse(request.frequency.as_deref(), &funds, &state.fund_list) {
         Ok(it) => it,
+        Err(err @ InvalidInterest::Frequency { .. }) => return Err(AppError::bad_request(err)),
         Err(err) => {
             return Err(AppError::bad_request(format!(
                 "{err} (choose up to {MAX_FUNDS} funds of the list on the home page)"

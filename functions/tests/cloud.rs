@@ -56,13 +56,17 @@ async fn the_site_reads_its_reports_from_the_bucket_and_subscribes_on_the_topic(
         let answer = agent
             .post(&format!("{base}/api/subscribe"))
             .header("content-type", "application/json")
-            .send(r#"{"email":"investor@example.com"}"#)
+            .send(r#"{"email":"investor@example.com","frequency":"signals","funds":["510300.SH"]}"#)
             .unwrap();
         assert_eq!(answer.status(), 202);
     }
     let on_topic = aws.sns().list_subscriptions_by_topic().topic_arn(&topic_arn).send().await.unwrap();
     let endpoints: Vec<&str> = on_topic.subscriptions().iter().filter_map(|it| it.endpoint()).collect();
     assert_eq!(endpoints, ["investor@example.com"], "one subscription, on the topic");
+    let arn = on_topic.subscriptions()[0].subscription_arn().unwrap();
+    let read = aws.sns().get_subscription_attributes().subscription_arn(arn).send().await.unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&read.attributes().unwrap()["FilterPolicy"]).unwrap();
+    assert_eq!(policy, serde_json::json!({ "signal_funds": ["510300.SH"] }), "the choice is the subscription's policy");
     assert!(std::fs::read_dir(no_data_dir.path()).unwrap().next().is_none(), "nothing went to the local folder");
     drop(server);
 }
