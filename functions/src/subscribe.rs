@@ -163,8 +163,7 @@ async fn subscribe_json(state: &SubscribeState, request: Request) -> Result<Stri
             return Err(shape_error(format!("frequency must be the string \"daily\" or \"signals\", not {other}")));
         }
     };
-    let funds_shape =
-        || shape_error(format!("funds must be a list of fund codes like [\"510300.SH\"], like {JSON_EXAMPLE}"));
+    let funds_shape = || shape_error(format!("funds must be a list of fund codes, like {JSON_EXAMPLE}"));
     let funds = match body.get("funds") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => {

@@ -5,7 +5,7 @@ use platform::{
     date::TradeDate,
     fund::{Fund, FundCode, bundled_funds},
     market::{MarketData, SourceKind},
-    report::{FundReport, Report, SEPARATOR, json::ReportJson},
+    report::{FundReport, Group, Report, SEPARATOR, json::ReportJson},
     strategy::{self, DmaParams, Evaluation, Levels, Run, Series, State, Undecided},
 };
 
@@ -74,6 +74,28 @@ fn the_json_report_matches_its_snapshot_and_reads_back() {
     let stored = report.json_text();
     assert_eq!(stored.lines().count(), 1);
     assert_eq!(ReportJson::parse(stored.as_bytes()).unwrap(), report.to_json());
+}
+
+#[test]
+fn the_days_signal_funds_are_the_buy_and_sell_codes_in_fund_list_order() {
+    let report = sample_report(SourceKind::Sample);
+    let signal_funds = report.signal_funds();
+    let codes: Vec<&str> = signal_funds.iter().map(FundCode::as_str).collect();
+    assert_eq!(codes, ["510300.SH", "510500.SH"]);
+    let quiet = Report { funds: report.funds[2..].to_vec(), ..report };
+    assert!(quiet.signal_funds().is_empty());
+}
+
+#[test]
+fn a_stored_state_falls_in_the_group_of_the_state_it_was_written_from() {
+    let report = sample_report(SourceKind::Sample);
+    let json = report.to_json();
+    for (entry, stored) in report.funds.iter().zip(&json.funds) {
+        assert_eq!(Group::of_stored(&stored.state), Group::of(&entry.evaluation.state), "{}", stored.state);
+    }
+    let text = report.text();
+    let titles: Vec<usize> = Group::ALL.iter().map(|it| text.find(&format!("{}:", it.title())).unwrap()).collect();
+    assert!(titles.windows(2).all(|it| it[0] < it[1]), "the text prints the groups in Group::ALL's order");
 }
 
 #[test]
