@@ -43,7 +43,10 @@ impl flags::Dev {
         println!("\n{}:\n\n{text}", newest.display());
         println!("data folder: {}", data_dir.display());
         println!("reports:     {} ({} days)", reports_dir.display(), reports.len());
-        println!("outbox:      {}", data_dir.join("outbox").display());
+        println!(
+            "outbox:      {} (a mail per subscriber whose choice matches the day)",
+            data_dir.join("outbox").display()
+        );
         if self.no_serve {
             return Ok(());
         }
