@@ -57,6 +57,12 @@ impl MessageAttributes {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The bytes SNS counts against a message's size limit for these attributes: every name,
+    /// data type and value ("all parts of the message attribute", in SNS's words).
+    pub fn size_bytes(&self) -> usize {
+        self.0.iter().map(|(name, value)| name.len() + value.data_type().len() + value.string_value().len()).sum()
+    }
 }
 
 impl AttributeValue {
@@ -98,5 +104,8 @@ mod tests {
         assert_eq!(without.get(SIGNAL_FUNDS).unwrap().string_value(), r#"["none"]"#);
         assert_eq!(without.iter().count(), 2);
         assert!(MessageAttributes::default().is_empty());
+        // "signal_day" "String" "false" + "signal_funds" "String.Array" "[\"none\"]"
+        assert_eq!(without.size_bytes(), 10 + 6 + 5 + 12 + 12 + 8);
+        assert_eq!(MessageAttributes::default().size_bytes(), 0);
     }
 }
