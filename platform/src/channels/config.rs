@@ -245,21 +245,69 @@ impl ChannelsFile {
     /// The `${VAR}` references of the file's `text`, in file order, after checking everything else
     /// (what `cargo xtask` needs to give the job those variables in the cloud).
     pub fn references(text: &str) -> Result<Vec<Reference>, ConfigError> {
-        let table: Table = text.parse().map_err(|err: toml::de::Error| ConfigError::Toml { reason: one_line(&err) })?;
-        let mut found = Vec::new();
-        parse_file(&table, &mut |place: &Place<'_>, name: &str| {
-            found.push(Reference {
-                channel: place.channel.to_owned(),
-                key: place.key.to_owned(),
-                variable: name.to_owned(),
-                secret: place.secret,
-                whole: place.whole,
-            });
-            // A stand-in that passes every check a real value must pass.
-            Some(if place.key == "url" { "https://stand-in.invalid/".to_owned() } else { "stand-in".to_owned() })
-        })?;
-        Ok(found)
+        Ok(parse_with_stand_ins(text)?.1)
     }
+
+    /// The variables the job needs for the file's `text` in the cloud, sorted, each once. Every
+    /// credential (`token`, `key`, `access_token`, `hook`, `secret`) must be a whole `${VAR}`, so
+    /// that the file itself, which the job gets as a plain value, holds no secret; a webhook's
+    /// `url` may be written out or hold references.
+    pub fn cloud_variables(text: &str) -> Result<Vec<String>, ConfigError> {
+        let (file, references) = parse_with_stand_ins(text)?;
+        for channel in &file.channels {
+            let credentials: Vec<(&str, &Secret)> = match &channel.target {
+                Target::Telegram(it) => vec![("token", &it.token)],
+                Target::WeCom(it) => vec![("key", &it.key)],
+                Target::DingTalk(it) => std::iter::once(("access_token", &it.access_token))
+                    .chain(it.secret.iter().map(|it| ("secret", it)))
+                    .collect(),
+                Target::Feishu(it) => {
+                    std::iter::once(("hook", &it.hook)).chain(it.secret.iter().map(|it| ("secret", it))).collect()
+                }
+                Target::Webhook(it) => it.secret.iter().map(|it| ("secret", it)).collect(),
+            };
+            for (key, secret) in credentials {
+                if secret.expose() != STAND_IN {
+                    return Err(key_error(
+                        channel.name.as_str(),
+                        key,
+                        "must be a whole ${VAR} reference in the cloud: the file reaches the job as a plain value, \
+                         the variable as a SecureString parameter",
+                    ));
+                }
+            }
+        }
+        let mut variables: Vec<String> = references.into_iter().map(|it| it.variable).collect();
+        variables.sort();
+        variables.dedup();
+        Ok(variables)
+    }
+}
+
+/// What a reference reads as while only the references are wanted: passes every check a real value
+/// must pass, and no file would write it.
+const STAND_IN: &str = "\u{0}stand-in";
+
+/// The file read with every `${VAR}` as [`STAND_IN`] (a webhook's `url` as an address), and the references.
+fn parse_with_stand_ins(text: &str) -> Result<(ChannelsFile, Vec<Reference>), ConfigError> {
+    let table: Table = text.parse().map_err(|err: toml::de::Error| ConfigError::Toml { reason: one_line(&err) })?;
+    let mut found = Vec::new();
+    let file = parse_file(&table, &mut |place: &Place<'_>, name: &str| {
+        found.push(Reference {
+            channel: place.channel.to_owned(),
+            key: place.key.to_owned(),
+            variable: name.to_owned(),
+            secret: place.secret,
+            whole: place.whole,
+        });
+        let stand_in = if place.whole { STAND_IN.to_owned() } else { "stand-in".to_owned() };
+        Some(if place.whole && (place.key == "url" || place.key == "site_url" || place.key == "api") {
+            "https://stand-in.invalid/".to_owned()
+        } else {
+            stand_in
+        })
+    })?;
+    Ok((file, found))
 }
 
 /// Where a `${VAR}` reference is, for the lookup.
@@ -622,6 +670,19 @@ secret = "${HOOK_SECRET}"
                 ("hook", "secret", "HOOK_SECRET", true, true),
             ]
         );
+    }
+
+    #[test]
+    fn in_the_cloud_every_credential_is_a_whole_reference() {
+        assert_eq!(
+            ChannelsFile::cloud_variables(EXAMPLE).unwrap(),
+            ["DING_SECRET", "DING_TOKEN", "FEISHU_HOOK", "HOOK_SECRET", "HOOK_TOKEN", "TG_TOKEN", "WECOM_KEY"]
+        );
+        let literal = "site_url = \"https://a/\"\n[[channel]]\nname = \"ding\"\nkind = \"dingtalk\"\naccess_token = \"${T}\"\nsecret = \"SECabc\"\n";
+        let err = ChannelsFile::cloud_variables(literal).unwrap_err().to_string();
+        assert!(err.starts_with("channel ding, key secret: must be a whole ${VAR} reference in the cloud"), "{err}");
+        let partial = "site_url = \"https://a/\"\n[[channel]]\nname = \"wx\"\nkind = \"wecom\"\nkey = \"k-${K}\"\n";
+        assert!(ChannelsFile::cloud_variables(partial).unwrap_err().to_string().starts_with("channel wx, key key: "));
     }
 
     #[test]
