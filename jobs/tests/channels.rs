@@ -26,8 +26,11 @@ struct Fakes {
 impl Fakes {
     async fn start() -> Fakes {
         Fakes {
-            telegram: FakeChannel::start(Service::Telegram { token: "123:tg-token".to_owned(), chat_id: "-1001".to_owned() })
-                .await,
+            telegram: FakeChannel::start(Service::Telegram {
+                token: "123:tg-token".to_owned(),
+                chat_id: "-1001".to_owned(),
+            })
+            .await,
             wecom: FakeChannel::start(Service::WeCom { key: "wecom-key".to_owned() }).await,
             dingtalk: FakeChannel::start(Service::DingTalk {
                 access_token: "ding-token".to_owned(),
@@ -170,7 +173,8 @@ async fn two_runs_of_a_day_deliver_once_to_every_channel_of_every_kind() {
     let hook = &fakes.webhook.delivered()[0].body;
     assert_eq!(hook["link"], "https://alchemy.example.com/reports/20261127");
     assert_eq!(hook["sample_data"], true);
-    let funds: u64 = ["buy", "sell", "hold", "empty", "undecided"].iter().map(|it| hook["counts"][it].as_u64().unwrap()).sum();
+    let funds: u64 =
+        ["buy", "sell", "hold", "empty", "undecided"].iter().map(|it| hook["counts"][it].as_u64().unwrap()).sum();
     assert_eq!(funds, 46, "the bundled fund list");
 
     // --republish sends the e-mail and every channel again.
@@ -195,7 +199,10 @@ async fn a_failing_channel_fails_the_run_after_the_email_and_the_others_and_is_r
     let output = signal(&dir.path().join("data"), &args, wrong).await;
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     let said = text(&output);
-    assert!(said.contains("channel ding (dingtalk): dingtalk refused the message: errcode 310000: sign not match"), "{said}");
+    assert!(
+        said.contains("channel ding (dingtalk): dingtalk refused the message: errcode 310000: sign not match"),
+        "{said}"
+    );
     assert!(said.contains("the next run tries them again"), "{said}");
     assert!(!said.contains("SECnot-the-robots-secret") && !said.contains("ding-token"), "{said}");
     assert_eq!(fakes.delivered(), [1, 1, 0, 1, 1]);
@@ -217,9 +224,18 @@ async fn a_bad_channels_file_exits_2_naming_the_channel_and_key_before_anything_
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("channels.toml");
     let cases = [
-        ("site_url = \"https://a/\"\n[[channel]]\nname = \"tg\"\nkind = \"telegram\"\ntoken = \"${TG_TOKEN}\"\n", "channel tg, key chat_id: missing"),
-        ("site_url = \"https://a/\"\n[[channel]]\nname = \"wx\"\nkind = \"wecom\"\nkey = \"${NOT_SET_ANYWHERE}\"\n", "channel wx, key key: ${NOT_SET_ANYWHERE} is not set in the environment"),
-        ("site_url = \"https://a/\"\n[[channel]]\nname = \"wx\"\nkind = \"wecom\"\nkey = \"k\"\nfunds = [\"600000.SH\"]\n", "channel wx, key funds: 600000.SH is not in the fund list"),
+        (
+            "site_url = \"https://a/\"\n[[channel]]\nname = \"tg\"\nkind = \"telegram\"\ntoken = \"${TG_TOKEN}\"\n",
+            "channel tg, key chat_id: missing",
+        ),
+        (
+            "site_url = \"https://a/\"\n[[channel]]\nname = \"wx\"\nkind = \"wecom\"\nkey = \"${NOT_SET_ANYWHERE}\"\n",
+            "channel wx, key key: ${NOT_SET_ANYWHERE} is not set in the environment",
+        ),
+        (
+            "site_url = \"https://a/\"\n[[channel]]\nname = \"wx\"\nkind = \"wecom\"\nkey = \"k\"\nfunds = [\"600000.SH\"]\n",
+            "channel wx, key funds: 600000.SH is not in the fund list",
+        ),
     ];
     for (content, expected) in cases {
         std::fs::write(&file, content).unwrap();

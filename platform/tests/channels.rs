@@ -25,13 +25,17 @@ fn sender() -> Sender {
 fn report(n_signals: usize, name: &str) -> Report {
     let levels = Some(Levels { close: 4.012, ma_short: 3.998, ma_long: 3.990 });
     let run = Run { since: TradeDate::parse("20261101").unwrap(), days: 26, pct: 3.5, since_is_window_start: false };
-    let mut states: Vec<State> = (0..n_signals).map(|idx| if idx % 2 == 0 { State::Buy } else { State::Sell }).collect();
-    states.extend([State::Hold(run.clone()), State::Hold(run.clone()), State::Empty(run)]);
+    let mut states: Vec<State> =
+        (0..n_signals).map(|idx| if idx % 2 == 0 { State::Buy } else { State::Sell }).collect();
+    states.extend([State::Hold(run), State::Hold(run), State::Empty(run)]);
     let funds = states
         .into_iter()
         .enumerate()
         .map(|(idx, state)| FundReport {
-            fund: Fund { code: FundCode::parse(&format!("{:06}.SH", 510_000 + idx)).unwrap(), name: format!("{name}{idx}") },
+            fund: Fund {
+                code: FundCode::parse(&format!("{:06}.SH", 510_000 + idx)).unwrap(),
+                name: format!("{name}{idx}"),
+            },
             evaluation: Evaluation { state, levels, series: Default::default(), notes: Vec::new() },
         })
         .collect();
@@ -57,7 +61,8 @@ fn digest(report: &Report, channel: &Channel, site_url: &str) -> Digest {
 
 #[tokio::test]
 async fn telegram_gets_html_with_the_fund_names_escaped_the_link_and_the_thread() {
-    let fake = FakeChannel::start(Service::Telegram { token: "value-of-TG".to_owned(), chat_id: "-100".to_owned() }).await;
+    let fake =
+        FakeChannel::start(Service::Telegram { token: "value-of-TG".to_owned(), chat_id: "-100".to_owned() }).await;
     let (channel, site) = configured(&format!(
         "kind = \"telegram\"\napi = \"{}\"\ntoken = \"${{TG}}\"\nchat_id = \"-100\"\nmessage_thread_id = 42\n",
         fake.url
@@ -91,7 +96,8 @@ async fn the_telegram_fake_refuses_what_telegram_cannot_parse() {
 
 #[tokio::test]
 async fn telegram_waits_out_retry_after_and_a_wrong_token_is_refused_without_showing_it() {
-    let fake = FakeChannel::start(Service::Telegram { token: "value-of-TG".to_owned(), chat_id: "-100".to_owned() }).await;
+    let fake =
+        FakeChannel::start(Service::Telegram { token: "value-of-TG".to_owned(), chat_id: "-100".to_owned() }).await;
     let (channel, site) =
         configured(&format!("kind = \"telegram\"\napi = \"{}\"\ntoken = \"${{TG}}\"\nchat_id = \"-100\"\n", fake.url));
     fake.rate_limit_next(1);
@@ -100,8 +106,10 @@ async fn telegram_waits_out_retry_after_and_a_wrong_token_is_refused_without_sho
     assert_eq!(fake.delivered().len(), 1);
     assert!(fake.refusals()[0].contains("\"retry_after\":1"), "{:?}", fake.refusals());
 
-    let (wrong, _) =
-        configured(&format!("kind = \"telegram\"\napi = \"{}\"\ntoken = \"${{WRONG}}\"\nchat_id = \"-100\"\n", fake.url));
+    let (wrong, _) = configured(&format!(
+        "kind = \"telegram\"\napi = \"{}\"\ntoken = \"${{WRONG}}\"\nchat_id = \"-100\"\n",
+        fake.url
+    ));
     let err = sender().deliver(&wrong, &digest(&report(1, "ETF"), &wrong, &site)).await.unwrap_err();
     assert_eq!(err.to_string(), "telegram refused the message: 401 Unauthorized");
     assert_eq!(fake.requests(), 3, "a refusal is not retried");
@@ -119,13 +127,19 @@ async fn wecom_splits_a_long_day_into_messages_of_at_most_4096_bytes_in_order() 
     let mut seen = Vec::new();
     for (idx, message) in delivered.iter().enumerate() {
         assert!(message.text.len() <= 4096);
-        assert!(message.text.starts_with(&format!("**invest-alchemy 20261127: 40 可买, 40 可卖 ({}/{messages})**", idx + 1)));
+        assert!(
+            message
+                .text
+                .starts_with(&format!("**invest-alchemy 20261127: 40 可买, 40 可卖 ({}/{messages})**", idx + 1))
+        );
         assert!(message.text.contains("[查看当日完整报告](https://alchemy.example.com/reports/20261127)"));
         seen.extend(message.text.lines().filter(|it| it.contains("收盘价")).map(str::to_owned));
     }
     let expected: Vec<String> = {
-        let buys = (0..80).step_by(2).map(|idx| format!("沪深300交易型开放式指数ETF{idx}({:06}.SH)可买", 510_000 + idx));
-        let sells = (1..80).step_by(2).map(|idx| format!("沪深300交易型开放式指数ETF{idx}({:06}.SH)可卖", 510_000 + idx));
+        let buys =
+            (0..80).step_by(2).map(|idx| format!("沪深300交易型开放式指数ETF{idx}({:06}.SH)可买", 510_000 + idx));
+        let sells =
+            (1..80).step_by(2).map(|idx| format!("沪深300交易型开放式指数ETF{idx}({:06}.SH)可卖", 510_000 + idx));
         buys.chain(sells).collect()
     };
     let names: Vec<String> = seen.iter().map(|it| it.split(", ").next().unwrap().to_owned()).collect();
@@ -183,7 +197,10 @@ async fn dingtalk_refuses_a_wrong_signature_and_a_missing_keyword_and_retries_it
     })
     .await;
     let table = |secret: &str, keyword: &str| {
-        format!("kind = \"dingtalk\"\napi = \"{}\"\naccess_token = \"${{TOKEN}}\"\nsecret = \"{secret}\"\n{keyword}", fake.url)
+        format!(
+            "kind = \"dingtalk\"\napi = \"{}\"\naccess_token = \"${{TOKEN}}\"\nsecret = \"{secret}\"\n{keyword}",
+            fake.url
+        )
     };
     let (wrong_secret, site) = configured(&table("SECwrong-secret", "keyword = \"告警\"\n"));
     let err = sender().deliver(&wrong_secret, &digest(&report(1, "ETF"), &wrong_secret, &site)).await.unwrap_err();
@@ -210,8 +227,10 @@ async fn feishu_signs_with_the_timestamp_and_secret_as_the_key_and_posts_rich_te
         keyword: Some("invest-alchemy".to_owned()),
     })
     .await;
-    let (channel, site) =
-        configured(&format!("kind = \"feishu\"\napi = \"{}\"\nhook = \"${{HOOK}}\"\nsecret = \"{SECRET}\"\n", fake.url));
+    let (channel, site) = configured(&format!(
+        "kind = \"feishu\"\napi = \"{}\"\nhook = \"${{HOOK}}\"\nsecret = \"{SECRET}\"\n",
+        fake.url
+    ));
     fake.rate_limit_next(1);
     let report = report(600, "ETF");
     let messages = sender().deliver(&channel, &digest(&report, &channel, &site)).await.unwrap();
@@ -224,8 +243,10 @@ async fn feishu_signs_with_the_timestamp_and_secret_as_the_key_and_posts_rich_te
     let lines: usize = delivered.iter().map(|it| it.text.lines().filter(|line| line.contains("收盘价")).count()).sum();
     assert_eq!(lines, 600);
 
-    let (wrong, _) =
-        configured(&format!("kind = \"feishu\"\napi = \"{}\"\nhook = \"${{HOOK}}\"\nsecret = \"SECother\"\n", fake.url));
+    let (wrong, _) = configured(&format!(
+        "kind = \"feishu\"\napi = \"{}\"\nhook = \"${{HOOK}}\"\nsecret = \"SECother\"\n",
+        fake.url
+    ));
     let err = sender().deliver(&wrong, &digest(&report, &wrong, &site)).await.unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -236,8 +257,10 @@ async fn feishu_signs_with_the_timestamp_and_secret_as_the_key_and_posts_rich_te
 #[tokio::test]
 async fn a_webhook_gets_the_day_as_json_with_the_body_signed() {
     let fake = FakeChannel::start(Service::Webhook { secret: Some(SECRET.to_owned()) }).await;
-    let (channel, site) =
-        configured(&format!("kind = \"webhook\"\nurl = \"{}/alchemy\"\nsecret = \"{SECRET}\"\nfunds = [\"510001.SH\", \"510002.SH\"]\n", fake.url));
+    let (channel, site) = configured(&format!(
+        "kind = \"webhook\"\nurl = \"{}/alchemy\"\nsecret = \"{SECRET}\"\nfunds = [\"510001.SH\", \"510002.SH\"]\n",
+        fake.url
+    ));
     fake.rate_limit_next(1);
     sender().deliver(&channel, &digest(&report(2, "ETF"), &channel, &site)).await.unwrap();
     let delivered = fake.delivered();
@@ -275,8 +298,12 @@ async fn the_fakes_refuse_a_correct_signature_over_a_timestamp_more_than_an_hour
     let http = reqwest::Client::new();
     let two_hours_ago = chrono::Utc::now() - chrono::Duration::hours(2);
 
-    let ding = FakeChannel::start(Service::DingTalk { access_token: "t".to_owned(), secret: Some(SECRET.to_owned()), keyword: None })
-        .await;
+    let ding = FakeChannel::start(Service::DingTalk {
+        access_token: "t".to_owned(),
+        secret: Some(SECRET.to_owned()),
+        keyword: None,
+    })
+    .await;
     let timestamp = two_hours_ago.timestamp_millis();
     let mut url = reqwest::Url::parse(&format!("{}/robot/send", ding.url)).unwrap();
     url.query_pairs_mut()
@@ -287,7 +314,9 @@ async fn the_fakes_refuse_a_correct_signature_over_a_timestamp_more_than_an_hour
     let answer: serde_json::Value = http.post(url).body(body).send().await.unwrap().json().await.unwrap();
     assert_eq!(answer["errcode"], 310000, "{answer}");
 
-    let feishu = FakeChannel::start(Service::Feishu { hook: "h".to_owned(), secret: Some(SECRET.to_owned()), keyword: None }).await;
+    let feishu =
+        FakeChannel::start(Service::Feishu { hook: "h".to_owned(), secret: Some(SECRET.to_owned()), keyword: None })
+            .await;
     let timestamp = two_hours_ago.timestamp();
     let body = serde_json::json!({
         "timestamp": timestamp.to_string(),

@@ -157,7 +157,8 @@ fn the_channels_variables_reach_the_job_only_as_secrets_its_execution_role_alone
         .iter()
         .map(|it| (it["Name"].as_str().unwrap(), it["ValueFrom"]["Fn::Sub"].as_str().unwrap()))
         .collect();
-    let channel_secrets: Vec<(&str, &str)> = secrets.iter().copied().filter(|(name, _)| *name != "TUSHARE_TOKEN").collect();
+    let channel_secrets: Vec<(&str, &str)> =
+        secrets.iter().copied().filter(|(name, _)| *name != "TUSHARE_TOKEN").collect();
     assert_eq!(channel_secrets.len(), 2);
     for (name, value_from) in &channel_secrets {
         assert!(value_from.ends_with(&format!(":parameter/invest-alchemy/prod/channels/{name}")), "{value_from}");

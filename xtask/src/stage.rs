@@ -196,7 +196,10 @@ mod tests {
         let literal = channels.replace("${TG_TOKEN}", "123:abc");
         std::fs::write(dir.path().join("channels.toml"), literal).unwrap();
         let err = format!("{:#}", Stage::resolve(&shell(), &aws, true).unwrap_err());
-        assert!(err.contains("stage team: channels file channels.toml: channel tg, key token: must be a whole ${VAR}"), "{err}");
+        assert!(
+            err.contains("stage team: channels file channels.toml: channel tg, key token: must be a whole ${VAR}"),
+            "{err}"
+        );
         assert!(!err.contains("123:abc"), "{err}");
 
         let shadowing = channels.replace("${TG_TOKEN}", "${ALCHEMY_TG}");

@@ -97,7 +97,8 @@ mod tests {
             name: "alchemy.example.com".to_owned(),
             hosted_zone_id: "Z0123456789ABC".to_owned(),
         });
-        let channels = "site_url = \"https://a.example/\"\n[[channel]]\nname = \"wx\"\nkind = \"wecom\"\nkey = \"${WX_KEY}\"\n";
+        let channels =
+            "site_url = \"https://a.example/\"\n[[channel]]\nname = \"wx\"\nkind = \"wecom\"\nkey = \"${WX_KEY}\"\n";
         let variables = platform::channels::ChannelsFile::cloud_variables(channels).unwrap();
         stage.channels = Some(stacks::JobChannels { text: channels.to_owned(), variables });
         // The job reads the file's text and, from it, the variables it references.

@@ -331,10 +331,7 @@ fn parse_file(table: &Table, lookup: &mut Lookup<'_>) -> Result<ChannelsFile, Co
         None => return Err(file_error("site_url", "missing: messages link to the site's day pages")),
         Some(Value::String(text)) => {
             let place = Place { channel: "", key: "site_url", secret: false, whole: false };
-            let url = expand(text, &place, lookup)
-                .map_err(|reason| file_error("site_url", &reason))?
-                .trim()
-                .to_owned();
+            let url = expand(text, &place, lookup).map_err(|reason| file_error("site_url", &reason))?.trim().to_owned();
             check_url(&url).map_err(|reason| file_error("site_url", &reason))?;
             if url.ends_with('/') { url } else { format!("{url}/") }
         }
@@ -390,10 +387,8 @@ fn parse_channel(entry: &Table, idx: usize, lookup: &mut Lookup<'_>) -> Result<C
         "feishu" => &["api", "hook", "secret", "keyword"],
         "webhook" => &["url", "secret"],
         other => {
-            return Err(reader.error(
-                "kind",
-                &format!("{other:?} is not a kind: use telegram, wecom, dingtalk, feishu or webhook"),
-            ));
+            return Err(reader
+                .error("kind", &format!("{other:?} is not a kind: use telegram, wecom, dingtalk, feishu or webhook")));
         }
     };
     for key in entry.keys() {
@@ -536,7 +531,9 @@ fn expand(text: &str, place: &Place<'_>, lookup: &mut Lookup<'_>) -> Result<Stri
             && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
             && !name.as_bytes()[0].is_ascii_digit();
         if !valid {
-            return Err(format!("${{{name}}} is not a variable reference: names are A-Z, 0-9 and _, like ${{TG_TOKEN}}"));
+            return Err(format!(
+                "${{{name}}} is not a variable reference: names are A-Z, 0-9 and _, like ${{TG_TOKEN}}"
+            ));
         }
         match lookup(place, name) {
             Some(value) => out.push_str(&value),
@@ -700,7 +697,10 @@ secret = "${HOOK_SECRET}"
             &format!("{head}name = \"Team TG\"\nkind = \"telegram\"\n"),
             "channel \"Team TG\", key name: must be 1 to 64 lowercase letters, digits and '-', like \"team-tg\"",
         );
-        check_error(&format!("{head}kind = \"wecom\"\n"), "channel #1, key name: missing: every channel has a unique name");
+        check_error(
+            &format!("{head}kind = \"wecom\"\n"),
+            "channel #1, key name: missing: every channel has a unique name",
+        );
         check_error(
             &format!("{head}name = \"wx\"\nkind = \"wecom\"\nkey = \"k\"\nchat_id = \"1\"\n"),
             "channel wx, key chat_id: unknown key for kind wecom: it takes api, key",
@@ -714,7 +714,9 @@ secret = "${HOOK_SECRET}"
             "channel wx, key funds: \"51030\" is not a security code like 510300.SH (six digits, then .SH, .SZ or .BJ)",
         );
         check_error(
-            &format!("{head}name = \"wx\"\nkind = \"wecom\"\nkey = \"k\"\n[[channel]]\nname = \"wx\"\nkind = \"wecom\"\nkey = \"k\"\n"),
+            &format!(
+                "{head}name = \"wx\"\nkind = \"wecom\"\nkey = \"k\"\n[[channel]]\nname = \"wx\"\nkind = \"wecom\"\nkey = \"k\"\n"
+            ),
             "channel wx, key name: another channel has this name: names must be unique",
         );
         check_error(
@@ -725,8 +727,14 @@ secret = "${HOOK_SECRET}"
             &format!("{head}name = \"wx\"\nkind = \"wecom\"\nkey = \"${{wecom}}\"\n"),
             "channel wx, key key: ${wecom} is not a variable reference: names are A-Z, 0-9 and _, like ${TG_TOKEN}",
         );
-        check_error("[[channel]]\nname = \"a\"\n", "the channels file's site_url: missing: messages link to the site's day pages");
-        check_error("site_url = \"https://a/\"\nchannels = []\n", "the channels file's channels: unknown key: the file has site_url and [[channel]] tables");
+        check_error(
+            "[[channel]]\nname = \"a\"\n",
+            "the channels file's site_url: missing: messages link to the site's day pages",
+        );
+        check_error(
+            "site_url = \"https://a/\"\nchannels = []\n",
+            "the channels file's channels: unknown key: the file has site_url and [[channel]] tables",
+        );
         assert!(matches!(ChannelsFile::parse("site_url = ", &env), Err(ConfigError::Toml { .. })));
     }
 

@@ -58,12 +58,7 @@ impl Digest {
             for entry in &entries {
                 let (group, line) = report.fund_line(entry);
                 if group == wanted {
-                    signals.push(Signal {
-                        group,
-                        code: entry.fund.code.clone(),
-                        name: entry.fund.name.clone(),
-                        line,
-                    });
+                    signals.push(Signal { group, code: entry.fund.code.clone(), name: entry.fund.name.clone(), line });
                 }
             }
         }
@@ -99,7 +94,11 @@ impl Digest {
 
     /// `其余: 持仓 30, 空仓 14`: the groups other than BUY and SELL that hold any of the funds.
     pub fn others_line(&self) -> String {
-        let others = [(Group::Hold, self.counts.hold), (Group::Empty, self.counts.empty), (Group::Undecided, self.counts.undecided)];
+        let others = [
+            (Group::Hold, self.counts.hold),
+            (Group::Empty, self.counts.empty),
+            (Group::Undecided, self.counts.undecided),
+        ];
         let counts: Vec<String> =
             others.iter().filter(|(_, n)| *n > 0).map(|(group, n)| format!("{} {n}", group.name())).collect();
         if counts.is_empty() { String::new() } else { format!("其余: {}", counts.join(", ")) }

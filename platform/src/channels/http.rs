@@ -129,7 +129,9 @@ impl Sender {
             }
             let (wait, message, unreachable) = match builder.send().await {
                 Err(err) if err.is_connect() => (None, channel.mask(&chain(&err.without_url())), true),
-                Err(err) => return Err(ChannelError::Transport { kind, message: channel.mask(&chain(&err.without_url())) }),
+                Err(err) => {
+                    return Err(ChannelError::Transport { kind, message: channel.mask(&chain(&err.without_url())) });
+                }
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let retry_after = response
@@ -159,7 +161,12 @@ impl Sender {
                 }
                 return Err(ChannelError::RateLimited { kind, tries, message });
             }
-            tracing::info!("channel {}: {kind} answered {message}; try {} of {} in {wait:?}", channel.name, tries + 1, self.retry.tries);
+            tracing::info!(
+                "channel {}: {kind} answered {message}; try {} of {} in {wait:?}",
+                channel.name,
+                tries + 1,
+                self.retry.tries
+            );
             tokio::time::sleep(wait).await;
         }
     }

@@ -13,8 +13,8 @@
 //! May use: [`crate::report`], [`crate::fund`], [`crate::date`], reqwest, hmac, sha2, base64, toml.
 
 pub mod config;
-pub mod dingtalk;
 pub mod digest;
+pub mod dingtalk;
 pub mod feishu;
 pub mod http;
 pub mod split;

@@ -31,7 +31,12 @@ impl Page<'_> {
 /// The whole day in one message when it fits; else as many signal lines per message as fit (the
 /// part numbers measured at their widest). A single line too long for any message is shortened,
 /// ending with `…`, the only case where a line is cut.
-pub fn paginate<T>(digest: &Digest, limit: usize, render: impl Fn(&Page<'_>) -> T, size: impl Fn(&T) -> usize) -> Vec<T> {
+pub fn paginate<T>(
+    digest: &Digest,
+    limit: usize,
+    render: impl Fn(&Page<'_>) -> T,
+    size: impl Fn(&T) -> usize,
+) -> Vec<T> {
     let whole = render(&Page { digest, signals: digest.signals.clone(), part: None });
     if size(&whole) <= limit || digest.signals.is_empty() {
         return vec![whole];

@@ -1,7 +1,9 @@
 //! The stages the tests synthesize: fixed here, not read from `alchemy.toml`, so that a change to
 //! the checked-in configuration does not rewrite the snapshots.
 
-use stacks::{EnvNames, JobChannels, Part, StageConfig, Template, config::DomainConfig, ecs::Architecture, synth_stage};
+use stacks::{
+    EnvNames, JobChannels, Part, StageConfig, Template, config::DomainConfig, ecs::Architecture, synth_stage,
+};
 
 /// The names `platform::env` defines; xtask checks its own copy against `platform`.
 pub(crate) const ENV: EnvNames = EnvNames {

@@ -51,7 +51,10 @@ pub(crate) fn check(
         return Err(error(40035, "缺少参数 markdown.title 或 markdown.text"));
     }
     if keyword.is_some_and(|it| !title.contains(it) && !text.contains(it)) {
-        return Err(error(310000, "keywords not in content, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]"));
+        return Err(error(
+            310000,
+            "keywords not in content, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]",
+        ));
     }
     Ok((text.to_owned(), json!({"errcode": 0, "errmsg": "ok"})))
 }

@@ -134,10 +134,7 @@ impl FakeChannel {
 }
 
 async fn answer(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let query: HashMap<String, String> = uri
-        .query()
-        .map(url_decode_pairs)
-        .unwrap_or_default();
+    let query: HashMap<String, String> = uri.query().map(url_decode_pairs).unwrap_or_default();
     let incoming = Incoming { path: uri.path(), query: &query, headers: &headers, body: &body };
     let rate_limited = {
         let mut record = shared.record.lock().unwrap();

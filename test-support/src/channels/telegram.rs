@@ -14,10 +14,31 @@ use serde_json::{Value, json};
 use super::{Incoming, Refusal};
 
 /// The tags the HTML parse mode supports.
-const TAGS: [&str; 16] =
-    ["b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span", "tg-spoiler", "blockquote", "tg-emoji"];
+const TAGS: [&str; 16] = [
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "span",
+    "tg-spoiler",
+    "blockquote",
+    "tg-emoji",
+];
 
-pub(crate) fn check(incoming: &Incoming<'_>, token: &str, chat_id: &str, rate_limited: bool) -> Result<(String, Value), Refusal> {
+pub(crate) fn check(
+    incoming: &Incoming<'_>,
+    token: &str,
+    chat_id: &str,
+    rate_limited: bool,
+) -> Result<(String, Value), Refusal> {
     let error = |status: StatusCode, description: &str| Refusal {
         status,
         body: json!({"ok": false, "error_code": status.as_u16(), "description": description}),
@@ -50,7 +71,9 @@ pub(crate) fn check(incoming: &Incoming<'_>, token: &str, chat_id: &str, rate_li
         Some("HTML") => parse_html(text).map_err(|reason| {
             error(StatusCode::BAD_REQUEST, &format!("Bad Request: can't parse entities: {reason}"))
         })?,
-        Some(other) => return Err(error(StatusCode::BAD_REQUEST, &format!("Bad Request: unsupported parse_mode {other}"))),
+        Some(other) => {
+            return Err(error(StatusCode::BAD_REQUEST, &format!("Bad Request: unsupported parse_mode {other}")));
+        }
         None => text.to_owned(),
     };
     if parsed.trim().is_empty() {
@@ -72,10 +95,10 @@ pub fn parse_html(html: &str) -> Result<String, String> {
         out.push_str(&rest[..idx]);
         let offset = html.len() - rest.len() + idx;
         let tail = &rest[idx..];
-        if tail.starts_with('>') {
+        if let Some(after) = tail.strip_prefix('>') {
             // A bare `>` is accepted by Telegram's parser; only `<` and `&` break it.
             out.push('>');
-            rest = &tail[1..];
+            rest = after;
             continue;
         }
         if tail.starts_with('&') {

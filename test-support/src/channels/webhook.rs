@@ -8,8 +8,13 @@ use serde_json::{Value, json};
 
 use super::{Incoming, Refusal};
 
-pub(crate) fn check(incoming: &Incoming<'_>, secret: Option<&str>, rate_limited: bool) -> Result<(String, Value), Refusal> {
-    let error = |status: StatusCode, message: &str| Refusal { status, body: json!({"error": message}), retry_after: None };
+pub(crate) fn check(
+    incoming: &Incoming<'_>,
+    secret: Option<&str>,
+    rate_limited: bool,
+) -> Result<(String, Value), Refusal> {
+    let error =
+        |status: StatusCode, message: &str| Refusal { status, body: json!({"error": message}), retry_after: None };
     if let Some(secret) = secret {
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
         mac.update(incoming.body);
@@ -20,7 +25,11 @@ pub(crate) fn check(incoming: &Incoming<'_>, secret: Option<&str>, rate_limited:
         }
     }
     if rate_limited {
-        return Err(Refusal { status: StatusCode::TOO_MANY_REQUESTS, body: json!({"error": "slow down"}), retry_after: Some(1) });
+        return Err(Refusal {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            body: json!({"error": "slow down"}),
+            retry_after: Some(1),
+        });
     }
     let body: Value = serde_json::from_slice(incoming.body).unwrap_or(Value::Null);
     if body["schema"] != 1 || body["trade_date"].as_str().is_none() || !body["signals"].is_array() {
