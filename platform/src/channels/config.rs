@@ -675,7 +675,10 @@ secret = "${HOOK_SECRET}"
             ChannelsFile::cloud_variables(EXAMPLE).unwrap(),
             ["DING_SECRET", "DING_TOKEN", "FEISHU_HOOK", "HOOK_SECRET", "HOOK_TOKEN", "TG_TOKEN", "WECOM_KEY"]
         );
-        let literal = "site_url = \"https://a/\"\n[[channel]]\nname = \"ding\"\nkind = \"dingtalk\"\naccess_token = \"${T}\"\nsecret = \"SECabc\"\n";
+        let literal = concat!(
+            "site_url = \"https://a/\"\n[[channel]]\nname = \"ding\"\nkind = \"dingtalk\"\n",
+            "access_token = \"${T}\"\nsecret = \"SECabc\"\n"
+        );
         let err = ChannelsFile::cloud_variables(literal).unwrap_err().to_string();
         assert!(err.starts_with("channel ding, key secret: must be a whole ${VAR} reference in the cloud"), "{err}");
         let partial = "site_url = \"https://a/\"\n[[channel]]\nname = \"wx\"\nkind = \"wecom\"\nkey = \"k-${K}\"\n";
