@@ -1,8 +1,8 @@
 //! Telegram: `POST {api}/bot{token}/sendMessage` with `parse_mode` HTML.
 //!
 //! Only `&`, `<` and `>` need escaping in HTML mode (and `"` inside an attribute); a message holds
-//! at most 4,096 characters after entity parsing, which the HTML text, longer than what it
-//! parses to, is measured against. Success is `"ok": true`; flood control is HTTP 429 with
+//! at most 4,096 characters (UTF-16 code units) after entity parsing, which the HTML text, longer
+//! than what it parses to, is measured against. Success is `"ok": true`; flood control is HTTP 429 with
 //! `parameters.retry_after` in seconds (the Bot API's `ResponseParameters`), which is waited out.
 //!
 //! Uses [`super::digest`], [`super::split`] and [`super::http`].
@@ -24,7 +24,7 @@ pub const MAX_CHARS: usize = 4096;
 
 /// The messages of `digest`, each the `text` of one `sendMessage`.
 pub fn render(digest: &Digest) -> Vec<String> {
-    paginate(digest, MAX_CHARS, html, |text| text.chars().count())
+    paginate(digest, MAX_CHARS, html, |text| text.encode_utf16().count())
 }
 
 pub(super) async fn send(
