@@ -329,3 +329,54 @@ async fn the_fakes_refuse_a_correct_signature_over_a_timestamp_more_than_an_hour
     assert_eq!(answer["code"], 19021, "{answer}");
     assert!(ding.delivered().is_empty() && feishu.delivered().is_empty());
 }
+
+#[tokio::test]
+async fn telegram_splits_a_long_day_into_messages_each_within_4096_characters_after_parsing() {
+    let fake =
+        FakeChannel::start(Service::Telegram { token: "value-of-TG".to_owned(), chat_id: "-100".to_owned() }).await;
+    let (channel, site) =
+        configured(&format!("kind = \"telegram\"\napi = \"{}\"\ntoken = \"${{TG}}\"\nchat_id = \"-100\"\n", fake.url));
+    let report = report(120, "R&D<ETF>");
+    let messages = sender().deliver(&channel, &digest(&report, &channel, &site)).await.unwrap();
+    assert!(messages > 1);
+    let delivered = fake.delivered();
+    assert_eq!(delivered.len(), messages, "{:?}", fake.refusals());
+    let lines: usize = delivered.iter().map(|it| it.text.matches("R&D<ETF>").count()).sum();
+    assert_eq!(lines, 120, "every fund line once");
+    assert!(delivered.iter().all(|it| it.text.encode_utf16().count() <= 4096));
+}
+
+#[tokio::test]
+async fn the_fakes_refuse_messages_over_the_services_size_limits() {
+    let http = reqwest::Client::new();
+    let long = "长".repeat(7000);
+
+    let wecom = FakeChannel::start(Service::WeCom { key: "k".to_owned() }).await;
+    let body = serde_json::json!({"msgtype": "markdown", "markdown": {"content": long}});
+    let url = format!("{}/cgi-bin/webhook/send?key=k", wecom.url);
+    let answer: serde_json::Value = http.post(url).json(&body).send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer["errcode"], 40058, "{answer}");
+
+    let telegram = FakeChannel::start(Service::Telegram { token: "t".to_owned(), chat_id: "1".to_owned() }).await;
+    let body = serde_json::json!({"chat_id": "1", "text": long, "parse_mode": "HTML"});
+    let url = format!("{}/bott/sendMessage", telegram.url);
+    let answer = http.post(url).json(&body).send().await.unwrap();
+    assert_eq!(answer.status(), 400);
+    let answer: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(answer["description"], "Bad Request: message is too long");
+
+    let ding =
+        FakeChannel::start(Service::DingTalk { access_token: "t".to_owned(), secret: None, keyword: None }).await;
+    let body = serde_json::json!({"msgtype": "markdown", "markdown": {"title": "t", "text": long}});
+    let url = format!("{}/robot/send?access_token=t", ding.url);
+    let answer: serde_json::Value = http.post(url).json(&body).send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer["errcode"], 460101, "{answer}");
+
+    let feishu = FakeChannel::start(Service::Feishu { hook: "h".to_owned(), secret: None, keyword: None }).await;
+    let body = serde_json::json!({"msg_type": "post", "content": {"post": {"zh_cn": {"title": "t", "content": [[{"tag": "text", "text": long}]]}}}});
+    let url = format!("{}/open-apis/bot/v2/hook/h", feishu.url);
+    let answer = http.post(url).json(&body).send().await.unwrap();
+    assert_eq!(answer.status(), 400);
+    assert!(wecom.delivered().is_empty() && telegram.delivered().is_empty() && ding.delivered().is_empty());
+    assert!(feishu.delivered().is_empty());
+}

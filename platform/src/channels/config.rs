@@ -330,7 +330,7 @@ fn parse_file(table: &Table, lookup: &mut Lookup<'_>) -> Result<ChannelsFile, Co
     let site_url = match table.get("site_url") {
         None => return Err(file_error("site_url", "missing: messages link to the site's day pages")),
         Some(Value::String(text)) => {
-            let place = Place { channel: "", key: "site_url", secret: false, whole: false };
+            let place = Place { channel: "", key: "site_url", secret: false, whole: is_whole_reference(text) };
             let url = expand(text, &place, lookup).map_err(|reason| file_error("site_url", &reason))?.trim().to_owned();
             check_url(&url).map_err(|reason| file_error("site_url", &reason))?;
             if url.ends_with('/') { url } else { format!("{url}/") }
@@ -671,6 +671,8 @@ secret = "${HOOK_SECRET}"
 
     #[test]
     fn in_the_cloud_every_credential_is_a_whole_reference() {
+        let site = "site_url = \"${SITE_URL}\"\n[[channel]]\nname = \"wx\"\nkind = \"wecom\"\nkey = \"${K}\"\n";
+        assert_eq!(ChannelsFile::cloud_variables(site).unwrap(), ["K", "SITE_URL"]);
         assert_eq!(
             ChannelsFile::cloud_variables(EXAMPLE).unwrap(),
             ["DING_SECRET", "DING_TOKEN", "FEISHU_HOOK", "HOOK_SECRET", "HOOK_TOKEN", "TG_TOKEN", "WECOM_KEY"]
