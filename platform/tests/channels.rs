@@ -373,7 +373,8 @@ async fn the_fakes_refuse_messages_over_the_services_size_limits() {
     assert_eq!(answer["errcode"], 460101, "{answer}");
 
     let feishu = FakeChannel::start(Service::Feishu { hook: "h".to_owned(), secret: None, keyword: None }).await;
-    let body = serde_json::json!({"msg_type": "post", "content": {"post": {"zh_cn": {"title": "t", "content": [[{"tag": "text", "text": long}]]}}}});
+    let rows = serde_json::json!([[{"tag": "text", "text": long}]]);
+    let body = serde_json::json!({"msg_type": "post", "content": {"post": {"zh_cn": {"title": "t", "content": rows}}}});
     let url = format!("{}/open-apis/bot/v2/hook/h", feishu.url);
     let answer = http.post(url).json(&body).send().await.unwrap();
     assert_eq!(answer.status(), 400);
