@@ -9,6 +9,7 @@ use std::{
 
 use anyhow::Context;
 use platform::{
+    channels::ChannelsFile,
     date::TradeDate,
     env,
     fund::{self, Fund},
@@ -85,6 +86,11 @@ pub(crate) struct Flags {
     /// The site's public address; a report too long for one e-mail ends with a link to its page there.
     #[arg(long, env = env::SITE_URL, value_name = "URL")]
     pub(crate) site_url: Option<String>,
+
+    /// The chat channels (Telegram, WeCom, DingTalk, Feishu, webhooks) that get each published day, as a
+    /// TOML file; `${VAR}` values come from the environment. ALCHEMY_CHANNELS may hold the file's text instead.
+    #[arg(long, env = env::CHANNELS_FILE, value_name = "FILE")]
+    pub(crate) channels: Option<PathBuf>,
 
     /// Any AWS-compatible endpoint in place of AWS's own for every service, e.g. http://127.0.0.1:5000
     /// (cloud mode). Without it the AWS SDK's own settings apply: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3,
@@ -195,6 +201,8 @@ pub(crate) struct Config {
     pub(crate) deadline: Duration,
     /// What the track record's backfill may fetch in this run.
     pub(crate) backfill: Budget,
+    /// The chat channels, when a channels file is given.
+    pub(crate) channels: Option<ChannelsFile>,
 }
 
 /// Where reports and e-mail go.
@@ -262,6 +270,7 @@ impl Config {
                 )));
             }
         };
+        let channels = load_channels(flags.channels.as_deref(), &funds)?;
         Ok(Config {
             days,
             funds,
@@ -273,8 +282,44 @@ impl Config {
             data_gap_budget: flags.data_gap_budget,
             deadline: Duration::from_secs(flags.deadline_secs),
             backfill: flags.backfill.budget(),
+            channels,
         })
     }
+}
+
+/// The channels file at `path`, or the text in ALCHEMY_CHANNELS, with its `${VAR}` values from the
+/// environment; every channel's funds must be in the fund list. Anything wrong is bad input.
+pub(crate) fn load_channels(path: Option<&Path>, funds: &[Fund]) -> Result<Option<ChannelsFile>, Failure> {
+    let inline = std::env::var(env::CHANNELS).ok().filter(|it| !it.trim().is_empty());
+    let (text, source) = match (path, inline) {
+        (Some(_), Some(_)) => {
+            return Err(bad_input(anyhow::format_err!(
+                "both --channels ({}) and {} are set: give the channels once",
+                env::CHANNELS_FILE,
+                env::CHANNELS
+            )));
+        }
+        (None, None) => return Ok(None),
+        (None, Some(text)) => (text, env::CHANNELS.to_owned()),
+        (Some(path), None) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the channels file {}", path.display()))
+                .map_err(bad_input)?;
+            (text, format!("channels file {}", path.display()))
+        }
+    };
+    let file = ChannelsFile::parse(&text, &|name| std::env::var(name).ok())
+        .with_context(|| source.clone())
+        .map_err(bad_input)?;
+    for channel in &file.channels {
+        if let Some(code) = channel.funds.iter().find(|code| !funds.iter().any(|fund| &fund.code == *code)) {
+            return Err(bad_input(anyhow::format_err!(
+                "{source}: channel {}, key funds: {code} is not in the fund list",
+                channel.name
+            )));
+        }
+    }
+    Ok(Some(file))
 }
 
 /// The fund list in `path`, or the bundled one.

@@ -6,6 +6,7 @@
 //! else; each failure is one line on stderr.
 
 mod backtest;
+mod channels;
 mod cli;
 mod config;
 mod failure;

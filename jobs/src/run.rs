@@ -23,6 +23,7 @@ use platform::{
 use tokio::time::Instant;
 
 use crate::{
+    channels,
     config::{self, Config, Days, Flags, Publish, Target},
     failure::{Failure, bad_input},
     performance, prices,
@@ -96,9 +97,9 @@ async fn run(
             .into_iter()
             .map(|(fund, history)| (fund.code, history.map_err(|err| err.to_string())))
             .collect();
-    run_days(config, market, &days, &histories, store, notifier).await?;
+    let channel_failures = run_days(config, market, &days, &histories, store, notifier).await?;
     update_performance(config, market, store, last, deadline).await;
-    Ok(())
+    channels::outcome(&channel_failures)
 }
 
 /// How long before the run's deadline the track record's update gives up, so the deadline never
@@ -128,8 +129,8 @@ async fn update_performance(
     }
 }
 
-/// Stores each day's report and publishes the complete ones; an incomplete day fails the run (exit 1)
-/// after every day was stored.
+/// Stores each day's report and publishes the complete ones (e-mail, then the chat channels); an
+/// incomplete day fails the run (exit 1) after every day was stored. Says which channels failed.
 async fn run_days(
     config: &Config,
     market: &MarketData,
@@ -137,15 +138,18 @@ async fn run_days(
     histories: &HashMap<FundCode, Result<History, String>>,
     store: &ObjectStore,
     notifier: &Notifier,
-) -> Result<(), Failure> {
+) -> Result<Vec<String>, Failure> {
     let mut index = reports::load_index(store, &config.params).await.context("reading the report index")?;
     let mut incomplete = Vec::new();
+    let mut channel_failures = Vec::new();
     for &trade_date in days {
         let mut report = evaluate_day(config, market, trade_date, histories);
         report.complete = report.within_data_budget(config.data_gap_budget);
         let published = if report.complete {
             store_report(store, &report, &mut index).await?;
-            publish(config, store, notifier, &report).await?
+            let published = publish(config, store, notifier, &report).await?;
+            channel_failures.extend(channels::deliver(config, store, &report).await);
+            published
         } else {
             tracing::warn!(
                 "{trade_date}: {} of {} funds lack data, over the budget of {}: the report is incomplete and \
@@ -186,7 +190,7 @@ async fn run_days(
             config.data_gap_budget * 100.0
         )));
     }
-    Ok(())
+    Ok(channel_failures)
 }
 
 async fn trading_days(config: &Config, market: &MarketData) -> Result<Vec<TradeDate>, Failure> {
@@ -380,6 +384,7 @@ mod tests {
                 data_gap_budget: 0.2,
                 deadline: Duration::from_secs(600),
                 backfill: Budget::FreeQuota,
+                channels: None,
             };
             adjust(&mut config);
             let from = date.minus_days(config.params.lookback_days());

@@ -19,6 +19,7 @@ use std::{
 
 use platform::{aws::AwsConfig, fund, market::tushare::CODE_BAD_TOKEN};
 use test_support::{
+    channels::{FakeChannel, Service},
     moto::{self, Sent},
     tushare::{FakeTushare, Market, Reply, Seen, error},
 };
@@ -90,6 +91,29 @@ async fn the_same_day_again_sends_no_second_email_unless_republish_is_given() {
 
     assert_success(&cloud.job(&["--date", DAY, "--republish"]).await);
     assert_eq!(cloud.sent().len(), 2);
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn channels_given_as_text_in_the_environment_get_the_day_once_with_their_marker_in_the_bucket() {
+    let cloud = Cloud::new().await;
+    let wecom = FakeChannel::start(Service::WeCom { key: "wx-key-never-print-me".to_owned() }).await;
+    let channels = format!(
+        "site_url = \"https://alchemy.example.com/\"\n[[channel]]\nname = \"wx\"\nkind = \"wecom\"\n\
+         api = \"{}\"\nkey = \"${{WX_KEY}}\"\n",
+        wecom.url
+    );
+    let env = [("ALCHEMY_CHANNELS", channels.as_str()), ("WX_KEY", "wx-key-never-print-me")];
+    for _ in 0..2 {
+        let out = cloud.job_with(&["--date", DAY], &env).await;
+        assert_success(&out);
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!said.contains("wx-key-never-print-me"), "{said}");
+    }
+    assert_eq!(wecom.delivered().len(), 1, "{:?}", wecom.refusals());
+    assert_eq!(cloud.sent().len(), 1);
+    let marker = cloud.get(&format!("state/channels/wx/{DAY}")).await.expect("the channel's marker");
+    assert!(marker.contains("1 message(s)"), "{marker}");
 }
 
 #[tokio::test]

@@ -49,6 +49,11 @@ pub const REPORTS_BUCKET: &str = "ALCHEMY_REPORTS_BUCKET";
 pub const TOPIC_ARN: &str = "ALCHEMY_TOPIC_ARN";
 /// The site's public address, for links in e-mails.
 pub const SITE_URL: &str = "ALCHEMY_SITE_URL";
+/// A channels file (TOML): the chat robots and webhooks that get the day's signals.
+pub const CHANNELS_FILE: &str = "ALCHEMY_CHANNELS_FILE";
+/// The channels file's content itself, in place of a file (the cloud's task definition sets it;
+/// it holds only `${VAR}` references, never a secret).
+pub const CHANNELS: &str = "ALCHEMY_CHANNELS";
 /// The region the AWS clients talk to (the AWS SDKs' own name; Lambda and ECS set it).
 pub const AWS_REGION: &str = "AWS_REGION";
 /// The region when `AWS_REGION` is unset (the AWS SDKs' own name).

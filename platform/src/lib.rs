@@ -7,7 +7,7 @@
 //!   [`report`] (its text and JSON); [`backtest`] (what following the signals would have earned);
 //! - the ports, each an enum over its adapters in a folder of its own: [`market`] (`sample`,
 //!   `tushare/`), [`store`] (`local`, `s3`), [`notify`] (`outbox`, `sns`), [`subscribers`]
-//!   (`local`, `sns`); and [`reports`], the bucket's report layout on top of the store.
+//!   (`local`, `sns`), [`channels`] (Telegram, WeCom, DingTalk, Feishu, webhooks); and [`reports`], the bucket's report layout on top of the store.
 //!   [`aws`] builds the SDK configuration the cloud adapters share; [`env`](mod@env) names the variables.
 //!
 //! Ports with known adapters are enums, not trait objects: a new adapter is a compile error in one
@@ -16,6 +16,7 @@
 
 pub mod aws;
 pub mod backtest;
+pub mod channels;
 pub mod date;
 pub mod email;
 pub mod env;

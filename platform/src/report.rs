@@ -98,6 +98,17 @@ impl Group {
         }
     }
 
+    /// The short name the counts use: 可买, 可卖, 持仓, 空仓, 无法判断.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Buy => "可买",
+            Group::Sell => "可卖",
+            Group::Hold => "持仓",
+            Group::Empty => "空仓",
+            Group::Undecided => "无法判断",
+        }
+    }
+
     /// The group's heading in the text: `可买标的`, `可卖标的`, `持仓标的`, `空仓标的`, `无法判断`.
     pub fn title(self) -> &'static str {
         match self {
@@ -163,31 +174,12 @@ impl Report {
 
     /// The text report: the e-mail body.
     pub fn text(&self) -> String {
-        let (short, long) = (self.params.short(), self.params.long());
-        let mut groups: Vec<(&str, Vec<String>)> = Group::ALL.iter().map(|it| (it.title(), Vec::new())).collect();
+        let mut groups: Vec<(&str, Vec<String>)> = Group::ALL.iter().map(|group| (group.title(), Vec::new())).collect();
         for entry in &self.funds {
-            let name = format!("{}({})", one_line(&entry.fund.name), entry.fund.code);
-            let evaluation = &entry.evaluation;
-            let mut line = match (&evaluation.state, &evaluation.levels) {
-                (State::Buy, levels) => format!("{name}可买, {}", levels_words(levels.as_ref(), short, long)),
-                (State::Sell, levels) => format!("{name}可卖, {}", levels_words(levels.as_ref(), short, long)),
-                (State::Hold(run), _) => {
-                    let (since, at_least) = run_words(run);
-                    format!("{name}于{since}买入, 持有{at_least}{}天, 盈利{:.2}%", run.days, run.pct)
-                }
-                (State::Empty(run), _) => {
-                    let (since, at_least) = run_words(run);
-                    format!("{name}于{since}卖出, 空仓{at_least}{}天, 空仓期涨幅{:.2}%", run.days, run.pct)
-                }
-                (State::Undecided(reason), _) => format!("{name}无法判断: {}", reason.text()),
-            };
-            let group = Group::of(&evaluation.state) as usize;
-            for note in &evaluation.notes {
-                write!(line, "\n    注: {}", one_line(note)).expect("writing to a String");
-            }
-            groups[group].1.push(line);
+            let (group, line) = self.fund_line(entry);
+            groups[group as usize].1.push(line);
         }
-
+        let (short, long) = (self.params.short(), self.params.long());
         let mut out = format!(
             "{} 双均线({short}日/{long}日)交易信号, 数据来源: {}\n",
             self.trade_date.iso(),
@@ -207,7 +199,8 @@ impl Report {
             );
         }
         if self.source == SourceKind::Sample {
-            out.push_str("注意: 本报告由样例数据生成, 不是真实行情, 不构成投资建议。\n");
+            out.push_str(SAMPLE_WARNING);
+            out.push('\n');
         }
         let printed = groups.into_iter().enumerate().filter(|(idx, (_, lines))| *idx < 4 || !lines.is_empty());
         for (idx, (title, lines)) in printed {
@@ -228,6 +221,42 @@ impl Report {
         out
     }
 }
+
+impl Report {
+    /// One fund's line of the text report and the group it is listed in, e.g.
+    /// `300ETF(510300.SH)可买, 收盘价4.012, 11日均线3.998, 22日均线3.990`; notes follow on
+    /// indented lines of their own.
+    pub fn fund_line(&self, entry: &FundReport) -> (Group, String) {
+        let (short, long) = (self.params.short(), self.params.long());
+        let name = format!("{}({})", one_line(&entry.fund.name), entry.fund.code);
+        let evaluation = &entry.evaluation;
+        let (group, mut line) = match (&evaluation.state, &evaluation.levels) {
+            (State::Buy, levels) => (Group::Buy, format!("{name}可买, {}", levels_words(levels.as_ref(), short, long))),
+            (State::Sell, levels) => {
+                (Group::Sell, format!("{name}可卖, {}", levels_words(levels.as_ref(), short, long)))
+            }
+            (State::Hold(run), _) => {
+                let (since, at_least) = run_words(run);
+                (Group::Hold, format!("{name}于{since}买入, 持有{at_least}{}天, 盈利{:.2}%", run.days, run.pct))
+            }
+            (State::Empty(run), _) => {
+                let (since, at_least) = run_words(run);
+                (Group::Empty, format!("{name}于{since}卖出, 空仓{at_least}{}天, 空仓期涨幅{:.2}%", run.days, run.pct))
+            }
+            (State::Undecided(reason), _) => (Group::Undecided, format!("{name}无法判断: {}", reason.text())),
+        };
+        for note in &evaluation.notes {
+            write!(line, "\n    注: {}", one_line(note)).expect("writing to a String");
+        }
+        (group, line)
+    }
+}
+
+/// The line a report made from sample data carries.
+pub const SAMPLE_WARNING: &str = "注意: 本报告由样例数据生成, 不是真实行情, 不构成投资建议。";
+
+/// The line every message of the service carries (the site's home page says the same).
+pub const NOT_ADVICE: &str = "本服务仅为策略信号的记录, 不构成投资建议。";
 
 /// `since` as printed, and "至少" when the run may have begun before the window.
 fn run_words(run: &Run) -> (String, &'static str) {

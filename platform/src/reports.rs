@@ -5,15 +5,17 @@
 //! - `reports/index/<strategy>.json`: the stored days with their counts, newest first, so the home
 //!   page costs one read (derived data: rebuilt from the day reports when unreadable);
 //! - `state/published/YYYYMMDD`: the day was e-mailed; what makes a re-run of the same day safe;
+//! - `state/channels/<channel>/YYYYMMDD`: the day reached that chat channel, the same for each channel;
 //! - `reports/performance/<strategy>.json`: the track record (derived: rewritten after each day);
 //!   `reports/performance/<strategy>/<code>.json`: one fund's chart data.
 //!
 //! Write order: the day's JSON, then its text, then the index, so a reader that finds a day in the
-//! index always finds its report. Uses the store port and the report's and the track record's JSON
-//! shapes, nothing else.
+//! index always finds its report. Uses the store port, the report's and the track record's JSON
+//! shapes and the channels' names, nothing else.
 
 use crate::{
     backtest::json::{FundSeriesJson, PerformanceJson},
+    channels::ChannelName,
     date::TradeDate,
     fund::FundCode,
     report::{
@@ -188,6 +190,27 @@ pub async fn mark_published(store: &ObjectStore, date: TradeDate) -> Result<(), 
     store.put(&published_marker(date), now, "text/plain; charset=utf-8").await
 }
 
+/// The marker that `date`'s signals reached `channel`: `state/channels/<channel>/YYYYMMDD`.
+pub fn channel_marker(channel: &ChannelName, date: TradeDate) -> ObjectKey {
+    ObjectKey::new(&format!("state/channels/{channel}/{date}")).expect("a channel name and a date make a valid key")
+}
+
+/// Whether `date`'s signals reached `channel` already.
+pub async fn is_delivered(store: &ObjectStore, channel: &ChannelName, date: TradeDate) -> Result<bool, StoreError> {
+    Ok(store.get(&channel_marker(channel, date)).await?.is_some())
+}
+
+/// Records that `date`'s signals reached `channel`, with the time and how many messages it took.
+pub async fn mark_delivered(
+    store: &ObjectStore,
+    channel: &ChannelName,
+    date: TradeDate,
+    messages: usize,
+) -> Result<(), StoreError> {
+    let text = format!("{} {messages} message(s)\n", chrono::Utc::now().to_rfc3339());
+    store.put(&channel_marker(channel, date), text.into_bytes(), "text/plain; charset=utf-8").await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +223,8 @@ mod tests {
         assert_eq!(day_key(&params, date, ReportFormat::Json).as_str(), "reports/dma-11-22/20261127.json");
         assert_eq!(index_key(&params).as_str(), "reports/index/dma-11-22.json");
         assert_eq!(published_marker(date).as_str(), "state/published/20261127");
+        let channel = ChannelName::parse("team-tg").unwrap();
+        assert_eq!(channel_marker(&channel, date).as_str(), "state/channels/team-tg/20261127");
         assert_eq!(days_prefix(&params).as_str(), "reports/dma-11-22/");
         assert_eq!(published_prefix().as_str(), "state/published/");
         assert_eq!(performance_key(&params).as_str(), "reports/performance/dma-11-22.json");

@@ -10,6 +10,7 @@ const ENV: EnvNames = EnvNames {
     site_url: "ALCHEMY_SITE_URL",
     source: "ALCHEMY_SOURCE",
     tushare_token: "TUSHARE_TOKEN",
+    channels: "ALCHEMY_CHANNELS",
 };
 
 fn synth_every_stack(c: &mut Criterion) {

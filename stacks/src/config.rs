@@ -30,6 +30,8 @@ pub enum ConfigError {
     InvalidHostedZone { stage: String, zone: String },
     #[error("stage {stage}: alarm e-mail {email:?} is not an e-mail address")]
     InvalidEmail { stage: String, email: String },
+    #[error("stage {stage}: channels file {file}: {reason}")]
+    InvalidChannels { stage: String, file: String, reason: String },
 }
 
 /// Every stage of `alchemy.toml`, by name.
@@ -60,6 +62,21 @@ pub struct StageConfig {
     pub alarm_email: Option<String>,
     /// Days to keep the logs of the job, the functions and the API. Default: 30.
     pub log_retention_days: u32,
+    /// The job's chat channels file, as `alchemy.toml` names it (relative to that file). Default: None.
+    pub channels_file: Option<String>,
+    /// That file as the job gets it, once read ([`Config::with_channels`]). Default: None (no channels).
+    pub channels: Option<JobChannels>,
+}
+
+/// The job's chat channels in the cloud: the channels file's text, which the task gets as a plain
+/// environment value (it holds only `${VAR}` references), and the variables it references, each
+/// filled from the SecureString parameter [`crate::parts::channel_parameter_name`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobChannels {
+    /// The file's text.
+    pub text: String,
+    /// The variables, each once, e.g. `TG_TOKEN`.
+    pub variables: Vec<String>,
 }
 
 /// The site's own domain name and the Route53 hosted zone that holds it.
@@ -94,6 +111,22 @@ impl Config {
     pub fn stages(&self) -> impl Iterator<Item = &StageConfig> {
         self.stages.values()
     }
+
+    /// The configuration with each stage's channels file read by `read` (given the file as
+    /// `alchemy.toml` names it; the reason it cannot be used is its error).
+    pub fn with_channels(mut self, read: &dyn Fn(&str) -> Result<JobChannels, String>) -> Result<Config, ConfigError> {
+        for stage in self.stages.values_mut() {
+            if let Some(file) = &stage.channels_file {
+                let channels = read(file).map_err(|reason| ConfigError::InvalidChannels {
+                    stage: stage.name.clone(),
+                    file: file.clone(),
+                    reason,
+                })?;
+                stage.channels = Some(channels);
+            }
+        }
+        Ok(self)
+    }
 }
 
 impl StageConfig {
@@ -108,6 +141,7 @@ impl StageConfig {
             domain: None,
             alarm_email: None,
             log_retention_days: None,
+            channels: None,
         };
         StageConfig::check(name, raw)
     }
@@ -170,6 +204,8 @@ impl StageConfig {
             domain: raw.domain,
             alarm_email: raw.alarm_email,
             log_retention_days,
+            channels_file: raw.channels,
+            channels: None,
         })
     }
 }
@@ -192,6 +228,7 @@ struct RawStage {
     domain: Option<DomainConfig>,
     alarm_email: Option<String>,
     log_retention_days: Option<u32>,
+    channels: Option<String>,
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub mod ssm;
 mod yaml;
 
 pub use crate::{
-    config::{Config, ConfigError, StageConfig},
+    config::{Config, ConfigError, JobChannels, StageConfig},
     model::{error::SynthError, template::Template},
     parts::{EnvNames, Part, synth_stage},
 };

@@ -142,6 +142,45 @@ fn the_token_reaches_the_job_only_as_a_secret() {
 }
 
 #[test]
+fn the_channels_variables_reach_the_job_only_as_secrets_its_execution_role_alone_may_read() {
+    let stage = common::prod();
+    let templates = stacks::synth_stage(&stage, &common::ENV).unwrap();
+    let app = &templates.iter().find(|(part, _)| *part == Part::App).unwrap().1;
+    let resources = &app.json()["Resources"];
+    let container = &resources["JobTask"]["Properties"]["ContainerDefinitions"][0];
+    let environment = container["Environment"].as_array().unwrap();
+    let channels = environment.iter().find(|it| it["Name"] == common::ENV.channels).expect("the channels file");
+    assert_eq!(channels["Value"], common::PROD_CHANNELS, "the file as written: only ${{VAR}} references");
+    let secrets: Vec<(&str, &str)> = container["Secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|it| (it["Name"].as_str().unwrap(), it["ValueFrom"]["Fn::Sub"].as_str().unwrap()))
+        .collect();
+    let channel_secrets: Vec<(&str, &str)> =
+        secrets.iter().copied().filter(|(name, _)| *name != "TUSHARE_TOKEN").collect();
+    assert_eq!(channel_secrets.len(), 2);
+    for (name, value_from) in &channel_secrets {
+        assert!(value_from.ends_with(&format!(":parameter/invest-alchemy/prod/channels/{name}")), "{value_from}");
+    }
+    let mut readable = BTreeSet::new();
+    for (owner, statement) in statements(app.json()) {
+        if statement["Action"].to_string().contains("ssm:GetParameters") {
+            assert_eq!(owner, "JobTaskExecutionRole");
+            for resource in statement["Resource"].as_array().unwrap() {
+                readable.insert(resource["Fn::Sub"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    let expected: BTreeSet<String> = secrets.iter().map(|(_, value_from)| value_from.to_string()).collect();
+    assert_eq!(readable, expected, "exactly the parameters the task reads");
+    // A stage without channels has neither the variable nor their parameters.
+    let dev = stacks::synth_stage(&common::dev(), &common::ENV).unwrap();
+    let dev_app = dev.iter().find(|(part, _)| *part == Part::App).unwrap().1.json().to_string();
+    assert!(!dev_app.contains(common::ENV.channels) && !dev_app.contains("/channels/"));
+}
+
+#[test]
 fn the_reports_bucket_is_retained_versioned_and_private() {
     for (stage, part, template) in common::all_templates().into_iter().filter(|(_, part, _)| *part == Part::App) {
         let resources = &template.json()["Resources"];

@@ -199,14 +199,30 @@ pub(crate) enum SecretCommand {
 pub(crate) struct SecretSet {
     #[command(flatten)]
     pub(crate) aws: Aws,
-    /// Which secret.
-    #[arg(value_enum)]
+    /// Which secret: `tushare-token` (the Tushare Pro token, `/invest-alchemy/<stage>/tushare-token`)
+    /// or a variable the stage's channels file references, such as `TG_TOKEN`
+    /// (`/invest-alchemy/<stage>/channels/TG_TOKEN`).
+    #[arg(value_parser = parse_secret_name)]
     pub(crate) name: SecretName,
 }
 
 /// The secrets the deployment reads.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum SecretName {
-    /// The Tushare Pro API token of the signal job: `/invest-alchemy/<stage>/tushare-token`.
+    /// The Tushare Pro API token of the signal job.
     TushareToken,
+    /// A `${VAR}` of the stage's channels file.
+    Channel(String),
+}
+
+fn parse_secret_name(text: &str) -> Result<SecretName, String> {
+    if text == "tushare-token" {
+        return Ok(SecretName::TushareToken);
+    }
+    let is_variable = text.bytes().next().is_some_and(|b| b.is_ascii_uppercase() || b == b'_')
+        && text.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if is_variable {
+        return Ok(SecretName::Channel(text.to_owned()));
+    }
+    Err(format!("{text:?} is not tushare-token or a channels file variable like TG_TOKEN"))
 }

@@ -1,9 +1,12 @@
-//! `cargo xtask secret set tushare-token`: the Tushare token into SSM Parameter Store.
+//! `cargo xtask secret set tushare-token` / `cargo xtask secret set TG_TOKEN`: a secret of the job
+//! into SSM Parameter Store.
 //!
 //! The value is read from stdin when it is not a terminal (`... < token.txt`, or a pipe), else
-//! from a prompt that does not echo. It goes into the SecureString parameter
-//! `/invest-alchemy/<stage>/tushare-token` (overwriting), where the job's task definition reads
-//! it through `secrets`. The value is never printed, logged or put in an error message.
+//! from a prompt that does not echo. It goes into a SecureString parameter (overwriting), where
+//! the job's task definition reads it through `secrets`: `/invest-alchemy/<stage>/tushare-token`
+//! for the Tushare token, `/invest-alchemy/<stage>/channels/<VAR>` for a `${VAR}` of the stage's
+//! channels file (which must reference it). The value is never printed, logged or put in an error
+//! message.
 
 use std::io::{IsTerminal, Read};
 
@@ -21,10 +24,29 @@ use crate::{
 impl flags::SecretSet {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let stage = Stage::resolve(sh, &self.aws, false)?;
-        let parameter = match self.name {
-            flags::SecretName::TushareToken => stage.token_parameter_name(),
+        let (parameter, prompt, description) = match &self.name {
+            flags::SecretName::TushareToken => (
+                stage.token_parameter_name(),
+                "Tushare token (not shown): ".to_owned(),
+                "Tushare Pro API token of the signal job (cargo xtask secret set)".to_owned(),
+            ),
+            flags::SecretName::Channel(variable) => {
+                let known = stage.channel_variables();
+                if !known.contains(variable) {
+                    let listed = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+                    anyhow::bail!(
+                        "the channels file of stage {} does not reference ${{{variable}}} (it references: {listed})",
+                        stage.name
+                    );
+                }
+                (
+                    stage.channel_parameter_name(variable),
+                    format!("{variable} (not shown): "),
+                    format!("${{{variable}}} of the signal job's channels file (cargo xtask secret set)"),
+                )
+            }
         };
-        let value = read_secret("Tushare token (not shown): ")?;
+        let value = read_secret(&prompt)?;
         runtime()?.block_on(async {
             let aws = Aws::load(&stage.aws_flags(&self.aws)).await?;
             aws.ssm()
@@ -33,7 +55,7 @@ impl flags::SecretSet {
                 .value(value)
                 .r#type(ParameterType::SecureString)
                 .overwrite(true)
-                .description("Tushare Pro API token of the signal job (cargo xtask secret set)")
+                .description(description)
                 .send()
                 .await
                 // The error names the parameter, never the value.

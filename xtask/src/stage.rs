@@ -10,7 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use stacks::{Config, Part, StageConfig};
+use platform::channels::ChannelsFile;
+use stacks::{Config, JobChannels, Part, StageConfig};
 use xshell::Shell;
 
 use crate::flags;
@@ -82,6 +83,19 @@ impl Stage {
         flags
     }
 
+    /// The variables the stage's channels file references (none without one).
+    pub(crate) fn channel_variables(&self) -> Vec<String> {
+        self.config.as_ref().and_then(|it| it.channels.as_ref()).map(|it| it.variables.clone()).unwrap_or_default()
+    }
+
+    /// The SSM parameter holding the channels' variable `variable`: `/invest-alchemy/<stage>/channels/<VAR>`.
+    pub(crate) fn channel_parameter_name(&self, variable: &str) -> String {
+        match &self.config {
+            Some(config) => stacks::parts::channel_parameter_name(config, variable),
+            None => format!("/invest-alchemy/{}/channels/{variable}", self.name),
+        }
+    }
+
     /// The SSM parameter holding the Tushare token of the stage.
     pub(crate) fn token_parameter_name(&self) -> String {
         match &self.config {
@@ -92,15 +106,37 @@ impl Stage {
 }
 
 /// The configuration: `file` (relative to where the command was run) or `alchemy.toml` at the
-/// workspace root (the shell's directory). The one loader of every command.
+/// workspace root (the shell's directory). The one loader of every command. A stage's `channels`
+/// file (relative to the configuration's folder) is read and checked here ([`read_channels`]).
 pub(crate) fn load(sh: &Shell, file: Option<&Path>) -> anyhow::Result<Config> {
     let path: PathBuf = match file {
         Some(file) => std::env::current_dir().map(|cwd| cwd.join(file)).unwrap_or_else(|_| file.to_owned()),
         None => sh.current_dir().join(CONFIG_FILE),
     };
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    Config::parse(&text).with_context(|| format!("reading {}", path.display()))
+    let folder = path.parent().map(Path::to_owned).unwrap_or_default();
+    Config::parse(&text)
+        .and_then(|config| config.with_channels(&|name| read_channels(&folder.join(name))))
+        .with_context(|| format!("reading {}", path.display()))
 }
+
+/// A channels file as the job gets it in the cloud: its text and the variables it references.
+/// Every credential must be a whole `${VAR}` (the text reaches the task as a plain value), and no
+/// variable may shadow one the job or the platform sets (`ALCHEMY_*`, `AWS_*`, `ECS_*`, `TUSHARE_*`).
+pub(crate) fn read_channels(path: &Path) -> Result<JobChannels, String> {
+    let text = std::fs::read_to_string(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let variables = ChannelsFile::cloud_variables(&text).map_err(|err| err.to_string())?;
+    if let Some(taken) = variables.iter().find(|name| RESERVED_PREFIXES.iter().any(|prefix| name.starts_with(prefix))) {
+        return Err(format!(
+            "${{{taken}}} would shadow a variable the job or the platform sets: name it without {}",
+            RESERVED_PREFIXES.join(", ")
+        ));
+    }
+    Ok(JobChannels { text, variables })
+}
+
+/// Prefixes of the variables the task definition, ECS and the job's own flags use.
+const RESERVED_PREFIXES: [&str; 4] = ["ALCHEMY_", "AWS_", "ECS_", "TUSHARE_"];
 
 /// The part of this name (one of `deploy::PARTS`).
 fn part_of(name: &str) -> Part {
@@ -140,6 +176,36 @@ mod tests {
         assert_eq!(prod.region_of("edge").as_deref(), Some("us-east-1"));
         assert_eq!(prod.token_parameter_name(), "/invest-alchemy/prod/tushare-token");
         assert!(!Stage::resolve(&shell(), &flags("dev", None), true).unwrap().protected());
+    }
+
+    #[test]
+    fn a_stage_with_a_channels_file_gets_its_text_and_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        let channels = "site_url = \"https://a.example/\"\n[[channel]]\nname = \"tg\"\nkind = \"telegram\"\n\
+                        token = \"${TG_TOKEN}\"\nchat_id = \"-1\"\n";
+        std::fs::write(dir.path().join("channels.toml"), channels).unwrap();
+        let config = dir.path().join("alchemy.toml");
+        std::fs::write(&config, "[stages.team]\nregion = \"eu-west-1\"\nchannels = \"channels.toml\"\n").unwrap();
+        let mut aws = flags("team", None);
+        aws.config = Some(config.clone());
+        let stage = Stage::resolve(&shell(), &aws, true).unwrap();
+        assert_eq!(stage.config.as_ref().unwrap().channels.as_ref().unwrap().text, channels);
+        assert_eq!(stage.channel_variables(), ["TG_TOKEN"]);
+        assert_eq!(stage.channel_parameter_name("TG_TOKEN"), "/invest-alchemy/team/channels/TG_TOKEN");
+
+        let literal = channels.replace("${TG_TOKEN}", "123:abc");
+        std::fs::write(dir.path().join("channels.toml"), literal).unwrap();
+        let err = format!("{:#}", Stage::resolve(&shell(), &aws, true).unwrap_err());
+        assert!(
+            err.contains("stage team: channels file channels.toml: channel tg, key token: must be a whole ${VAR}"),
+            "{err}"
+        );
+        assert!(!err.contains("123:abc"), "{err}");
+
+        let shadowing = channels.replace("${TG_TOKEN}", "${ALCHEMY_TG}");
+        std::fs::write(dir.path().join("channels.toml"), shadowing).unwrap();
+        let err = format!("{:#}", Stage::resolve(&shell(), &aws, true).unwrap_err());
+        assert!(err.contains("${ALCHEMY_TG} would shadow a variable"), "{err}");
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub(crate) fn env_names() -> EnvNames {
         site_url: platform::env::SITE_URL,
         source: platform::env::SOURCE,
         tushare_token: platform::env::TUSHARE_TOKEN,
+        channels: platform::env::CHANNELS,
     }
 }
 
@@ -96,12 +97,21 @@ mod tests {
             name: "alchemy.example.com".to_owned(),
             hosted_zone_id: "Z0123456789ABC".to_owned(),
         });
+        let channels =
+            "site_url = \"https://a.example/\"\n[[channel]]\nname = \"wx\"\nkind = \"wecom\"\nkey = \"${WX_KEY}\"\n";
+        let variables = platform::channels::ChannelsFile::cloud_variables(channels).unwrap();
+        stage.channels = Some(stacks::JobChannels { text: channels.to_owned(), variables });
+        // The job reads the file's text and, from it, the variables it references.
+        let config = platform::channels::ChannelsFile::parse(channels, &|name| Some(name.to_owned())).unwrap();
+        assert_eq!(config.channels.len(), 1);
         let expected: BTreeSet<String> = [
             platform::env::SOURCE,
             platform::env::REPORTS_BUCKET,
             platform::env::TOPIC_ARN,
             platform::env::SITE_URL,
             platform::env::TUSHARE_TOKEN,
+            platform::env::CHANNELS,
+            "WX_KEY",
         ]
         .iter()
         .map(|it| it.to_string())

@@ -267,6 +267,48 @@ fn secret_set_stores_a_secure_string_and_never_prints_the_value() {
 }
 
 #[test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+fn secret_set_stores_a_channels_variable_the_stage_references_and_refuses_any_other() {
+    let env = aws_env(&moto_url());
+    let dir = tempfile::tempdir().unwrap();
+    let channels = "site_url = \"https://a.example/\"\n[[channel]]\nname = \"tg\"\nkind = \"telegram\"\n\
+                    token = \"${TG_TOKEN}\"\nchat_id = \"-1\"\n";
+    std::fs::write(dir.path().join("channels.toml"), channels).unwrap();
+    let config = dir.path().join("alchemy.toml");
+    std::fs::write(&config, "[stages.tchan]\nregion = \"us-east-1\"\nchannels = \"channels.toml\"\n").unwrap();
+    let config = config.to_str().unwrap();
+    let token = "123456:tg-very-secret";
+
+    let run = xtask(&["secret", "set", "TG_TOKEN", "--stage", "tchan", "--config", config], &pairs(&env), Some(token));
+    assert!(run.success, "{}", run.stderr);
+    assert!(run.stderr.contains("stored /invest-alchemy/tchan/channels/TG_TOKEN (SecureString)"), "{}", run.stderr);
+    assert!(!run.stdout.contains(token) && !run.stderr.contains(token), "the secret was printed");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let value = runtime.block_on(async {
+        let ssm = aws_sdk_ssm::Client::new(&sdk_config().await);
+        let res = ssm
+            .get_parameter()
+            .name("/invest-alchemy/tchan/channels/TG_TOKEN")
+            .with_decryption(true)
+            .send()
+            .await
+            .unwrap();
+        res.parameter().unwrap().value().unwrap().to_owned()
+    });
+    assert_eq!(value, token);
+
+    let other = xtask(&["secret", "set", "WX_KEY", "--stage", "tchan", "--config", config], &pairs(&env), Some("x"));
+    assert!(!other.success);
+    assert!(
+        other
+            .stderr
+            .contains("the channels file of stage tchan does not reference ${WX_KEY} (it references: TG_TOKEN)"),
+        "{}",
+        other.stderr
+    );
+}
+
+#[test]
 fn a_failed_create_names_the_failing_resource_and_its_reason_and_exits_non_zero() {
     let failure = Execution::FailsOn { logical_id: "Reports", reason: "bucket name taken" };
     let (_fake, (_dir, args), env) = against_the_fake(None, failure, "tfail");

@@ -22,7 +22,7 @@ use crate::{
         parameter::{Parameter, ParameterType},
         stack::Stack,
     },
-    parts::{EnvNames, Part, job_repository_name, token_parameter_name},
+    parts::{EnvNames, Part, channel_parameter_name, job_repository_name, token_parameter_name},
     s3::{self, BucketProps},
     scheduler::{self, EcsScheduleProps},
     sns::{self, TopicProps},
@@ -120,6 +120,15 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
     if let Some(url) = &site_url {
         job_environment.push((env.site_url.to_owned(), url.clone()));
     }
+    let mut job_secrets = vec![(env.tushare_token.to_owned(), ParameterRef::from_name(&token_parameter_name(stage)))];
+    // The chat channels: the file as a plain value (only `${VAR}` references), each variable a
+    // secret read from its own parameter, which the execution role may read and nothing else.
+    if let Some(channels) = &stage.channels {
+        job_environment.push((env.channels.to_owned(), Expr::str(&channels.text)));
+        for variable in &channels.variables {
+            job_secrets.push((variable.clone(), ParameterRef::from_name(&channel_parameter_name(stage, variable))));
+        }
+    }
     let job = ecs::fargate_task(
         &mut stack,
         "JobTask",
@@ -129,7 +138,7 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
             repository: RepositoryRef::from_name(&job_repository_name(stage)),
             image_digest,
             environment: job_environment,
-            secrets: vec![(env.tushare_token.to_owned(), ParameterRef::from_name(&token_parameter_name(stage)))],
+            secrets: job_secrets,
             log_group: job_logs,
             size: TaskSize::default(),
             architecture: stage.architecture,

@@ -60,6 +60,7 @@ pub struct EnvNames {
     pub site_url: &'static str,
     pub source: &'static str,
     pub tushare_token: &'static str,
+    pub channels: &'static str,
 }
 
 /// Synthesizes every stack of `stage`, in deploy order.
@@ -86,4 +87,11 @@ pub fn job_repository_name(stage: &StageConfig) -> String {
 /// `cargo xtask secret set` outside any template.
 pub fn token_parameter_name(stage: &StageConfig) -> String {
     format!("/invest-alchemy/{}/tushare-token", stage.name)
+}
+
+/// The SSM SecureString parameter holding the chat channels' variable `variable` (a `${VAR}` of
+/// the stage's channels file): `/invest-alchemy/<stage>/channels/<VAR>`, written by
+/// `cargo xtask secret set VAR` outside any template.
+pub fn channel_parameter_name(stage: &StageConfig, variable: &str) -> String {
+    format!("/invest-alchemy/{}/channels/{variable}", stage.name)
 }
