@@ -28,9 +28,14 @@ const LAMBDA_RUNTIME_API: &str = "AWS_LAMBDA_RUNTIME_API";
 /// `lambda_http::run` needs the variables Lambda (or `cargo lambda watch`) sets, so the local branch
 /// is a plain axum server running the very same router.
 pub async fn serve(app: Router, port: u16) -> anyhow::Result<()> {
-    if std::env::var_os(LAMBDA_RUNTIME_API).is_some() {
+    if on_lambda() {
         return lambda_http::run(app).await.map_err(|err| anyhow::format_err!("the Lambda runtime failed: {err}"));
     }
+    serve_locally(app, port).await
+}
+
+#[cfg(feature = "local-server")]
+async fn serve_locally(app: Router, port: u16) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("binding 127.0.0.1:{port}"))?;
@@ -38,6 +43,15 @@ pub async fn serve(app: Router, port: u16) -> anyhow::Result<()> {
     println!("serving http://{address}/ (Ctrl-C stops)");
     axum::serve(listener, app).await.context("serving HTTP")?;
     Ok(())
+}
+
+/// The Lambda build (`--no-default-features`) has no local server.
+#[cfg(not(feature = "local-server"))]
+async fn serve_locally(_app: Router, _port: u16) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "{LAMBDA_RUNTIME_API} is not set, and this build runs only under the Lambda runtime: \
+         build with the default features (`local-server`) to serve on 127.0.0.1"
+    )
 }
 
 /// The whole site on one address, as CloudFront presents it: `/api/subscribe` is the subscribe

@@ -184,7 +184,9 @@ pub(crate) fn build(sh: &Shell, architecture: Architecture, functions: &[(&str, 
         runs.push((rust_target(architecture), functions.to_vec()));
     }
     for (target, binaries) in &runs {
-        let mut args = Vec::new();
+        // Without `functions`' default `local-server` feature: a Lambda build links no 127.0.0.1
+        // server and the web function no subscribe API. The job has no features to drop.
+        let mut args = vec!["--no-default-features".to_owned()];
         for (package, binary) in binaries {
             args.extend(["--package".to_owned(), (*package).to_owned(), "--bin".to_owned(), (*binary).to_owned()]);
         }

@@ -45,6 +45,7 @@ impl flags::Test {
         let templates = cloudformation_templates(sh)?;
         cfn_lint(sh, &templates)?;
         checkov(sh, &templates)?;
+        step("done");
         Ok(())
     }
 }
@@ -88,8 +89,11 @@ fn test_env(registry: &registry::Registry, moto: &moto::Moto, numpy: &std::path:
     .collect()
 }
 
+/// Starts a step, saying how long the run has taken so far: the figures the CI budget is kept by.
 fn step(name: &str) {
-    eprintln!("\n==> {name}");
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let elapsed = START.get_or_init(std::time::Instant::now).elapsed().as_secs();
+    eprintln!("\n==> {name} (at {}:{:02})", elapsed / 60, elapsed % 60);
 }
 
 /// numpy for the backtest's independent check (`jobs/tests/backtest/check.py`), pinned.

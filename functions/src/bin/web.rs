@@ -10,6 +10,18 @@ async fn run() -> anyhow::Result<()> {
     if functions::on_lambda() {
         return functions::serve(functions::web::router(web), 0).await;
     }
+    serve_site(web).await
+}
+
+/// The whole site, subscribe API included, on 127.0.0.1.
+#[cfg(feature = "local-server")]
+async fn serve_site(web: functions::web::WebState) -> anyhow::Result<()> {
     let subscribe = functions::subscribe::SubscribeState::from_env().await?;
     functions::serve(functions::site(web, subscribe), functions::port_from_env()?).await
+}
+
+/// The Lambda build links no subscribe API: `serve` says why it cannot run here.
+#[cfg(not(feature = "local-server"))]
+async fn serve_site(web: functions::web::WebState) -> anyhow::Result<()> {
+    functions::serve(functions::web::router(web), 0).await
 }

@@ -15,11 +15,11 @@ use anyhow::Context;
 /// The builds the commands of this project run, as `cargo tree` arguments, and what runs them.
 pub(crate) const BUILDS: &[(&str, &[&str])] = &[
     ("cargo xtask (xtask alone)", &["--package", "xtask", "--edges", "normal,build"]),
-    ("the job (cargo build -p jobs, packaging)", &["--package", "jobs", "--edges", "normal,build"]),
+    ("the job (cargo build -p jobs)", &["--package", "jobs", "--edges", "normal,build"]),
     ("cargo xtask dev (the web function)", &["--package", "functions", "--edges", "normal,build"]),
     (
         "packaging (the job and the functions)",
-        &["--package", "jobs", "--package", "functions", "--edges", "normal,build"],
+        &["--package", "jobs", "--package", "functions", "--no-default-features", "--edges", "normal,build"],
     ),
     ("cargo bench -p platform", &["--package", "platform", "--edges", "normal,build,dev"]),
 ];
