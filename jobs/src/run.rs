@@ -58,7 +58,7 @@ async fn adapters(config: &Config) -> Result<(ObjectStore, Notifier), Failure> {
             Ok((ObjectStore::local(&config.data_dir), outbox))
         }
         Target::Cloud { bucket, topic_arn, endpoint_url } => {
-            let aws = AwsConfig::load(endpoint_url.as_deref()).await;
+            let aws = aws_config(endpoint_url.as_deref()).await;
             if aws.region().is_none() {
                 return Err(bad_input(anyhow::format_err!(
                     "cloud mode needs an AWS region: set AWS_REGION or a region in the AWS profile"
@@ -67,6 +67,17 @@ async fn adapters(config: &Config) -> Result<(ObjectStore, Notifier), Failure> {
             Ok((ObjectStore::s3(aws.s3(), bucket), Notifier::sns(aws.sns(), topic_arn)))
         }
     }
+}
+
+/// The standard chain (`credential-chain`, the default), or what an ECS task has (the image).
+#[cfg(feature = "credential-chain")]
+async fn aws_config(endpoint_url: Option<&str>) -> AwsConfig {
+    AwsConfig::load(endpoint_url).await
+}
+
+#[cfg(not(feature = "credential-chain"))]
+async fn aws_config(endpoint_url: Option<&str>) -> AwsConfig {
+    AwsConfig::for_task(endpoint_url)
 }
 
 /// Covers every trading day of the configuration, then updates the track record up to the last

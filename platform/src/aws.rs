@@ -9,7 +9,8 @@
 //!
 //! The functions use [`AwsConfig::from_env`] instead: Lambda hands a function its credentials and
 //! region in the environment, so they need none of the chain's other providers (profile files, SSO,
-//! STS, instance metadata), and the binaries they would bloat do not link them.
+//! STS, instance metadata), and the binaries they would bloat do not link them. The job's image
+//! uses [`AwsConfig::for_task`] for the same reason: the environment and ECS's task-role endpoint.
 //!
 //! One HTTPS client is shared by all clients: hyper 1 with rustls on the `ring` provider, trusting
 //! the system's root certificates.
@@ -18,7 +19,11 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_config::{
+    BehaviorVersion, ConfigLoader, SdkConfig, meta::credentials::CredentialsProviderChain,
+    provider_config::ProviderConfig, retry::RetryConfig, timeout::TimeoutConfig,
+};
+use aws_sdk_s3::config::SharedCredentialsProvider;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 use crate::env;
@@ -58,18 +63,39 @@ impl AwsConfig {
     /// `AWS_DEFAULT_REGION`), endpoint from `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_S3` for S3
     /// alone); the same HTTPS client, retries and timeout as [`AwsConfig::load`].
     pub fn from_env() -> AwsConfig {
+        let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
+        AwsConfig::environment(SharedCredentialsProvider::new(credentials), None)
+    }
+
+    /// What an ECS task has, as [`AwsConfig::from_env`] plus the task role: credentials from the
+    /// environment, else from the container endpoint ECS sets for the task role
+    /// (`AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`); the region from `AWS_REGION`, which ECS sets.
+    /// The job's image uses it, so it links none of the chain's other providers. `endpoint_url`,
+    /// when given, wins over `AWS_ENDPOINT_URL`.
+    pub fn for_task(endpoint_url: Option<&str>) -> AwsConfig {
+        let provider = ProviderConfig::without_region().with_http_client(http_client());
+        let container = aws_config::ecs::EcsCredentialsProvider::builder().configure(&provider).build();
+        let credentials = CredentialsProviderChain::first_try(
+            "Environment",
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        )
+        .or_else("EcsContainer", container);
+        AwsConfig::environment(SharedCredentialsProvider::new(credentials), endpoint_url)
+    }
+
+    /// Region and endpoint from the environment, and `credentials`.
+    fn environment(credentials: SharedCredentialsProvider, endpoint_url: Option<&str>) -> AwsConfig {
         let var = |name: &str| std::env::var(name).ok().filter(|it| !it.trim().is_empty());
         let region = var(env::AWS_REGION).or_else(|| var(env::AWS_DEFAULT_REGION)).map(aws_config::Region::new);
-        let credentials = aws_config::environment::EnvironmentVariableCredentialsProvider::new();
         let mut builder = SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(region)
-            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(credentials))
+            .credentials_provider(credentials)
             .http_client(http_client())
             .retry_config(retry_config())
             .timeout_config(timeout_config());
-        let endpoint = var(env::AWS_ENDPOINT_URL);
-        let s3_endpoint = var(env::AWS_ENDPOINT_URL_S3);
+        let endpoint = endpoint_url.map(str::to_owned).or_else(|| var(env::AWS_ENDPOINT_URL));
+        let s3_endpoint = var(env::AWS_ENDPOINT_URL_S3).filter(|_| endpoint_url.is_none());
         let path_style = endpoint.is_some() || s3_endpoint.is_some();
         builder.set_endpoint_url(endpoint);
         AwsConfig { sdk: builder.build(), path_style, s3_endpoint }

@@ -184,8 +184,9 @@ pub(crate) fn build(sh: &Shell, architecture: Architecture, functions: &[(&str, 
         runs.push((rust_target(architecture), functions.to_vec()));
     }
     for (target, binaries) in &runs {
-        // Without `functions`' default `local-server` feature: a Lambda build links no 127.0.0.1
-        // server and the web function no subscribe API. The job has no features to drop.
+        // Without the default features: the functions link no 127.0.0.1 server (`local-server`) and
+        // the web function no subscribe API; the job no credential chain beyond what an ECS task
+        // has (`credential-chain`).
         let mut args = vec!["--no-default-features".to_owned()];
         for (package, binary) in binaries {
             args.extend(["--package".to_owned(), (*package).to_owned(), "--bin".to_owned(), (*binary).to_owned()]);

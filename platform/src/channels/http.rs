@@ -1,4 +1,4 @@
-//! The HTTP side every service shares: one reqwest client (rustls on ring, bundled roots, like the
+//! The HTTP side every service shares: one reqwest client (rustls on ring, the system's roots, like the
 //! Tushare client), the retry loop for rate-limit answers, and why a delivery failed.
 //!
 //! A service's success is read from its body by the kind's own `read` function, which sorts every

@@ -23,7 +23,7 @@ fn a_missing_arm64_target_is_an_error_naming_the_rustup_command() {
 }
 
 #[test]
-#[ignore = "needs the OCI registry: cargo xtask test"]
+#[ignore = "needs the OCI registry and the AWS emulator: cargo xtask test"]
 fn the_job_image_from_the_registry_runs_in_a_chroot_as_the_unprivileged_user() {
     let registry_url = registry_url();
     let sh = shell();
@@ -57,6 +57,94 @@ fn the_job_image_from_the_registry_runs_in_a_chroot_as_the_unprivileged_user() {
     assert_eq!(config["config"]["Env"], serde_json::json!([format!("SSL_CERT_FILE=/{}", image::CA_BUNDLE)]));
     // No shell, no package manager: the image holds the binary, its libraries and a few files in etc.
     assert!(!root_dir.join("bin/sh").exists() && !root_dir.join("usr").exists());
+
+    // The image's job is built without the standard credential chain: in cloud mode it reads the
+    // task role from the container endpoint ECS sets, answered here by a fake, and stores the day
+    // in moto with those credentials. Nothing of the host's environment reaches it.
+    let role = ContainerRole::start();
+    let bucket = unique("chroot-reports");
+    let (s3, topic) = runtime.block_on(async {
+        let sdk = aws::sdk_config().await;
+        let s3 = aws::s3_client(&sdk);
+        create_bucket(&s3, &bucket).await;
+        let topic = aws_sdk_sns::Client::new(&sdk).create_topic().name(unique("chroot-signals")).send().await.unwrap();
+        (s3, topic.topic_arn.unwrap())
+    });
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let output = std::process::Command::new("chroot")
+        .args(["--userspec", user])
+        .arg(root_dir)
+        .args([entrypoint.as_str(), "--source", "sample", "--date", "20261127"])
+        .env_clear()
+        .envs([("ALCHEMY_REPORTS_BUCKET", bucket.as_str()), ("ALCHEMY_TOPIC_ARN", topic.as_str())])
+        .envs([("AWS_REGION", "us-east-1"), ("AWS_ENDPOINT_URL", endpoint.as_str())])
+        .env("AWS_CONTAINER_CREDENTIALS_FULL_URI", role.url())
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", ContainerRole::TOKEN)
+        .output()
+        .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "the job in the image, in cloud mode: {said}");
+    assert!(role.asked() >= 1, "the credentials came from the container endpoint");
+    let key = "reports/dma-11-22/20261127.json";
+    runtime.block_on(async { s3.head_object().bucket(&bucket).key(key).send().await.unwrap() });
+}
+
+/// A fake of the ECS container credentials endpoint: it answers `GET /role` carrying the task's
+/// authorization token with temporary credentials, as ECS does, and counts the answers.
+struct ContainerRole {
+    port: u16,
+    asked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ContainerRole {
+    const TOKEN: &str = "task-authorization-token";
+
+    fn start() -> ContainerRole {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = asked.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut head = Vec::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    head.push(line.trim_end().to_owned());
+                }
+                let authorized = head.first().is_some_and(|it| it.starts_with("GET /role "))
+                    && head
+                        .iter()
+                        .any(|it| it.eq_ignore_ascii_case(&format!("authorization: {}", ContainerRole::TOKEN)));
+                let (status, body) = if authorized {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let body = r#"{"AccessKeyId":"ASIATASKROLE","SecretAccessKey":"task-secret","Token":"task-session","Expiration":"2099-01-01T00:00:00Z"}"#;
+                    ("200 OK", body)
+                } else {
+                    ("401 Unauthorized", r#"{"message":"no or wrong authorization token"}"#)
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        ContainerRole { port, asked }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/role", self.port)
+    }
+
+    fn asked(&self) -> usize {
+        self.asked.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 #[test]
