@@ -237,7 +237,11 @@ impl flags::Diff {
 
 /// Sets each parameter a plan declares and leaves unset from an output of that name of the
 /// stage's deployed stacks: what `diff` compares against (it packages nothing).
-pub(crate) async fn fill_from_deployed_outputs(aws: &Aws, stage: &Stage, plans: &mut [StackPlan]) -> anyhow::Result<()> {
+pub(crate) async fn fill_from_deployed_outputs(
+    aws: &Aws,
+    stage: &Stage,
+    plans: &mut [StackPlan],
+) -> anyhow::Result<()> {
     let mut outputs: Vec<Outputs> = Vec::new();
     for part in PARTS {
         let client = aws.cloudformation(stage.region_of(part).as_deref());

@@ -125,7 +125,8 @@ async fn log_groups(aws: &Aws, stage: &Stage, parts: &[LogPart]) -> anyhow::Resu
         .iter()
         .map(|part| {
             let id = part.log_group_id();
-            let group = physical.get(id).with_context(|| format!("{app} has no resource {id} (the {} logs)", part.name()));
+            let group =
+                physical.get(id).with_context(|| format!("{app} has no resource {id} (the {} logs)", part.name()));
             Ok((*part, group?.clone()))
         })
         .collect()

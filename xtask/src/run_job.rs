@@ -31,8 +31,10 @@ impl flags::RunJob {
             };
             let cluster = output(&app, &app_name, app_outputs::CLUSTER_ARN)?;
             let task_definition = output(&app, &app_name, app_outputs::JOB_TASK_DEFINITION_ARN)?;
-            let subnets: Vec<String> =
-                output(&network, &network_name, network_outputs::SUBNET_IDS)?.split(',').map(|it| it.trim().to_owned()).collect();
+            let subnets: Vec<String> = output(&network, &network_name, network_outputs::SUBNET_IDS)?
+                .split(',')
+                .map(|it| it.trim().to_owned())
+                .collect();
             let security_group = output(&network, &network_name, network_outputs::SECURITY_GROUP_ID)?;
 
             let ecs = aws.ecs();

@@ -144,8 +144,11 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
 
     // The signal job.
     let cluster = ecs::cluster(&mut stack, ids::CLUSTER)?;
-    let job_logs =
-        logs::log_group(&mut stack, ids::JOB_LOGS, LogGroupProps { name: None, retention_days: stage.log_retention_days })?;
+    let job_logs = logs::log_group(
+        &mut stack,
+        ids::JOB_LOGS,
+        LogGroupProps { name: None, retention_days: stage.log_retention_days },
+    )?;
     let mut job_environment = vec![
         (env.source.to_owned(), Expr::str(SOURCE_TUSHARE)),
         (env.reports_bucket.to_owned(), reports.name()),

@@ -39,7 +39,13 @@ impl std::fmt::Display for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:<5} {}", self.level, self.message)?;
         for (index, (name, value)) in self.fields.iter().enumerate() {
-            let gap = if index == 0 && !self.message.is_empty() { "  " } else if index == 0 { "" } else { " " };
+            let gap = if index == 0 && !self.message.is_empty() {
+                "  "
+            } else if index == 0 {
+                ""
+            } else {
+                " "
+            };
             write!(f, "{gap}{name}={value}")?;
         }
         Ok(())
@@ -90,8 +96,7 @@ fn tracing_text(segments: &[Segment], plain: &str) -> Option<Event> {
     }
     let body_start = plain.len() - body.len();
     let has_italics = segments.iter().any(|it| it.italic);
-    let (message, fields) =
-        if has_italics { fields_by_style(segments, body_start) } else { fields_by_words(body) };
+    let (message, fields) = if has_italics { fields_by_style(segments, body_start) } else { fields_by_words(body) };
     Some(Event { level: level.to_owned(), message, fields })
 }
 

@@ -59,7 +59,7 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
                 last_update: stack.last_updated_time().or(stack.creation_time()).and_then(time_of),
                 drift: Drift::Unknown { why: "not compared".to_owned() },
             }),
-            Ok(None) => Piece::missing(never_deployed(stage, part)),
+            Ok(None) => Piece::missing("not deployed"),
             Err(err) => Piece::missing(format!("{err:#}")),
         };
         stacks.push(StackStatus { part: part.to_owned(), name, region: region_of, deployed: piece });
@@ -75,7 +75,7 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
     }
 
     let Some(app_stack) = stack_of("app") else {
-        let why = never_deployed(stage, "app");
+        let why = never_deployed(stage, &region);
         return Status {
             stage: stage.name.clone(),
             region,
@@ -91,7 +91,8 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
     };
     let app_outputs = cloudformation::outputs_of(app_stack);
     let app_name = stage.stack_name("app");
-    let ids = cloudformation::physical_ids(&aws.cloudformation(None), &app_name).await.map_err(|err| format!("{err:#}"));
+    let ids =
+        cloudformation::physical_ids(&aws.cloudformation(None), &app_name).await.map_err(|err| format!("{err:#}"));
     let resource = |id: &str| match &ids {
         Ok(ids) => ids.get(id).cloned().with_context(|| format!("the app stack {app_name} has no resource {id}")),
         Err(err) => Err(anyhow::format_err!("{err}")),
@@ -124,9 +125,13 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
     }
 }
 
-/// What to do about a stack that is not there.
-fn never_deployed(stage: &Stage, part: &str) -> String {
-    format!("never deployed: run cargo xtask deploy --stage {} ({} does not exist)", stage.name, stage.stack_name(part))
+/// What to do about a stage without its app stack.
+fn never_deployed(stage: &Stage, region: &str) -> String {
+    format!(
+        "never deployed: {} is not in {region}; run cargo xtask deploy --stage {}",
+        stage.stack_name("app"),
+        stage.name
+    )
 }
 
 /// Each deployed stack against its local template, as `diff` decides; `None` where not deployed.
@@ -164,16 +169,20 @@ async fn drift_of(aws: &Aws, plan: &StackPlan) -> Drift {
         Err(err) => return Drift::Unknown { why: format!("{err:#}") },
     };
     if !unfilled.is_empty() {
-        let artifacts: Vec<&String> = unfilled.iter().filter(|it| ARTIFACT_PARAMETERS.contains(&it.as_str())).collect();
-        let why = if artifacts.len() == unfilled.len() {
-            format!(
+        let (artifacts, others): (Vec<String>, Vec<String>) =
+            unfilled.into_iter().partition(|it| ARTIFACT_PARAMETERS.contains(&it.as_str()));
+        let mut reasons = Vec::new();
+        if !artifacts.is_empty() {
+            reasons.push(format!(
                 "the app stack's artifact parameters ({}) are known only to a deploy that packages them, \
                  and diff does not package",
-                join(&unfilled)
-            )
-        } else {
-            format!("no deployed stack has an output for the parameters {}, so diff cannot fill them", join(&unfilled))
-        };
+                join(&artifacts)
+            ));
+        }
+        if !others.is_empty() {
+            reasons.push(format!("no deployed stack has an output for the parameters {}", join(&others)));
+        }
+        let why = reasons.join("; ");
         return Drift::Unknown { why };
     }
     let client = aws.cloudformation(plan.region.as_deref());
@@ -320,7 +329,8 @@ async fn runs(
                     published: None,
                 });
                 run.started_at = run.started_at.or(first);
-                if run.ecs_status.is_none() {
+                // A stopped task's last log line is about when it stopped, when ECS does not say.
+                if matches!(run.ecs_status.as_deref(), None | Some("STOPPED")) {
                     run.stopped_at = run.stopped_at.or(last);
                 }
             }
@@ -363,7 +373,8 @@ async fn reports(aws: &Aws, bucket: Result<&String, &anyhow::Error>) -> anyhow::
     let Some(bytes) = bytes else {
         return Ok(Reports { bucket: bucket.clone(), days_stored: 0, latest: None });
     };
-    let index = IndexJson::parse(&bytes).map_err(|err| anyhow::format_err!("s3://{bucket}/{key} is unreadable: {err}"))?;
+    let index =
+        IndexJson::parse(&bytes).map_err(|err| anyhow::format_err!("s3://{bucket}/{key} is unreadable: {err}"))?;
     let latest = index.days.first().map(|day| {
         let counts = &day.counts;
         LatestReport {
@@ -406,9 +417,8 @@ async fn subscriptions(aws: &Aws, topic: &str) -> anyhow::Result<(u64, u64)> {
         .send()
         .await
         .aws_context(|| format!("reading the attributes of {topic}"))?;
-    let count = |name: &str| {
-        res.attributes().and_then(|it| it.get(name)).and_then(|it| it.parse::<u64>().ok()).unwrap_or(0)
-    };
+    let count =
+        |name: &str| res.attributes().and_then(|it| it.get(name)).and_then(|it| it.parse::<u64>().ok()).unwrap_or(0);
     Ok((count("SubscriptionsConfirmed"), count("SubscriptionsPending")))
 }
 

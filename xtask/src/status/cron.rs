@@ -138,8 +138,18 @@ mod tests {
             "error: the schedule cron(0 18 ? * MON-FRI) has 5 fields; Scheduler's cron has 6: \
              minutes hours day-of-month month day-of-week year",
         );
-        check("0 18 * * *", "Asia/Shanghai", "2026-12-07T00:00:00Z", "error: the schedule \"0 18 * * *\" is not cron(...), rate(...) or at(...)");
-        check("cron(0 18 ? * MON-FRI *)", "Asia/Beijing", "2026-12-07T00:00:00Z", "error: unknown time zone \"Asia/Beijing\"");
+        check(
+            "0 18 * * *",
+            "Asia/Shanghai",
+            "2026-12-07T00:00:00Z",
+            "error: the schedule \"0 18 * * *\" is not cron(...), rate(...) or at(...)",
+        );
+        check(
+            "cron(0 18 ? * MON-FRI *)",
+            "Asia/Beijing",
+            "2026-12-07T00:00:00Z",
+            "error: unknown time zone \"Asia/Beijing\"",
+        );
         let bad = next_fire("cron(0 25 ? * MON-FRI *)", "Asia/Shanghai", Utc::now()).unwrap_err().to_string();
         assert!(bad.starts_with("the schedule cron(0 25 ? * MON-FRI *) cannot be evaluated here: "), "{bad}");
     }

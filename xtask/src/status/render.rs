@@ -36,6 +36,15 @@ where
         let _ = writeln!(out, "  {line}{region}");
     }
 
+    let app = status.stacks.iter().find(|it| it.part == "app");
+    if let Some(Piece::Missing { .. }) = app.map(|it| &it.deployed)
+        && let Piece::Missing { missing } = &status.schedule
+    {
+        // No app stack: no schedule, job, reports, alarm or subscribers, for one reason.
+        let _ = writeln!(out, "\n{missing}");
+        return out;
+    }
+
     let _ = writeln!(out, "\nschedule");
     match &status.schedule {
         Piece::Found(schedule) => {
@@ -195,9 +204,7 @@ mod tests {
     use expect_test::expect;
 
     use super::*;
-    use crate::status::model::{
-        Alarm, DeployedStack, LatestReport, Reports, Schedule, StackStatus, Subscribers,
-    };
+    use crate::status::model::{Alarm, DeployedStack, LatestReport, Reports, Schedule, StackStatus, Subscribers};
 
     fn time(text: &str) -> Time {
         Time(DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc))
