@@ -169,6 +169,7 @@ async fn fetch(
 ) -> anyhow::Result<Option<Vec<LogEvent>>> {
     let mut events = Vec::new();
     let mut next_token: Option<String> = None;
+    let mut previous_token: Option<String> = None;
     loop {
         let res = client
             .filter_log_events()
@@ -192,9 +193,13 @@ async fn fetch(
                 message: event.message().unwrap_or_default().to_owned(),
             });
         }
+        // CloudWatch may answer a page without events and a token to go on searching; an
+        // endpoint that repeats the token it was given has no more pages.
         match page.next_token() {
-            // An endpoint that repeats the token it was given has no more pages.
-            Some(token) if !token.is_empty() && !page.events().is_empty() => next_token = Some(token.to_owned()),
+            Some(token) if !token.is_empty() && previous_token.as_deref() != Some(token) => {
+                previous_token = Some(token.to_owned());
+                next_token = Some(token.to_owned());
+            }
             _ => break,
         }
     }
@@ -222,7 +227,7 @@ impl Tail {
 
     /// The events not printed before, oldest first; moves the window to a little before the newest.
     fn take_new(&mut self, mut events: Vec<LogEvent>) -> Vec<LogEvent> {
-        events.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
+        events.sort_by(|a, b| (a.timestamp, a.part.name(), &a.id).cmp(&(b.timestamp, b.part.name(), &b.id)));
         events.dedup_by(|a, b| a.id == b.id && a.part == b.part);
         let fresh: Vec<LogEvent> = events
             .into_iter()

@@ -67,14 +67,11 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
     }
     let stack_of = |part: &str| deployed.iter().find(|(it, _)| it == part).and_then(|(_, it)| it.as_ref());
 
-    let drifts = drift(aws, stage, plans, &deployed).await;
-    for (status, drift) in stacks.iter_mut().zip(drifts) {
-        if let (Piece::Found(stack), Some(drift)) = (&mut status.deployed, drift) {
-            stack.drift = drift;
-        }
-    }
+    // Change sets take seconds each on AWS: they are made while the rest is read.
+    let drifts = drift(aws, stage, plans, &deployed);
 
     let Some(app_stack) = stack_of("app") else {
+        set_drifts(&mut stacks, drifts.await);
         let why = never_deployed(stage, &region);
         return Status {
             stage: stage.name.clone(),
@@ -105,12 +102,14 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
     };
     let zone: Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
     let bucket = resource(ids::REPORTS);
-    let (runs, reports, alarm, subscribers) = tokio::join!(
+    let (drifts, runs, reports, alarm, subscribers) = tokio::join!(
+        drifts,
         runs(aws, &resource, bucket.as_ref().ok(), zone, n_runs),
         reports(aws, bucket.as_ref()),
         alarm(aws, resource(ids::JOB_FAILED), resource(ids::ALARMS)),
         subscribers(aws, resource(ids::SIGNALS)),
     );
+    set_drifts(&mut stacks, drifts);
     Status {
         stage: stage.name.clone(),
         region,
@@ -122,6 +121,14 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
         alarm: Piece::from_result(alarm),
         subscribers: Piece::from_result(subscribers),
         site_url: site_url(&app_outputs, stack_of("edge")),
+    }
+}
+
+fn set_drifts(stacks: &mut [StackStatus], drifts: Vec<Option<Drift>>) {
+    for (status, drift) in stacks.iter_mut().zip(drifts) {
+        if let (Piece::Found(stack), Some(drift)) = (&mut status.deployed, drift) {
+            stack.drift = drift;
+        }
     }
 }
 
@@ -152,13 +159,20 @@ async fn drift(
         let why = format!("{err:#}");
         return deployed.iter().map(|(_, it)| it.as_ref().map(|_| Drift::Unknown { why: why.clone() })).collect();
     }
-    let mut res = Vec::new();
-    for ((_, stack), plan) in deployed.iter().zip(&plans) {
-        if stack.is_none() {
-            res.push(None);
-            continue;
+    // One change set per stack, all at once.
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, ((_, stack), plan)) in deployed.iter().zip(plans).enumerate() {
+        if stack.is_some() {
+            let aws = aws.clone();
+            tasks.spawn(async move { (index, drift_of(&aws, &plan).await) });
         }
-        res.push(Some(drift_of(aws, plan).await));
+    }
+    let mut res: Vec<Option<Drift>> = vec![None; deployed.len()];
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, drift)) => res[index] = Some(drift),
+            Err(err) => eprintln!("status: comparing a stack with its template failed: {err}"),
+        }
     }
     res
 }
