@@ -20,9 +20,13 @@ impl flags::Status {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let stage = Stage::resolve(sh, &self.aws, false)?;
         // The local templates, synthesized afresh as diff does, for the drift of each stack.
-        let plans = Piece::from_result(
-            deploy::templates_dir(sh, &stage, None).and_then(|dir| deploy::read_plans(&dir, &stage, &deploy::PARTS)),
-        );
+        let plans = match &stage.config {
+            Some(_) => Piece::from_result(
+                deploy::templates_dir(sh, &stage, None)
+                    .and_then(|dir| deploy::read_plans(&dir, &stage, &deploy::PARTS)),
+            ),
+            None => Piece::missing(format!("stage {} is not in the configuration", stage.name)),
+        };
         let status = deploy::runtime()?.block_on(async {
             let aws = Aws::load(&stage.aws_flags(&self.aws)).await?;
             anyhow::Ok(collect::collect(&aws, &stage, plans, self.runs).await)
