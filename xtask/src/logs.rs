@@ -8,9 +8,10 @@
 //! before the newest event seen (CloudWatch may store an event later than its timestamp) and
 //! prints each event id once ([`Tail`]). Lines are made readable by `line::render`.
 //!
-//! Uses the stage, the AWS configuration and the CloudFormation reads of the crate; `line` is pure.
+//! Uses the stage, the AWS configuration and the CloudFormation reads of the crate; `line` is pure
+//! (and `status` uses it too).
 
-mod line;
+pub(crate) mod line;
 
 use std::collections::HashMap;
 

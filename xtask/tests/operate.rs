@@ -182,6 +182,7 @@ fn status_and_logs_read_back_what_a_deployed_stage_holds() {
     assert_eq!(run["day"], run_day);
     assert_eq!(run["report"], true);
     assert_eq!(run["published"], true);
+    assert_eq!(run["last_line"], "20261127: 可买 0, 可卖 1, 持仓 20, 空仓 23, 无法判断 2 -> s3 (published)");
     assert_eq!(json["reports"]["bucket"], bucket);
     assert_eq!(json["reports"]["days_stored"], 3);
     assert_eq!(json["reports"]["latest"]["day"], "20261127");

@@ -6,8 +6,8 @@
 //! Resources are found by their logical ids in the app stack (`stacks::parts::app::ids`), whose
 //! physical ids every endpoint fills; names are never computed here. Each piece is read on its
 //! own: one that fails or is absent becomes a [`Piece::Missing`] that says why, never an error
-//! of the whole command. Uses the stage, the AWS configuration, the CloudFormation engine and the
-//! model; not the rendering.
+//! of the whole command. Uses the stage, the AWS configuration, the CloudFormation engine, the
+//! model and `logs::line` (a run's last line, made readable); not the rendering.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +27,7 @@ use crate::{
     aws::{Aws, AwsContext},
     cloudformation::{self, Action, Outputs, Planned, StackPlan},
     deploy::{self, PARTS},
+    logs::line,
     stage::Stage,
     status::{
         cron::{self, NextFire},
@@ -309,12 +310,14 @@ async fn runs(
                     day: None,
                     report: None,
                     published: None,
+                    last_line: None,
                 },
             );
         }
     }
 
     let logs = aws.logs();
+    let mut stream_of: BTreeMap<String, String> = BTreeMap::new();
     let streams = logs
         .describe_log_streams()
         .log_group_name(&log_group)
@@ -326,7 +329,9 @@ async fn runs(
     match streams {
         Ok(streams) => {
             for stream in streams.log_streams() {
-                let Some(task_id) = stream.log_stream_name().and_then(|it| it.rsplit('/').next()) else { continue };
+                let Some(stream_name) = stream.log_stream_name() else { continue };
+                let task_id = stream_name.rsplit('/').next().unwrap_or(stream_name);
+                stream_of.insert(task_id.to_owned(), stream_name.to_owned());
                 let first = stream.first_event_timestamp().or(stream.creation_time()).and_then(time_of_millis);
                 let last = stream.last_event_timestamp().and_then(time_of_millis);
                 let run = by_task.entry(task_id.to_owned()).or_insert_with(|| JobRun {
@@ -341,6 +346,7 @@ async fn runs(
                     day: None,
                     report: None,
                     published: None,
+                    last_line: None,
                 });
                 run.started_at = run.started_at.or(first);
                 // A stopped task's last log line is about when it stopped, when ECS does not say.
@@ -361,6 +367,9 @@ async fn runs(
         if let (Some(start), Some(stop)) = (run.started_at, run.stopped_at) {
             run.duration_secs = Some((stop.0 - start.0).num_seconds());
         }
+        if let Some(stream) = stream_of.get(&run.task_id) {
+            run.last_line = last_line(&logs, &log_group, stream).await?;
+        }
         let Some(start) = run.started_at else { continue };
         let day = start.0.with_timezone(&zone).format("%Y%m%d").to_string();
         let (Ok(date), Some(bucket)) = (TradeDate::parse(&day), bucket) else { continue };
@@ -370,6 +379,20 @@ async fn runs(
         run.day = Some(day);
     }
     Ok(runs)
+}
+
+/// The last event of a run's log stream, made readable: how the run ended, in its own words.
+async fn last_line(logs: &aws_sdk_cloudwatchlogs::Client, group: &str, stream: &str) -> anyhow::Result<Option<String>> {
+    let res = logs
+        .get_log_events()
+        .log_group_name(group)
+        .log_stream_name(stream)
+        .start_from_head(false)
+        .limit(1)
+        .send()
+        .await
+        .aws_context(|| format!("reading the last event of {group} {stream}"))?;
+    Ok(res.events().last().and_then(|it| it.message()).map(line::render))
 }
 
 async fn reports(aws: &Aws, bucket: Result<&String, &anyhow::Error>) -> anyhow::Result<Reports> {

@@ -130,6 +130,8 @@ pub(crate) struct JobRun {
     pub(crate) report: Option<bool>,
     /// Whether that day's publish marker (`state/published/YYYYMMDD`) is in the bucket.
     pub(crate) published: Option<bool>,
+    /// The last line the run logged, made readable (`error: ...` when the job failed).
+    pub(crate) last_line: Option<String>,
 }
 
 /// The stored reports.

@@ -80,6 +80,9 @@ where
                 if let Some(reason) = &run.stopped_reason {
                     let _ = writeln!(out, "    stopped: {reason}");
                 }
+                if let Some(line) = &run.last_line {
+                    let _ = writeln!(out, "    last line: {line}");
+                }
             }
         }
         Piece::Missing { missing } => {
@@ -259,6 +262,7 @@ mod tests {
                     day: Some("20261207".to_owned()),
                     report: Some(false),
                     published: Some(false),
+                    last_line: Some("INFO  prices of 46 securities by trade date: 1 days, up to 2 calls".to_owned()),
                 },
                 JobRun {
                     task_id: "t1".to_owned(),
@@ -272,6 +276,9 @@ mod tests {
                     day: Some("20261204".to_owned()),
                     report: Some(true),
                     published: Some(true),
+                    last_line: Some(
+                        "20261204: 可买 0, 可卖 1 -> reports/dma-11-22/20261204.txt (published)".to_owned(),
+                    ),
                 },
             ]),
             reports: Piece::Found(Reports {
@@ -315,7 +322,9 @@ mod tests {
             job runs (latest 2, newest first)
               2026-12-07 18:00:05 +08:00  3 min 12 s  FARGATE_SPOT  exit 1  report 20261207 NO, published NO  task t2
                 stopped: Your Spot Task was interrupted.
+                last line: INFO  prices of 46 securities by trade date: 1 days, up to 2 calls
               2026-12-04 18:00:04 +08:00  1 min 56 s  -             exit ? (ECS lists stopped tasks for about an hour)  report 20261204 yes, published yes  task t1
+                last line: 20261204: 可买 0, 可卖 1 -> reports/dma-11-22/20261204.txt (published)
 
             reports
               latest 20261204: complete, 2 of 46 funds undecided
