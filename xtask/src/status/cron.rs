@@ -3,11 +3,11 @@
 //! Scheduler's expressions are `cron(minutes hours day-of-month month day-of-week year)`,
 //! `rate(value unit)` and `at(yyyy-mm-ddThh:mm:ss)`, evaluated in the schedule's IANA time zone.
 //! Its cron is Quartz's without the seconds: day-of-week 1-7 is SUN-SAT, `?` stands for "any" in
-//! one of the two day fields, and `L`, `W` and `#` work as in Quartz. The `croner` crate
-//! evaluates it: given a `0` for the seconds and the year field, in its Quartz weekday mode. What
-//! croner cannot read is an error that quotes the expression and croner's reason. A `rate` has no
-//! fixed next time without the schedule's start, so it is reported as such. Pure: no IO, the time
-//! is given.
+//! one of the two day fields, `L`, `W` and `#` work as in Quartz, and a step may start from a
+//! number (`0/15`). The `croner` crate evaluates it, given a `0` for the seconds, in its Quartz
+//! weekday mode with the year field and such steps allowed. What croner cannot read is an error
+//! that quotes the expression and croner's reason. A `rate` has no fixed next time without the
+//! schedule's start, so it is reported as such. Pure: no IO, the time is given.
 
 use std::str::FromStr;
 
@@ -46,6 +46,8 @@ pub(crate) fn next_fire(expression: &str, time_zone: &str, after: DateTime<Utc>)
             .seconds(Seconds::Required)
             .year(Year::Required)
             .alternative_weekdays(true)
+            // Scheduler's own examples step from a number: `cron(0/15 * * * ? *)`.
+            .sloppy_ranges(true)
             .build()
             .parse(&pattern)
             .map_err(|err| anyhow::format_err!("the schedule {expression} cannot be evaluated here: {err}"))?;
@@ -123,6 +125,12 @@ mod tests {
         // December's 16th has passed; 2027-01-16 is a Saturday, so the closest weekday is Friday the 15th.
         check("cron(0 10 16W * ? *)", "Asia/Shanghai", "2026-12-17T00:00:00Z", "2027-01-15T10:00:00+08:00");
         check("cron(15 10 1 1 ? 2027)", "Asia/Shanghai", after, "2027-01-01T10:15:00+08:00");
+        // 6L: the last Friday; LW: the last weekday of the month; 2#1: the first Monday.
+        check("cron(0 10 ? * 6L *)", "Asia/Shanghai", after, "2026-12-25T10:00:00+08:00");
+        check("cron(0 10 LW * ? *)", "Asia/Shanghai", after, "2026-12-31T10:00:00+08:00");
+        check("cron(0 10 ? * 2#1 *)", "Asia/Shanghai", after, "2026-12-07T10:00:00+08:00");
+        // Every 15 minutes of the 10 o'clock hour, from 10:00, on weekdays.
+        check("cron(0/15 10 ? * MON-FRI *)", "Asia/Shanghai", "2026-12-07T02:05:00Z", "2026-12-07T10:15:00+08:00");
         check("cron(0 10 1 1 ? 2020)", "Asia/Shanghai", after, "Never");
     }
 
