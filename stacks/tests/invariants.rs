@@ -351,3 +351,33 @@ fn walk_with_path(value: &Value, path: &mut Vec<String>, visit: &mut dyn FnMut(&
         _ => {}
     }
 }
+
+#[test]
+fn the_resource_ids_xtask_looks_up_name_resources_of_the_app_stack_of_the_right_types() {
+    use stacks::parts::app::ids;
+    let expected = [
+        (ids::REPORTS, "AWS::S3::Bucket"),
+        (ids::SIGNALS, "AWS::SNS::Topic"),
+        (ids::ALARMS, "AWS::SNS::Topic"),
+        (ids::CLUSTER, "AWS::ECS::Cluster"),
+        (ids::JOB_TASK, "AWS::ECS::TaskDefinition"),
+        (ids::JOB_SCHEDULE, "AWS::Scheduler::Schedule"),
+        (ids::JOB_FAILED, "AWS::Events::Rule"),
+        (ids::JOB_LOGS, "AWS::Logs::LogGroup"),
+        (ids::SUBSCRIBE_FUNCTION, "AWS::Lambda::Function"),
+        (ids::SUBSCRIBE_LOGS, "AWS::Logs::LogGroup"),
+        (ids::WEB_FUNCTION, "AWS::Lambda::Function"),
+        (ids::WEB_LOGS, "AWS::Logs::LogGroup"),
+        (ids::API, "AWS::ApiGatewayV2::Api"),
+        (ids::API_LOGS, "AWS::Logs::LogGroup"),
+    ];
+    for (stage, part, template) in common::all_templates() {
+        if part != Part::App {
+            continue;
+        }
+        let resources = &template.json()["Resources"];
+        for (id, resource_type) in expected {
+            assert_eq!(resources[id]["Type"], resource_type, "{stage} app {id}");
+        }
+    }
+}

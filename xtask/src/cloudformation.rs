@@ -22,7 +22,7 @@ use aws_sdk_cloudformation::{
 use crate::aws::AwsContext;
 use crate::prompt::Prompt;
 
-pub(crate) use changes::ResourceChange;
+pub(crate) use changes::{Action, ResourceChange};
 
 /// One stack to deploy: what the stacks crate synthesized plus the values only known at deploy time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,28 +104,62 @@ pub(crate) async fn deploy_stack(client: &Client, plan: &StackPlan, options: Dep
     stack_outputs(client, name).await
 }
 
+/// What deploying a plan would do to its stack, as a change set tells it.
+#[derive(Debug)]
+pub(crate) enum Planned {
+    /// The stack is in ROLLBACK_COMPLETE: no change set can be made; deploy deletes it first.
+    RollbackComplete,
+    /// The change set was empty.
+    NoChanges,
+    /// These resources would change.
+    Changes(Vec<ResourceChange>),
+}
+
 /// Prints what deploying `plan` would change, without changing anything.
 pub(crate) async fn diff_stack(client: &Client, plan: &StackPlan) -> anyhow::Result<()> {
     let name = plan.name.as_str();
+    let (existing, planned) = plan_changes(client, plan).await?;
+    match planned {
+        Planned::RollbackComplete => eprintln!(
+            "{name}: in ROLLBACK_COMPLETE after a failed first create; deploy offers to delete it and create it again"
+        ),
+        Planned::NoChanges => eprintln!("{name}: no changes"),
+        Planned::Changes(changes) => print_changes(plan, existing.as_ref(), &changes),
+    }
+    Ok(())
+}
+
+/// What deploying `plan` would change, without changing anything: a change set is created,
+/// described and deleted (with the empty stack a CREATE change set makes). Also returns the stack
+/// as it is.
+pub(crate) async fn plan_changes(client: &Client, plan: &StackPlan) -> anyhow::Result<(Option<Stack>, Planned)> {
+    let name = plan.name.as_str();
     let existing = describe_stack(client, name).await?;
     let change_set_type = match existing.as_ref().map(status_of).as_deref() {
-        Some("ROLLBACK_COMPLETE") => {
-            // No change set can be made for it: deploy deletes it first.
-            eprintln!(
-                "{name}: in ROLLBACK_COMPLETE after a failed first create; deploy offers to delete it and create it again"
-            );
-            return Ok(());
-        }
+        Some("ROLLBACK_COMPLETE") => return Ok((existing, Planned::RollbackComplete)),
         Some(status) if status != "REVIEW_IN_PROGRESS" => ChangeSetType::Update,
         _ => ChangeSetType::Create,
     };
     let change_set = create_change_set(client, plan, change_set_type.clone()).await?;
-    let Some(changes) = &change_set.changes else {
-        eprintln!("{name}: no changes");
-        return Ok(());
+    let Some(changes) = change_set.changes.clone() else {
+        return Ok((existing, Planned::NoChanges));
     };
-    print_changes(plan, existing.as_ref(), changes);
-    discard(client, name, &change_set, &change_set_type).await
+    discard(client, name, &change_set, &change_set_type).await?;
+    Ok((existing, Planned::Changes(changes)))
+}
+
+/// The physical ids of a stack's resources by logical id (every endpoint fills them, outputs or
+/// not: the emulator gives a stack made by a change set no outputs).
+pub(crate) async fn physical_ids(client: &Client, name: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut ids = BTreeMap::new();
+    let mut pages = client.list_stack_resources().stack_name(name).into_paginator().items().send();
+    while let Some(it) = pages.next().await {
+        let it = it.aws_context(|| format!("listing the resources of {name}"))?;
+        if let (Some(logical), Some(physical)) = (it.logical_resource_id(), it.physical_resource_id()) {
+            ids.insert(logical.to_owned(), physical.to_owned());
+        }
+    }
+    Ok(ids)
 }
 
 /// Prints the resource and parameter changes of `plan` against the stack as it is.

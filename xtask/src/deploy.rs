@@ -224,25 +224,54 @@ impl flags::Diff {
         let (_, stage, plans) = selected_plans(sh, &self.aws, &self.stacks)?;
         runtime()?.block_on(async {
             let aws = Aws::load(&stage.aws_flags(&self.aws)).await?;
-            let mut outputs: Vec<Outputs> = Vec::new();
-            for part in PARTS {
-                let client = aws.cloudformation(stage.region_of(part).as_deref());
-                if let Some(stack) = cloudformation::describe_stack(&client, &stage.stack_name(part)).await? {
-                    outputs.push(cloudformation::outputs_of(&stack));
-                }
-            }
-            for mut plan in plans {
-                for key in declared_parameters(&plan.template_body)? {
-                    if let Some(value) = outputs.iter().find_map(|it| it.get(&key)) {
-                        plan.parameters.entry(key).or_insert_with(|| value.clone());
-                    }
-                }
+            let mut plans = plans;
+            fill_from_deployed_outputs(&aws, &stage, &mut plans).await?;
+            for plan in plans {
                 let client = aws.cloudformation(plan.region.as_deref());
                 cloudformation::diff_stack(&client, &plan).await?;
             }
             Ok(())
         })
     }
+}
+
+/// Sets each parameter a plan declares and leaves unset from an output of that name of the
+/// stage's deployed stacks: what `diff` compares against (it packages nothing).
+pub(crate) async fn fill_from_deployed_outputs(
+    aws: &Aws,
+    stage: &Stage,
+    plans: &mut [StackPlan],
+) -> anyhow::Result<()> {
+    let mut outputs: Vec<Outputs> = Vec::new();
+    for part in PARTS {
+        let client = aws.cloudformation(stage.region_of(part).as_deref());
+        if let Some(stack) = cloudformation::describe_stack(&client, &stage.stack_name(part)).await? {
+            outputs.push(cloudformation::outputs_of(&stack));
+        }
+    }
+    for plan in plans {
+        for key in declared_parameters(&plan.template_body)? {
+            if let Some(value) = outputs.iter().find_map(|it| it.get(&key)) {
+                plan.parameters.entry(key).or_insert_with(|| value.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The parameters a plan's template declares without a `Default` that the plan gives no value:
+/// a change set cannot be made without them.
+pub(crate) fn unfilled_parameters(plan: &StackPlan) -> anyhow::Result<Vec<String>> {
+    let template: serde_yaml::Value =
+        serde_yaml::from_str(&plan.template_body).context("the template is not YAML or JSON")?;
+    let Some(declared) = template.get("Parameters").and_then(|it| it.as_mapping()) else { return Ok(Vec::new()) };
+    Ok(declared
+        .iter()
+        .filter(|(_, parameter)| parameter.get("Default").is_none())
+        .filter_map(|(name, _)| name.as_str())
+        .filter(|name| !plan.parameters.contains_key(*name))
+        .map(str::to_owned)
+        .collect())
 }
 
 impl flags::Destroy {
@@ -443,7 +472,7 @@ fn selected_parts(names: &[String]) -> anyhow::Result<Vec<&'static str>> {
 
 /// Where the templates are read from: `--templates DIR`, else the stage's templates synthesized
 /// afresh into `target/cfn/<stage>/` (as `cargo xtask synth` does), so a deploy never uses stale ones.
-fn templates_dir(sh: &Shell, stage: &Stage, flag: Option<&Path>) -> anyhow::Result<PathBuf> {
+pub(crate) fn templates_dir(sh: &Shell, stage: &Stage, flag: Option<&Path>) -> anyhow::Result<PathBuf> {
     match (flag, &stage.config) {
         // Relative to where the command was run, like any path on a command line.
         (Some(dir), _) => Ok(std::env::current_dir().map(|cwd| cwd.join(dir)).unwrap_or_else(|_| dir.to_owned())),
@@ -456,7 +485,7 @@ fn templates_dir(sh: &Shell, stage: &Stage, flag: Option<&Path>) -> anyhow::Resu
 }
 
 /// The plans of `parts` from `<dir>/<part>.yaml` and the optional `<dir>/<part>.parameters.json`.
-fn read_plans(dir: &Path, stage: &Stage, parts: &[&str]) -> anyhow::Result<Vec<StackPlan>> {
+pub(crate) fn read_plans(dir: &Path, stage: &Stage, parts: &[&str]) -> anyhow::Result<Vec<StackPlan>> {
     let mut plans = Vec::new();
     for part in parts {
         let template_file = dir.join(format!("{part}.yaml"));

@@ -28,6 +28,10 @@ pub(crate) enum Command {
     Destroy(Destroy),
     /// Start one run of the signal job now, on Fargate Spot, the way the schedule does.
     RunJob(RunJob),
+    /// One screen on a deployed stage: stacks, schedule, the job's last runs, reports, alarm, subscribers, site.
+    Status(Status),
+    /// The log events of the job, the functions and the API, with local timestamps.
+    Logs(Logs),
     /// Manage the secrets the deployment reads.
     Secret(Secret),
     /// Measure the shipped artifacts on this machine (release builds).
@@ -181,6 +185,49 @@ pub(crate) struct RunJob {
     /// Run the latest N trading days without publishing, to fill the history of a fresh deployment.
     #[arg(long, value_name = "N")]
     pub(crate) backfill: Option<u32>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Status {
+    #[command(flatten)]
+    pub(crate) aws: Aws,
+    /// How many of the job's latest runs to show.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub(crate) runs: usize,
+    /// Print one JSON document instead of the screen.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Logs {
+    #[command(flatten)]
+    pub(crate) aws: Aws,
+    /// Whose log events. Default: all of them, interleaved by time and prefixed by the part.
+    #[arg(value_enum)]
+    pub(crate) part: Option<LogPart>,
+    /// From when: a duration back from now (45s, 30m, 1h, 2d, 1w) or a day, YYYYMMDD (from its local midnight).
+    #[arg(long, default_value = "1h")]
+    pub(crate) since: String,
+    /// Keep reading new events every two seconds, until Ctrl-C.
+    #[arg(long)]
+    pub(crate) follow: bool,
+    /// Only the events that contain this text (a CloudWatch Logs filter term, matched literally).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) filter: Option<String>,
+}
+
+/// The parts of a stage with a log group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogPart {
+    /// The signal job (one log stream per run).
+    Job,
+    /// The web function.
+    Web,
+    /// The subscribe function.
+    Subscribe,
+    /// The HTTP API's access log.
+    Api,
 }
 
 #[derive(Debug, clap::Args)]

@@ -9,6 +9,7 @@ mod cold_start;
 mod deploy;
 mod dev;
 mod flags;
+mod logs;
 mod package;
 mod prompt;
 mod run_job;
@@ -16,6 +17,7 @@ mod secret;
 mod site_bench;
 mod site_tools;
 mod stage;
+mod status;
 mod synth;
 mod test;
 mod tools;
@@ -49,6 +51,8 @@ fn run(flags: flags::Xtask) -> anyhow::Result<()> {
         flags::Command::Deploy(cmd) => cmd.run(&sh),
         flags::Command::Destroy(cmd) => cmd.run(&sh),
         flags::Command::RunJob(cmd) => cmd.run(&sh),
+        flags::Command::Status(cmd) => cmd.run(&sh),
+        flags::Command::Logs(cmd) => cmd.run(&sh),
         flags::Command::Secret(cmd) => match cmd.command {
             flags::SecretCommand::Set(cmd) => cmd.run(&sh),
         },

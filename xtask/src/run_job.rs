@@ -10,19 +10,10 @@ use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, ContainerOverride, NetworkConfiguration,
     TaskOverride,
 };
-
+use stacks::parts::{app as app_outputs, network as network_outputs};
 use xshell::Shell;
 
 use crate::{aws::Aws, aws::AwsContext, cloudformation, deploy::runtime, flags, stage::Stage};
-
-/// Output of the app stack: the cluster of the job.
-pub(crate) const CLUSTER_ARN: &str = "ClusterArn";
-/// Output of the app stack: the job's task definition.
-pub(crate) const JOB_TASK_DEFINITION_ARN: &str = "JobTaskDefinitionArn";
-/// Output of the network stack: the job's subnets, comma-separated.
-pub(crate) const SUBNET_IDS: &str = "SubnetIds";
-/// Output of the network stack: the job's security group.
-pub(crate) const SECURITY_GROUP_ID: &str = "SecurityGroupId";
 
 impl flags::RunJob {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
@@ -38,11 +29,13 @@ impl flags::RunJob {
             let output = |outputs: &cloudformation::Outputs, stack: &str, key: &str| {
                 outputs.get(key).cloned().with_context(|| format!("stack {stack} has no output {key}"))
             };
-            let cluster = output(&app, &app_name, CLUSTER_ARN)?;
-            let task_definition = output(&app, &app_name, JOB_TASK_DEFINITION_ARN)?;
-            let subnets: Vec<String> =
-                output(&network, &network_name, SUBNET_IDS)?.split(',').map(|it| it.trim().to_owned()).collect();
-            let security_group = output(&network, &network_name, SECURITY_GROUP_ID)?;
+            let cluster = output(&app, &app_name, app_outputs::CLUSTER_ARN)?;
+            let task_definition = output(&app, &app_name, app_outputs::JOB_TASK_DEFINITION_ARN)?;
+            let subnets: Vec<String> = output(&network, &network_name, network_outputs::SUBNET_IDS)?
+                .split(',')
+                .map(|it| it.trim().to_owned())
+                .collect();
+            let security_group = output(&network, &network_name, network_outputs::SECURITY_GROUP_ID)?;
 
             let ecs = aws.ecs();
             let definition = ecs

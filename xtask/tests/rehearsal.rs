@@ -20,124 +20,14 @@ use std::{
 
 use test_support::tushare::{FakeTushare, Market};
 
-use support::{aws_env, moto_url, pairs, sdk_config, xtask};
-
-/// Not us-east-1 (the region of the test environment's clients and of `cargo xtask test`): the
-/// stacks land here only if the stage's region of the configuration is obeyed.
-const REGION: &str = "eu-west-1";
-
-fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
-}
-
-/// The emulator's address and credentials, but no region: it comes from the configuration.
-fn env() -> Vec<(&'static str, String)> {
-    aws_env(&moto_url()).into_iter().filter(|(name, _)| *name != "AWS_REGION").collect()
-}
-
-/// What each test starts from: a stage of its own, its stacks' names, a configuration with that one
-/// stage in [`REGION`], and clients of the emulator in that region.
-struct Rehearsal {
-    stage: String,
-    bootstrap: String,
-    network: String,
-    app: String,
-    work: tempfile::TempDir,
-    config: PathBuf,
-    env: Vec<(&'static str, String)>,
-    runtime: tokio::runtime::Runtime,
-    sdk: aws_config::SdkConfig,
-    cfn: aws_sdk_cloudformation::Client,
-    s3: aws_sdk_s3::Client,
-}
-
-impl Rehearsal {
-    /// The stage is `<prefix><pid>` (1 to 12 lowercase letters or digits), so a rerun against the
-    /// same emulator starts afresh: the job repository name is fixed per stage.
-    fn new(prefix: &str) -> Rehearsal {
-        let stage = format!("{prefix}{}", std::process::id() % 100_000_000);
-        let work = tempfile::tempdir().unwrap();
-        let config = write_config(work.path(), &stage, "");
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let sdk = runtime.block_on(sdk_config()).to_builder().region(aws_config::Region::new(REGION)).build();
-        let cfn = aws_sdk_cloudformation::Client::new(&sdk);
-        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
-        Rehearsal {
-            bootstrap: format!("invest-alchemy-{stage}-bootstrap"),
-            network: format!("invest-alchemy-{stage}-network"),
-            app: format!("invest-alchemy-{stage}-app"),
-            stage,
-            work,
-            config,
-            env: env(),
-            runtime,
-            sdk,
-            cfn,
-            s3,
-        }
-    }
-}
-
-/// Writes a configuration with the one stage `stage` in [`REGION`] plus `extra` settings.
-fn write_config(dir: &Path, stage: &str, extra: &str) -> PathBuf {
-    let file = dir.join(format!("alchemy-{}.toml", extra.len()));
-    std::fs::write(&file, format!("[stages.{stage}]\nregion = \"{REGION}\"\n{extra}")).unwrap();
-    file
-}
-
-/// The templates moto is given: the synthesized ones of `stage`, as they are, except app's.
-///
-/// moto gap: `Fn::GetAtt` on a resource type moto's CloudFormation skips fails the whole stack,
-/// and in `Outputs` it is an HTTP 500 (`'NoneType' object has no attribute 'has_cfn_attr'`).
-/// The app's `ApiEndpoint` output is `GetAtt Api.ApiEndpoint` on an `AWS::ApiGatewayV2::Api`,
-/// which moto skips, so the copy moto gets lacks that one output. Everything else is the
-/// synthesized template, byte for byte for bootstrap and network.
-fn templates_for_moto(stage: &str, dir: &Path) {
-    let synthesized = project_root().join("target/cfn").join(stage);
-    for part in ["bootstrap", "network"] {
-        std::fs::copy(synthesized.join(format!("{part}.yaml")), dir.join(format!("{part}.yaml"))).unwrap();
-    }
-    let app = std::fs::read_to_string(synthesized.join("app.yaml")).unwrap();
-    let mut app: serde_yaml::Value = serde_yaml::from_str(&app).unwrap();
-    let outputs = app.get_mut("Outputs").and_then(|it| it.as_mapping_mut()).unwrap();
-    assert!(outputs.remove("ApiEndpoint").is_some(), "the app template has no ApiEndpoint output any more");
-    std::fs::write(dir.join("app.yaml"), serde_yaml::to_string(&app).unwrap()).unwrap();
-}
-
-/// `cargo xtask deploy` of `stacks` from `templates` with `--parameters FILE`, then `extra`, confirmed.
-fn deploy_args<'a>(
-    config: &'a str,
-    stage: &'a str,
-    stacks: &'a str,
-    templates: &'a Path,
-    parameters: &'a Path,
-    extra: &[&'a str],
-) -> Vec<&'a str> {
-    let mut args = vec!["deploy", "--config", config, "--stage", stage, "--stacks", stacks];
-    args.extend(["--templates", templates.to_str().unwrap(), "--parameters", parameters.to_str().unwrap()]);
-    args.extend(extra);
-    args.push("--yes");
-    args
-}
-
-fn synth(config: &Path, stage: &str) {
-    let run = xtask(&["synth", "--config", config.to_str().unwrap(), "--stage", stage], &[], None);
-    assert!(run.success, "{}", run.stderr);
-}
-
-/// Physical ids of a stack's resources by logical id.
-async fn resources(cfn: &aws_sdk_cloudformation::Client, stack: &str) -> BTreeMap<String, String> {
-    let page = cfn.list_stack_resources().stack_name(stack).send().await.unwrap();
-    page.stack_resource_summaries()
-        .iter()
-        .map(|it| {
-            (
-                it.logical_resource_id().unwrap_or_default().to_owned(),
-                it.physical_resource_id().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect()
-}
+use support::{
+    moto_url, pairs,
+    rehearsal::{
+        REGION, Rehearsal, deploy_args, env, moto_stage_parameters, placeholder_artifacts, project_root, resources,
+        synth, templates_for_moto, write_config,
+    },
+    xtask,
+};
 
 /// The `+ / ~ / -` lines of the change summary of `stack` in a deploy's output.
 fn change_lines<'a>(stderr: &'a str, stack: &str) -> Vec<&'a str> {
@@ -266,28 +156,10 @@ fn the_real_stacks_deploy_then_show_no_changes_then_only_the_config_change_run_t
     assert!(first.stderr.contains(&format!("{bootstrap}: 3 to add, 0 to modify, 0 to remove")), "{}", first.stderr);
     assert!(first.stderr.contains(&format!("{network}: 10 to add, 0 to modify, 0 to remove")), "{}", first.stderr);
 
-    // moto gap: ExecuteChangeSet does not evaluate `Outputs`, so the stacks made by deploy have
-    // none and cannot feed app's AssetsBucketName, SubnetIds and SecurityGroupId by name. The
-    // test reads them as physical ids (which moto does fill) and hands them over with the values
-    // packaging would provide. Against AWS they come from the outputs.
-    let (assets, network_ids) =
-        runtime.block_on(async { (resources(&cfn, &bootstrap).await, resources(&cfn, &network).await) });
-    let assets_bucket = assets["Assets"].clone();
-    let code_keys = [("SubscribeCodeKey", "functions/subscribe/0000.zip"), ("WebCodeKey", "functions/web/0000.zip")];
-    runtime.block_on(async {
-        // moto's Lambda reads the zip from S3 when the function is created: placeholders (an
-        // empty zip archive: its end-of-central-directory record alone).
-        let mut empty_zip = b"PK\x05\x06".to_vec();
-        empty_zip.resize(22, 0);
-        for (_, key) in code_keys {
-            s3.put_object().bucket(&assets_bucket).key(key).body(empty_zip.clone().into()).send().await.unwrap();
-        }
-    });
-    let mut parameters: BTreeMap<&str, String> = code_keys.iter().map(|(k, v)| (*k, v.to_string())).collect();
-    parameters.insert("JobImageDigest", format!("sha256:{}", "ab".repeat(32)));
-    parameters.insert("AssetsBucketName", assets_bucket.clone());
-    parameters.insert("SubnetIds", format!("{},{}", network_ids["VpcSubnetA"], network_ids["VpcSubnetB"]));
-    parameters.insert("SecurityGroupId", network_ids["JobSecurityGroup"].clone());
+    // moto gap (see `moto_stage_parameters`): the app stack's parameters from the earlier
+    // stacks are handed over with --parameters, with the values packaging would provide.
+    let mut parameters = moto_stage_parameters(&runtime, &cfn, &bootstrap, &network);
+    parameters.extend(placeholder_artifacts(&runtime, &s3, &parameters["AssetsBucketName"]));
     let parameters_file = work.path().join("parameters.json");
     std::fs::write(&parameters_file, serde_json::to_string(&parameters).unwrap()).unwrap();
 
@@ -429,14 +301,8 @@ fn deploy_packages_the_functions_and_the_job_image_and_uploads_them_only_once() 
     // moto gap (as in the first test): stacks made through change sets have no outputs, so the
     // assets bucket, subnets and security group reach app through --parameters; the code keys
     // and the image digest do not: deploy must package and provide them.
-    let (assets, network_ids) =
-        runtime.block_on(async { (resources(&cfn, &bootstrap).await, resources(&cfn, &network).await) });
-    let assets_bucket = assets["Assets"].clone();
-    let parameters = BTreeMap::from([
-        ("AssetsBucketName", assets_bucket.clone()),
-        ("SubnetIds", format!("{},{}", network_ids["VpcSubnetA"], network_ids["VpcSubnetB"])),
-        ("SecurityGroupId", network_ids["JobSecurityGroup"].clone()),
-    ]);
+    let parameters = moto_stage_parameters(&runtime, &cfn, &bootstrap, &network);
+    let assets_bucket = parameters["AssetsBucketName"].clone();
     let parameters_file = work.path().join("parameters.json");
     std::fs::write(&parameters_file, serde_json::to_string(&parameters).unwrap()).unwrap();
     let templates = work.path().join("templates");

@@ -54,6 +54,40 @@ pub const CLUSTER_ARN: &str = "ClusterArn";
 /// Output: the job's task definition (for `cargo xtask run-job`).
 pub const JOB_TASK_DEFINITION_ARN: &str = "JobTaskDefinitionArn";
 
+/// Logical ids of the app stack's resources that `cargo xtask status` and `logs` look up by
+/// their physical ids (DescribeStackResources), which every endpoint fills, unlike outputs.
+/// Logical ids never change, so these are as stable as output names.
+pub mod ids {
+    /// The reports bucket (physical id: its name).
+    pub const REPORTS: &str = "Reports";
+    /// The signal topic (physical id: its ARN).
+    pub const SIGNALS: &str = "Signals";
+    /// The owner's alarm topic (physical id: its ARN).
+    pub const ALARMS: &str = "Alarms";
+    /// The job's cluster (physical id: its name).
+    pub const CLUSTER: &str = "Cluster";
+    /// The job's task definition (physical id: its ARN).
+    pub const JOB_TASK: &str = "JobTask";
+    /// The job's schedule, in the default schedule group (physical id: its name).
+    pub const JOB_SCHEDULE: &str = "JobSchedule";
+    /// The EventBridge rule that tells the alarm topic when the job fails (physical id: its name).
+    pub const JOB_FAILED: &str = "JobFailed";
+    /// The job's log group (physical id: its name).
+    pub const JOB_LOGS: &str = "JobLogs";
+    /// The subscribe function.
+    pub const SUBSCRIBE_FUNCTION: &str = "SubscribeFunction";
+    /// The subscribe function's log group, `<function>Logs` (physical id: its name).
+    pub const SUBSCRIBE_LOGS: &str = "SubscribeFunctionLogs";
+    /// The web function.
+    pub const WEB_FUNCTION: &str = "WebFunction";
+    /// The web function's log group, `<function>Logs` (physical id: its name).
+    pub const WEB_LOGS: &str = "WebFunctionLogs";
+    /// The HTTP API.
+    pub const API: &str = "Api";
+    /// The HTTP API's access log group, `<api>Logs` (physical id: its name).
+    pub const API_LOGS: &str = "ApiLogs";
+}
+
 /// The value of the job's source variable: real prices.
 const SOURCE_TUSHARE: &str = "tushare";
 
@@ -94,24 +128,27 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
     let prices_prefix = KeyPrefix::new("prices/")?;
     let reports = s3::bucket(
         &mut stack,
-        "Reports",
+        ids::REPORTS,
         BucketProps { versioned: true, retain: true, noncurrent_expire_after_days: Some(90), ..BucketProps::default() },
     )?;
     let signals = sns::topic(
         &mut stack,
-        "Signals",
+        ids::SIGNALS,
         TopicProps { display_name: Some("invest-alchemy".to_owned()), ..TopicProps::default() },
     )?;
-    let alarms = sns::topic(&mut stack, "Alarms", TopicProps { display_name: None, encrypted: false })?;
+    let alarms = sns::topic(&mut stack, ids::ALARMS, TopicProps { display_name: None, encrypted: false })?;
     if let Some(email) = &stage.alarm_email {
         sns::email_subscription(&mut stack, "AlarmsOwner", &alarms, email)?;
     }
     let site_url = stage.domain.as_ref().map(|domain| Expr::str(&format!("https://{}", domain.name)));
 
     // The signal job.
-    let cluster = ecs::cluster(&mut stack, "Cluster")?;
-    let job_logs =
-        logs::log_group(&mut stack, "JobLogs", LogGroupProps { name: None, retention_days: stage.log_retention_days })?;
+    let cluster = ecs::cluster(&mut stack, ids::CLUSTER)?;
+    let job_logs = logs::log_group(
+        &mut stack,
+        ids::JOB_LOGS,
+        LogGroupProps { name: None, retention_days: stage.log_retention_days },
+    )?;
     let mut job_environment = vec![
         (env.source.to_owned(), Expr::str(SOURCE_TUSHARE)),
         (env.reports_bucket.to_owned(), reports.name()),
@@ -131,7 +168,7 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
     }
     let job = ecs::fargate_task(
         &mut stack,
-        "JobTask",
+        ids::JOB_TASK,
         "job",
         FargateTaskProps {
             family: format!("{prefix}-job"),
@@ -153,7 +190,7 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
     stack.grant(job.task_role(), signals.grant_publish());
     scheduler::ecs_schedule(
         &mut stack,
-        "JobSchedule",
+        ids::JOB_SCHEDULE,
         &cluster,
         &job,
         EcsScheduleProps {
@@ -164,7 +201,7 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
             retries: 3,
         },
     )?;
-    events::task_failure_alarm(&mut stack, "JobFailed", &cluster, &alarms)?;
+    events::task_failure_alarm(&mut stack, ids::JOB_FAILED, &cluster, &alarms)?;
 
     // The functions and the API in front of them.
     let mut subscribe_props =
@@ -172,7 +209,7 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
     subscribe_props.environment = BTreeMap::from([(env.topic_arn.to_owned(), signals.arn())]);
     subscribe_props.architecture = stage.architecture;
     subscribe_props.log_retention_days = stage.log_retention_days;
-    let subscribe = lambda::function(&mut stack, "SubscribeFunction", subscribe_props)?;
+    let subscribe = lambda::function(&mut stack, ids::SUBSCRIBE_FUNCTION, subscribe_props)?;
     stack.grant(subscribe.role(), signals.grant_subscribe());
 
     let mut web_props = FunctionProps::new(&format!("{prefix}-web"), Code { bucket: assets_bucket, key: web_key });
@@ -182,12 +219,12 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
     }
     web_props.architecture = stage.architecture;
     web_props.log_retention_days = stage.log_retention_days;
-    let web = lambda::function(&mut stack, "WebFunction", web_props)?;
+    let web = lambda::function(&mut stack, ids::WEB_FUNCTION, web_props)?;
     stack.grant(web.role(), reports.grant_read(&reports_prefix));
 
     let mut api_props = HttpApiProps::new(&format!("{prefix}-api"));
     api_props.log_retention_days = stage.log_retention_days;
-    let api = apigateway::http_api(&mut stack, "Api", api_props)?;
+    let api = apigateway::http_api(&mut stack, ids::API, api_props)?;
     api.route(&mut stack, "SubscribeRoute", "POST /api/subscribe", &subscribe)?;
     api.route(&mut stack, "WebRoute", "$default", &web)?;
 

@@ -3,6 +3,7 @@
 #![allow(dead_code, reason = "each test file uses a part of the helpers")]
 
 pub(crate) mod fake_cloudformation;
+pub(crate) mod rehearsal;
 
 use std::{
     path::Path,
