@@ -123,7 +123,10 @@ impl ContainerRole {
                         .any(|it| it.eq_ignore_ascii_case(&format!("authorization: {}", ContainerRole::TOKEN)));
                 let (status, body) = if authorized {
                     counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    let body = r#"{"AccessKeyId":"ASIATASKROLE","SecretAccessKey":"task-secret","Token":"task-session","Expiration":"2099-01-01T00:00:00Z"}"#;
+                    let body = concat!(
+                        r#"{"AccessKeyId":"ASIATASKROLE","SecretAccessKey":"task-secret","#,
+                        r#""Token":"task-session","Expiration":"2099-01-01T00:00:00Z"}"#
+                    );
                     ("200 OK", body)
                 } else {
                     ("401 Unauthorized", r#"{"message":"no or wrong authorization token"}"#)
