@@ -71,7 +71,12 @@ fn the_job_image_from_the_registry_runs_in_a_chroot_as_the_unprivileged_user() {
         (s3, topic.topic_arn.unwrap())
     });
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
-    let output = std::process::Command::new("chroot")
+    // Found on this PATH: the job's own environment, cleared, has none.
+    let chroot = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|dir| dir.join("chroot"))
+        .find(|it| it.exists())
+        .expect("chroot (coreutils) on PATH");
+    let output = std::process::Command::new(chroot)
         .args(["--userspec", user])
         .arg(root_dir)
         .args([entrypoint.as_str(), "--source", "sample", "--date", "20261127"])
