@@ -370,7 +370,8 @@ async fn choice_groups(state: &WebState, date: TradeDate) -> Result<Arc<Vec<Choi
     // The newest day is the same on every request until the job writes the next one: its groups are
     // kept with the very bytes they were made from, so a home page compares the day's JSON instead of
     // parsing it (a tenth of the cost), and a rewritten day (other bytes) is parsed again.
-    static NEWEST: Mutex<Option<(Vec<u8>, Arc<Vec<ChoiceGroup>>)>> = Mutex::new(None);
+    type Seen = Option<(Vec<u8>, Arc<Vec<ChoiceGroup>>)>;
+    static NEWEST: Mutex<Seen> = Mutex::new(None);
     if let Some((seen, groups)) = NEWEST.lock().unwrap_or_else(|it| it.into_inner()).as_ref()
         && *seen == bytes
     {
