@@ -16,6 +16,7 @@ use aws_sdk_cloudformation::types::Stack;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use platform::{
+    channels::{ChannelName, ChannelsFile, Only},
     date::TradeDate,
     report::json::IndexJson,
     reports::{self, ReportFormat},
@@ -32,8 +33,8 @@ use crate::{
     status::{
         cron::{self, NextFire},
         model::{
-            Alarm, DeployedStack, Drift, JobRun, LatestReport, Piece, Reports, Schedule, StackStatus, Status,
-            Subscribers, Time,
+            Alarm, ChannelStatus, DeployedStack, Drift, JobRun, LatestReport, Piece, Reports, Schedule, StackStatus,
+            Status, Subscribers, Time,
         },
     },
 };
@@ -84,6 +85,7 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
             reports: Piece::missing(&why),
             alarm: Piece::missing(&why),
             subscribers: Piece::missing(&why),
+            channels: channels(stage),
             site_url: site_url(&Outputs::new(), stack_of("edge")),
         };
     };
@@ -111,6 +113,11 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
         subscribers(aws, resource(ids::SIGNALS)),
     );
     set_drifts(&mut stacks, drifts);
+    let mut channels = channels(stage);
+    let latest = reports.as_ref().ok().and_then(|it| it.latest.as_ref()).and_then(|it| TradeDate::parse(&it.day).ok());
+    if let (Piece::Found(channels), Some(day), Ok(bucket)) = (&mut channels, latest, bucket.as_ref()) {
+        delivered(aws, bucket, day, channels).await;
+    }
     Status {
         stage: stage.name.clone(),
         region,
@@ -121,6 +128,7 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
         reports: Piece::from_result(reports),
         alarm: Piece::from_result(alarm),
         subscribers: Piece::from_result(subscribers),
+        channels,
         site_url: site_url(&app_outputs, stack_of("edge")),
     }
 }
@@ -423,6 +431,41 @@ async fn reports(aws: &Aws, bucket: Result<&String, &anyhow::Error>) -> anyhow::
         }
     });
     Ok(Reports { bucket: bucket.clone(), days_stored: index.days.len(), latest })
+}
+
+/// The channels of the stage's channels file, as `alchemy.toml` names it.
+fn channels(stage: &Stage) -> Piece<Vec<ChannelStatus>> {
+    let Some(file) = stage.config.as_ref().and_then(|it| it.channels.as_ref()) else {
+        return Piece::missing("none: the stage has no channels file (a `channels` key in alchemy.toml)");
+    };
+    // Only names and settings are shown: every credential is a `${VAR}` kept in SSM, never read here.
+    let parsed = ChannelsFile::parse(&file.text, &|_| Some("kept-in-ssm".to_owned()));
+    let parsed = match parsed {
+        Ok(it) => it,
+        Err(err) => return Piece::missing(format!("the channels file does not parse: {err}")),
+    };
+    let channels = parsed.channels.iter().map(|channel| ChannelStatus {
+        name: channel.name.to_string(),
+        kind: channel.kind().to_owned(),
+        enabled: channel.enabled,
+        only: match channel.only {
+            Only::All => "all",
+            Only::Signals => "signals",
+        }
+        .to_owned(),
+        delivered_latest: None,
+    });
+    Piece::Found(channels.collect())
+}
+
+/// Fills in whether each enabled channel's marker for `day` is in the bucket.
+async fn delivered(aws: &Aws, bucket: &str, day: TradeDate, channels: &mut [ChannelStatus]) {
+    let s3 = aws.s3();
+    for channel in channels.iter_mut().filter(|it| it.enabled) {
+        let Some(name) = ChannelName::parse(&channel.name) else { continue };
+        let key = reports::channel_marker(&name, day);
+        channel.delivered_latest = exists(&s3, bucket, key.as_str()).await.ok();
+    }
 }
 
 async fn alarm(aws: &Aws, rule: anyhow::Result<String>, topic: anyhow::Result<String>) -> anyhow::Result<Alarm> {

@@ -19,6 +19,8 @@ pub(crate) struct Status {
     pub(crate) reports: Piece<Reports>,
     pub(crate) alarm: Piece<Alarm>,
     pub(crate) subscribers: Piece<Subscribers>,
+    /// The chat channels of the stage's channels file.
+    pub(crate) channels: Piece<Vec<ChannelStatus>>,
     pub(crate) site_url: Piece<String>,
 }
 
@@ -172,4 +174,18 @@ pub(crate) struct Subscribers {
     pub(crate) topic: String,
     pub(crate) confirmed: u64,
     pub(crate) pending: u64,
+}
+
+/// A chat channel of the stage's channels file.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ChannelStatus {
+    pub(crate) name: String,
+    /// `telegram`, `wecom`, `dingtalk`, `feishu` or `webhook`.
+    pub(crate) kind: String,
+    pub(crate) enabled: bool,
+    /// `all` (every trading day) or `signals` (days with a BUY or SELL).
+    pub(crate) only: String,
+    /// Whether its delivery marker for the latest stored day is in the bucket; `None` when no day
+    /// is stored or the bucket could not be read.
+    pub(crate) delivered_latest: Option<bool>,
 }

@@ -142,6 +142,29 @@ where
         }
     }
 
+    let _ = writeln!(out, "\nchat channels");
+    match &status.channels {
+        Piece::Found(channels) if channels.is_empty() => {
+            let _ = writeln!(out, "  none in the channels file");
+        }
+        Piece::Found(channels) => {
+            let latest = status.reports.found().and_then(|it| it.latest.as_ref()).map(|it| it.day.as_str());
+            for channel in channels {
+                let days = if channel.only == "signals" { "signal days" } else { "every day" };
+                let state = match (channel.enabled, channel.delivered_latest, latest) {
+                    (false, _, _) => "paused (enabled = false)".to_owned(),
+                    (true, Some(true), Some(day)) => format!("delivered {day}"),
+                    (true, Some(false), Some(day)) => format!("nothing delivered for {day}"),
+                    _ => "no stored day to check".to_owned(),
+                };
+                let _ = writeln!(out, "  {} ({}), {days}: {state}", channel.name, channel.kind);
+            }
+        }
+        Piece::Missing { missing } => {
+            let _ = writeln!(out, "  {missing}");
+        }
+    }
+
     let _ = writeln!(out, "\nsite");
     match &status.site_url {
         Piece::Found(url) => {
@@ -207,7 +230,9 @@ mod tests {
     use expect_test::expect;
 
     use super::*;
-    use crate::status::model::{Alarm, DeployedStack, LatestReport, Reports, Schedule, StackStatus, Subscribers};
+    use crate::status::model::{
+        Alarm, ChannelStatus, DeployedStack, LatestReport, Reports, Schedule, StackStatus, Subscribers,
+    };
 
     fn time(text: &str) -> Time {
         Time(DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc))
@@ -304,6 +329,29 @@ mod tests {
                 confirmed: 12,
                 pending: 1,
             }),
+            channels: Piece::Found(vec![
+                ChannelStatus {
+                    name: "tg".to_owned(),
+                    kind: "telegram".to_owned(),
+                    enabled: true,
+                    only: "signals".to_owned(),
+                    delivered_latest: Some(true),
+                },
+                ChannelStatus {
+                    name: "wx".to_owned(),
+                    kind: "wecom".to_owned(),
+                    enabled: true,
+                    only: "all".to_owned(),
+                    delivered_latest: Some(false),
+                },
+                ChannelStatus {
+                    name: "old".to_owned(),
+                    kind: "webhook".to_owned(),
+                    enabled: false,
+                    only: "all".to_owned(),
+                    delivered_latest: None,
+                },
+            ]),
             site_url: Piece::missing("no site address: the edge stack has no SiteUrl output"),
         };
         let shanghai = FixedOffset::east_opt(8 * 3600).unwrap();
@@ -336,6 +384,11 @@ mod tests {
 
             subscribers
               12 confirmed, 1 pending on arn:aws:sns:ap-southeast-1:1:signals
+
+            chat channels
+              tg (telegram), signal days: delivered 20261204
+              wx (wecom), every day: nothing delivered for 20261204
+              old (webhook), every day: paused (enabled = false)
 
             site
               no site address: the edge stack has no SiteUrl output
