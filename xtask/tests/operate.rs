@@ -91,6 +91,10 @@ fn status_and_logs_read_back_what_a_deployed_stage_holds() {
             .send()
             .await
             .unwrap();
+        // The start as DescribeTasks gives it, which is what status reads: moto's RunTask answer and
+        // its later descriptions disagree by hours, which puts them on two days near midnight in Shanghai.
+        let described = ecs.describe_tasks().cluster(&app_ids[ids::CLUSTER]).tasks(&arn).send().await.unwrap();
+        let task = described.tasks().first().cloned().unwrap_or(task);
         let started = task.started_at().or(task.created_at()).map(|it| it.secs()).unwrap_or_else(now_secs);
         (arn.rsplit('/').next().unwrap().to_owned(), started)
     });
