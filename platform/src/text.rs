@@ -1,6 +1,6 @@
 //! What every checked text type shares: a `struct Name(String)` whose constructor checks the text
 //! once ([`crate::fund::FundCode`], [`crate::email::Email`], [`crate::store::ObjectKey`], ...)
-//! reads it back the same way.
+//! reads it back the same way; and [`error_chain`], an error with its sources on one line.
 //!
 //! Domain; uses nothing else of the crate.
 
@@ -30,3 +30,15 @@ macro_rules! checked_text {
 }
 
 pub(crate) use checked_text;
+
+/// An error and its sources on one line, `: `-separated, as `{err:#}` prints an anyhow chain.
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

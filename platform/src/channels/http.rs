@@ -128,9 +128,14 @@ impl Sender {
                 builder = builder.header(name, value);
             }
             let (wait, message, unreachable) = match builder.send().await {
-                Err(err) if err.is_connect() => (None, channel.mask(&chain(&err.without_url())), true),
+                Err(err) if err.is_connect() => {
+                    (None, channel.mask(&crate::text::error_chain(&err.without_url())), true)
+                }
                 Err(err) => {
-                    return Err(ChannelError::Transport { kind, message: channel.mask(&chain(&err.without_url())) });
+                    return Err(ChannelError::Transport {
+                        kind,
+                        message: channel.mask(&crate::text::error_chain(&err.without_url())),
+                    });
                 }
                 Ok(response) => {
                     let status = response.status().as_u16();
@@ -142,7 +147,7 @@ impl Sender {
                         .map(Duration::from_secs);
                     let body = response.bytes().await.map_err(|err| ChannelError::Transport {
                         kind,
-                        message: channel.mask(&chain(&err.without_url())),
+                        message: channel.mask(&crate::text::error_chain(&err.without_url())),
                     })?;
                     match read(&Reply { status, retry_after, body: &body }) {
                         Answer::Delivered => return Ok(()),
@@ -170,16 +175,4 @@ impl Sender {
             tokio::time::sleep(wait).await;
         }
     }
-}
-
-/// An error and its causes on one line.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

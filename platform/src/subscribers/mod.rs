@@ -138,7 +138,7 @@ mod tests {
             "filter_policy": {"signal_funds": [{"prefix": "51"}]}}]}"#;
         std::fs::write(&path, edited).unwrap();
         let err = LocalSubscribers::new(&path).subscriptions().await.unwrap_err();
-        let message = anyhow_like(&err);
+        let message = crate::text::error_chain(&err);
         assert!(message.contains("x@example.com") && message.contains("subscribers.json"), "{message}");
         assert!(message.contains("prefix"), "the cause names what is not supported: {message}");
     }
@@ -154,17 +154,5 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("subscribers.json"), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "not json", "nothing is lost");
-    }
-
-    /// The error and its causes on one line, as the binaries print them.
-    fn anyhow_like(err: &dyn std::error::Error) -> String {
-        let mut text = err.to_string();
-        let mut source = err.source();
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        text
     }
 }

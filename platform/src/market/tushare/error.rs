@@ -79,18 +79,6 @@ impl TushareError {
         if let TushareError::Deferred { .. } = self {
             return MarketError::Deferred { what: what.to_owned() };
         }
-        MarketError::Request { what: what.to_owned(), message: error_chain(&self) }
+        MarketError::Request { what: what.to_owned(), message: crate::text::error_chain(&self) }
     }
-}
-
-/// The error and its sources, `: `-separated, as `{err:#}` prints an anyhow chain.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
