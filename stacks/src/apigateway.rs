@@ -78,8 +78,10 @@ impl HttpApiRef {
     }
 
     /// `https://` and the domain name.
+    /// A `Fn::Sub` of the API's id, which is what `Fn::GetAtt ApiEndpoint` gives for an HTTP API:
+    /// an endpoint that skips `AWS::ApiGatewayV2::Api` (the emulator) can still evaluate it.
     pub fn endpoint(&self) -> Expr {
-        Expr::GetAtt(self.id.clone(), "ApiEndpoint")
+        Expr::Sub(format!("https://${{{}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}", self.id))
     }
 
     /// Routes `route_key` (`POST /api/subscribe`, or `$default` for every other request) to

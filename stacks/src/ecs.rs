@@ -53,6 +53,11 @@ pub fn cluster(stack: &mut Stack, id: &str) -> Result<ClusterRef, SynthError> {
 }
 
 impl ClusterRef {
+    /// The cluster's name: its `Ref`.
+    pub fn name(&self) -> Expr {
+        Expr::Ref(self.id.clone())
+    }
+
     pub fn arn(&self) -> Expr {
         Expr::GetAtt(self.id.clone(), "Arn")
     }

@@ -6,11 +6,13 @@
 //! - [`iam`] and one module per AWS service: constructs (`s3::bucket(&mut stack, id, props)`)
 //!   with safe defaults, typed property structs and grants as values.
 //! - [`config`]: `alchemy.toml`, the stages.
-//! - [`parts`]: the four stacks of a stage.
+//! - [`parts`]: the five stacks of a stage; [`assembly`]: them together, with where each
+//!   parameter's value comes from (`manifest.json`).
 //!
 //! `stacks` knows nothing of `platform`: names the code reads reach it from `xtask`.
 
 pub mod apigateway;
+pub mod assembly;
 pub mod cloudfront;
 pub mod config;
 pub mod dns;
@@ -31,7 +33,8 @@ pub mod ssm;
 mod yaml;
 
 pub use crate::{
+    assembly::{AssemblyError, OutputSource, StackArtifact, StageAssembly},
     config::{Config, ConfigError, JobChannels, StageConfig},
     model::{error::SynthError, template::Template},
-    parts::{EnvNames, Part, synth_stage},
+    parts::{ArtifactKind, EnvNames, Input, Part, synth_stage},
 };

@@ -28,10 +28,12 @@ pub struct BucketProps {
     pub noncurrent_expire_after_days: Option<u32>,
 }
 
-/// A bucket in a stack.
+/// A bucket in a stack, or one of another stack whose name a parameter holds.
 #[derive(Debug, Clone)]
 pub struct BucketRef {
     id: LogicalId,
+    /// `id` is a parameter holding the bucket's name, not a resource.
+    from_parameter: bool,
 }
 
 /// Adds a bucket that blocks all public access, encrypts with S3-managed keys and refuses
@@ -88,7 +90,7 @@ pub fn bucket(stack: &mut Stack, id: &str, props: BucketProps) -> Result<BucketR
     }
     stack.add(&id, resource)?;
 
-    let bucket = BucketRef { id };
+    let bucket = BucketRef { id, from_parameter: false };
     let deny_plain_http = json!({
         "Sid": "DenyRequestsWithoutTls",
         "Effect": "Deny",
@@ -110,9 +112,21 @@ impl NamedResource for BucketRef {
     fn id(&self) -> &LogicalId {
         &self.id
     }
+
+    fn arn(&self) -> Expr {
+        match self.from_parameter {
+            true => Expr::Sub(format!("arn:${{AWS::Partition}}:s3:::${{{}}}", self.id)),
+            false => Expr::GetAtt(self.id.clone(), "Arn"),
+        }
+    }
 }
 
 impl BucketRef {
+    /// The bucket whose name the stack's parameter `id` holds (a bucket of another stack).
+    pub fn from_name_parameter(id: LogicalId) -> BucketRef {
+        BucketRef { id, from_parameter: true }
+    }
+
     /// Read the objects under `prefix`, and list the bucket so a missing key answers 404, not 403.
     pub fn grant_read(&self, prefix: &KeyPrefix) -> Grant {
         Grant::new(vec![Statement::allow(&["s3:GetObject"], vec![self.objects(prefix.as_str())]), self.list(prefix)])
@@ -125,7 +139,10 @@ impl BucketRef {
 
     /// The ARN of the objects whose keys start with `prefix`.
     fn objects(&self, prefix: &str) -> Expr {
-        Expr::Sub(format!("${{{}.Arn}}/{prefix}*", self.id))
+        match self.from_parameter {
+            true => Expr::Sub(format!("arn:${{AWS::Partition}}:s3:::${{{}}}/{prefix}*", self.id)),
+            false => Expr::Sub(format!("${{{}.Arn}}/{prefix}*", self.id)),
+        }
     }
 
     /// `s3:ListBucket` on the bucket, without an `s3:prefix` condition: S3 answers a `GetObject` of a

@@ -53,6 +53,11 @@ pub fn email_subscription(stack: &mut Stack, id: &str, topic: &TopicRef, email: 
 }
 
 impl TopicRef {
+    /// The topic whose ARN the stack's parameter `id` holds (a topic of another stack).
+    pub fn from_arn_parameter(id: LogicalId) -> TopicRef {
+        TopicRef { id }
+    }
+
     pub fn id(&self) -> &LogicalId {
         &self.id
     }

@@ -182,7 +182,7 @@ fn the_channels_variables_reach_the_job_only_as_secrets_its_execution_role_alone
 
 #[test]
 fn the_reports_bucket_is_retained_versioned_and_private() {
-    for (stage, part, template) in common::all_templates().into_iter().filter(|(_, part, _)| *part == Part::App) {
+    for (stage, part, template) in common::all_templates().into_iter().filter(|(_, part, _)| *part == Part::Data) {
         let resources = &template.json()["Resources"];
         let reports = &resources["Reports"];
         assert_eq!(reports["DeletionPolicy"], "Retain", "{stage} {}", part.name());
@@ -281,11 +281,13 @@ fn resource_counts_per_stack() {
     expect![[r#"
         invest-alchemy-dev-bootstrap: 3
         invest-alchemy-dev-network: 10
-        invest-alchemy-dev-app: 28
+        invest-alchemy-dev-data: 3
+        invest-alchemy-dev-app: 25
         invest-alchemy-dev-edge: 3
         invest-alchemy-prod-bootstrap: 3
         invest-alchemy-prod-network: 10
-        invest-alchemy-prod-app: 29
+        invest-alchemy-prod-data: 3
+        invest-alchemy-prod-app: 26
         invest-alchemy-prod-edge: 6"#]]
     .assert_eq(&counts.join("\n"));
 }
@@ -353,11 +355,21 @@ fn walk_with_path(value: &Value, path: &mut Vec<String>, visit: &mut dyn FnMut(&
 }
 
 #[test]
-fn the_resource_ids_xtask_looks_up_name_resources_of_the_app_stack_of_the_right_types() {
-    use stacks::parts::app::ids;
+fn the_resource_ids_xtask_looks_up_name_resources_of_the_app_and_data_stacks_of_the_right_types() {
+    use stacks::parts::{app::ids, data};
+    let data_expected = [(data::ids::REPORTS, "AWS::S3::Bucket"), (data::ids::SIGNALS, "AWS::SNS::Topic")];
+    for (stage, part, template) in common::all_templates() {
+        if part != Part::Data {
+            continue;
+        }
+        let resources = &template.json()["Resources"];
+        for (id, resource_type) in data_expected {
+            assert_eq!(resources[id]["Type"], resource_type, "{stage} data {id}");
+            assert_eq!(resources[id]["DeletionPolicy"], "Retain", "{stage} data {id}");
+            assert_eq!(resources[id]["UpdateReplacePolicy"], "Retain", "{stage} data {id}");
+        }
+    }
     let expected = [
-        (ids::REPORTS, "AWS::S3::Bucket"),
-        (ids::SIGNALS, "AWS::SNS::Topic"),
         (ids::ALARMS, "AWS::SNS::Topic"),
         (ids::CLUSTER, "AWS::ECS::Cluster"),
         (ids::JOB_TASK, "AWS::ECS::TaskDefinition"),

@@ -8,9 +8,10 @@ use stacks::{Part, Template};
 
 /// The committed snapshots, as stage and part: every part of `dev` (every default), and the
 /// parts of `prod` that read the stage's settings (a domain, an alarm e-mail, arm64).
-const SNAPSHOTS: [(&str, Part); 6] = [
+const SNAPSHOTS: [(&str, Part); 7] = [
     ("dev", Part::Bootstrap),
     ("dev", Part::Network),
+    ("dev", Part::Data),
     ("dev", Part::App),
     ("dev", Part::Edge),
     ("prod", Part::App),
@@ -34,9 +35,9 @@ fn templates_match_their_snapshots() {
 
 #[test]
 fn stacks_without_stage_settings_differ_only_in_names() {
-    // bootstrap and network read nothing but the stage name: their prod snapshots would only repeat dev's.
+    // bootstrap, network and data read nothing but the stage name: their prod snapshots would only repeat dev's.
     let templates = common::all_templates();
-    for part in [Part::Bootstrap, Part::Network] {
+    for part in [Part::Bootstrap, Part::Network, Part::Data] {
         let dev_yaml = template(&templates, "dev", part).to_yaml();
         let prod_yaml = template(&templates, "prod", part).to_yaml();
         assert_eq!(dev_yaml.replace("-dev-", "-prod-"), prod_yaml, "{}", part.name());

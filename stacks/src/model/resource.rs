@@ -69,6 +69,11 @@ impl Resource {
         self.resource_type
     }
 
+    /// Whether the resource outlives its stack (`retain_on_delete_and_replace`).
+    pub fn is_retained(&self) -> bool {
+        self.retain
+    }
+
     /// The resource as the template's `Resources` section holds it.
     pub(crate) fn to_json(&self) -> Value {
         let mut resource = Map::new();

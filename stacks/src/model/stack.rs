@@ -92,6 +92,36 @@ impl Stack {
         Ok(())
     }
 
+    /// Keeps the resource `id` when the stack is deleted or the resource replaced
+    /// (`DeletionPolicy` and `UpdateReplacePolicy: Retain`), whichever construct made it.
+    pub fn retain(&mut self, id: &LogicalId) -> Result<(), SynthError> {
+        let Some(resource) = self.resources.remove(id) else {
+            return Err(self.dangling(id.clone(), id.to_string()));
+        };
+        self.resources.insert(id.clone(), resource.retain_on_delete_and_replace());
+        Ok(())
+    }
+
+    /// The names of the parameters, sorted.
+    pub fn parameter_names(&self) -> Vec<&LogicalId> {
+        self.parameters.keys().collect()
+    }
+
+    /// The outputs and their values, sorted by name.
+    pub fn outputs(&self) -> Vec<(&LogicalId, &Expr)> {
+        self.outputs.iter().map(|(id, output)| (id, &output.value)).collect()
+    }
+
+    /// The resources kept when the stack is deleted, sorted by logical id.
+    pub fn retained(&self) -> Vec<&LogicalId> {
+        self.resources.iter().filter(|(_, it)| it.is_retained()).map(|(id, _)| id).collect()
+    }
+
+    /// The type of the resource `id`, when the stack holds it.
+    pub fn resource_type(&self, id: &LogicalId) -> Option<&'static str> {
+        self.resources.get(id).map(Resource::resource_type)
+    }
+
     /// Adds a grant's statements to the one inline policy of `role`.
     pub fn grant(&mut self, role: &RoleRef, grant: Grant) {
         let statements = self.grants.entry(role.id().clone()).or_default();

@@ -1,8 +1,9 @@
-//! The app stack, in the stage's region: the reports bucket, the topics, the signal job on
-//! Fargate Spot with its schedule and failure alarm, the two functions and the HTTP API.
+//! The app stack, in the stage's region: the alarm topic, the signal job on Fargate Spot with
+//! its schedule and failure alarm, the two functions and the HTTP API.
 //!
 //! A pure function of its config: no AWS calls, no clock, no environment. What only the deploy
-//! knows (code keys, the image digest, the network's ids) comes in as parameters.
+//! knows (code keys, the image digest, the network's ids, the data stack's bucket and topic)
+//! comes in as parameters, each with its source in [`inputs`].
 
 use std::collections::BTreeMap;
 
@@ -18,14 +19,17 @@ use crate::{
         error::SynthError,
         expr::Expr,
         handle::NamedResource,
-        names::KeyPrefix,
+        names::{KeyPrefix, LogicalId},
         parameter::{Parameter, ParameterType},
         stack::Stack,
     },
-    parts::{EnvNames, Part, channel_parameter_name, job_repository_name, token_parameter_name},
-    s3::{self, BucketProps},
+    parts::{
+        ArtifactKind, EnvNames, Input, Part, bootstrap, channel_parameter_name, data, job_repository_name, network,
+        token_parameter_name,
+    },
+    s3::BucketRef,
     scheduler::{self, EcsScheduleProps},
-    sns::{self, TopicProps},
+    sns::{self, TopicProps, TopicRef},
     ssm::ParameterRef,
 };
 
@@ -41,16 +45,16 @@ pub const JOB_IMAGE_DIGEST: &str = "JobImageDigest";
 pub const SUBNET_IDS: &str = "SubnetIds";
 /// Parameter: the network stack's `SecurityGroupId` output.
 pub const SECURITY_GROUP_ID: &str = "SecurityGroupId";
+/// Parameter: the data stack's `ReportsBucketName` output.
+pub const REPORTS_BUCKET_NAME: &str = "ReportsBucketName";
+/// Parameter: the data stack's `SignalTopicArn` output.
+pub const SIGNAL_TOPIC_ARN: &str = "SignalTopicArn";
 /// Output: the HTTP API's host name (the edge stack's `ApiDomainName` parameter).
 pub const API_DOMAIN_NAME: &str = "ApiDomainName";
 /// Output: the HTTP API's address.
 pub const API_ENDPOINT: &str = "ApiEndpoint";
-/// Output: the reports bucket.
-pub const REPORTS_BUCKET_NAME: &str = "ReportsBucketName";
-/// Output: the signal topic.
-pub const SIGNAL_TOPIC_ARN: &str = "SignalTopicArn";
-/// Output: the cluster the job runs on (for `cargo xtask run-job`).
-pub const CLUSTER_ARN: &str = "ClusterArn";
+/// Output: the cluster the job runs on, by name (for `cargo xtask run-job`).
+pub const CLUSTER_NAME: &str = "ClusterName";
 /// Output: the job's task definition (for `cargo xtask run-job`).
 pub const JOB_TASK_DEFINITION_ARN: &str = "JobTaskDefinitionArn";
 
@@ -58,10 +62,6 @@ pub const JOB_TASK_DEFINITION_ARN: &str = "JobTaskDefinitionArn";
 /// their physical ids (DescribeStackResources), which every endpoint fills, unlike outputs.
 /// Logical ids never change, so these are as stable as output names.
 pub mod ids {
-    /// The reports bucket (physical id: its name).
-    pub const REPORTS: &str = "Reports";
-    /// The signal topic (physical id: its ARN).
-    pub const SIGNALS: &str = "Signals";
     /// The owner's alarm topic (physical id: its ARN).
     pub const ALARMS: &str = "Alarms";
     /// The job's cluster (physical id: its name).
@@ -91,8 +91,22 @@ pub mod ids {
 /// The value of the job's source variable: real prices.
 const SOURCE_TUSHARE: &str = "tushare";
 
+/// Where each parameter of the app stack comes from.
+pub fn inputs() -> Vec<(&'static str, Input)> {
+    vec![
+        (ASSETS_BUCKET_NAME, Input::output(Part::Bootstrap, bootstrap::ASSETS_BUCKET_NAME)),
+        (SUBSCRIBE_CODE_KEY, Input::Artifact(ArtifactKind::SubscribeZip)),
+        (WEB_CODE_KEY, Input::Artifact(ArtifactKind::WebZip)),
+        (JOB_IMAGE_DIGEST, Input::Artifact(ArtifactKind::JobImage)),
+        (SUBNET_IDS, Input::output(Part::Network, network::SUBNET_IDS)),
+        (SECURITY_GROUP_ID, Input::output(Part::Network, network::SECURITY_GROUP_ID)),
+        (REPORTS_BUCKET_NAME, Input::output(Part::Data, data::REPORTS_BUCKET_NAME)),
+        (SIGNAL_TOPIC_ARN, Input::output(Part::Data, data::SIGNAL_TOPIC_ARN)),
+    ]
+}
+
 pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
-    let mut stack = Stack::new(&Part::App.stack_name(stage), "reports, signal job, subscribe API and web pages")?;
+    let mut stack = Stack::new(&Part::App.stack_name(&stage.name), "signal job, subscribe API and web pages")?;
     let prefix = format!("invest-alchemy-{}", stage.name);
     let assets_bucket = stack.parameter(
         ASSETS_BUCKET_NAME,
@@ -126,16 +140,16 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
     let state_prefix = KeyPrefix::new("state/")?;
     // The Tushare source's price cache, so a daily run needs a constant number of API calls.
     let prices_prefix = KeyPrefix::new("prices/")?;
-    let reports = s3::bucket(
-        &mut stack,
-        ids::REPORTS,
-        BucketProps { versioned: true, retain: true, noncurrent_expire_after_days: Some(90), ..BucketProps::default() },
+    stack.parameter(
+        REPORTS_BUCKET_NAME,
+        Parameter::string("Bucket of the reports (data stack output)", "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
     )?;
-    let signals = sns::topic(
-        &mut stack,
-        ids::SIGNALS,
-        TopicProps { display_name: Some("invest-alchemy".to_owned()), ..TopicProps::default() },
+    let reports = BucketRef::from_name_parameter(LogicalId::new(REPORTS_BUCKET_NAME)?);
+    stack.parameter(
+        SIGNAL_TOPIC_ARN,
+        Parameter::string("Topic of the daily signals (data stack output)", "^arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:.+$"),
     )?;
+    let signals = TopicRef::from_arn_parameter(LogicalId::new(SIGNAL_TOPIC_ARN)?);
     let alarms = sns::topic(&mut stack, ids::ALARMS, TopicProps { display_name: None, encrypted: false })?;
     if let Some(email) = &stage.alarm_email {
         sns::email_subscription(&mut stack, "AlarmsOwner", &alarms, email)?;
@@ -230,9 +244,7 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
 
     stack.output(API_DOMAIN_NAME, "Host name of the HTTP API (edge stack parameter)", api.domain_name())?;
     stack.output(API_ENDPOINT, "Address of the HTTP API", api.endpoint())?;
-    stack.output(REPORTS_BUCKET_NAME, "Bucket of the reports (kept when the stack is deleted)", reports.name())?;
-    stack.output(SIGNAL_TOPIC_ARN, "Topic of the daily signals", signals.arn())?;
-    stack.output(CLUSTER_ARN, "Cluster of the signal job", cluster.arn())?;
+    stack.output(CLUSTER_NAME, "Cluster of the signal job", cluster.name())?;
     stack.output(JOB_TASK_DEFINITION_ARN, "Task definition of the signal job", job.arn())?;
     Ok(stack)
 }

@@ -18,7 +18,7 @@ pub const JOB_REPOSITORY_URI: &str = "JobRepositoryUri";
 /// The assets bucket (function zips keyed by content hash, expired after 90 days: a deploy
 /// uploads what it needs again) and the job image repository (keeps the last 5 images).
 pub fn stack(stage: &StageConfig) -> Result<Stack, SynthError> {
-    let mut stack = Stack::new(&Part::Bootstrap.stack_name(stage), "function zips and the job image")?;
+    let mut stack = Stack::new(&Part::Bootstrap.stack_name(&stage.name), "function zips and the job image")?;
     let assets =
         s3::bucket(&mut stack, "Assets", BucketProps { expire_after_days: Some(90), ..BucketProps::default() })?;
     let repository_name = job_repository_name(stage);

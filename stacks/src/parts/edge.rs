@@ -6,7 +6,7 @@ use crate::{
     config::StageConfig,
     dns,
     model::{error::SynthError, expr::Expr, parameter::Parameter, stack::Stack},
-    parts::Part,
+    parts::{Input, Part, app},
 };
 
 /// Parameter: the HTTP API's host name, the app stack's `ApiDomainName` output.
@@ -16,8 +16,13 @@ pub const SITE_URL: &str = "SiteUrl";
 /// Output: the distribution id, for invalidations.
 pub const DISTRIBUTION_ID: &str = "DistributionId";
 
+/// The edge stack's one parameter comes from the app stack, in another region.
+pub fn inputs() -> Vec<(&'static str, Input)> {
+    vec![(API_DOMAIN_NAME, Input::output(Part::App, app::API_DOMAIN_NAME))]
+}
+
 pub fn stack(stage: &StageConfig) -> Result<Stack, SynthError> {
-    let mut stack = Stack::new(&Part::Edge.stack_name(stage), "CloudFront in front of the API and pages")?;
+    let mut stack = Stack::new(&Part::Edge.stack_name(&stage.name), "CloudFront in front of the API and pages")?;
     let api_domain = stack.parameter(
         API_DOMAIN_NAME,
         Parameter::string(

@@ -16,7 +16,7 @@ pub const SECURITY_GROUP_ID: &str = "SecurityGroupId";
 pub const VPC_ID: &str = "VpcId";
 
 pub fn stack(stage: &StageConfig) -> Result<Stack, SynthError> {
-    let mut stack = Stack::new(&Part::Network.stack_name(stage), "a public-subnet VPC for the job")?;
+    let mut stack = Stack::new(&Part::Network.stack_name(&stage.name), "a public-subnet VPC for the job")?;
     let vpc = ec2::vpc(&mut stack, "Vpc", VpcProps::default())?;
     let egress = [
         Egress { port: 443, description: "HTTPS to AWS APIs and the image registry" },
