@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     config::StageConfig,
     model::{expr::Expr, stack::Stack, template::Template},
-    parts::{EnvNames, Input, Part},
+    parts::{Adoption, EnvNames, Input, Part},
 };
 
 /// Every stack of a stage, in deploy order.
@@ -42,6 +42,8 @@ pub struct StackArtifact {
     pub retained: Vec<String>,
     /// Whether deploy turns on termination protection.
     pub termination_protection: bool,
+    /// Existing resources a deploy brings into the stack when it does not exist yet.
+    pub adopt: Option<Adoption>,
 }
 
 /// What an output's value is made of, for an endpoint that does not evaluate outputs (the
@@ -77,14 +79,18 @@ pub enum AssemblyError {
 const ATTRIBUTES_EQUAL_TO_PHYSICAL_ID: [(&str, &str); 1] = [("AWS::EC2::SecurityGroup", "GroupId")];
 
 impl StageAssembly {
-    /// Synthesizes every stack of `stage` and assembles them, with their templates in the same order.
-    pub fn synth(stage: &StageConfig, env: &EnvNames) -> Result<(StageAssembly, Vec<Template>), AssemblyError> {
+    /// Synthesizes every stack of `stage` and assembles them, with the templates to write beside
+    /// the manifest, by file name (the stacks' and the adoptions' imports).
+    pub fn synth(
+        stage: &StageConfig,
+        env: &EnvNames,
+    ) -> Result<(StageAssembly, Vec<(String, Template)>), AssemblyError> {
         let mut stacks: Vec<StackArtifact> = Vec::new();
         let mut templates = Vec::new();
         for part in Part::ALL {
             let stack = part.stack(stage, env)?;
             let template = stack.synth()?;
-            let artifact = artifact(part, &stack, &stage.region, part.inputs())?;
+            let mut artifact = artifact(part, &stack, &stage.region, part.inputs())?;
             for (parameter, input) in &artifact.inputs {
                 if let Input::Output { part: from, key } = input {
                     let known = stacks.iter().any(|it| it.part == *from && it.outputs.contains_key(key));
@@ -98,8 +104,13 @@ impl StageAssembly {
                     }
                 }
             }
+            if let Some(adoption) = part.adoption(&stage.name) {
+                let ids: Vec<&str> = adoption.resources.iter().map(|it| it.logical_id.as_str()).collect();
+                templates.push((adoption.template.clone(), template.for_import(&ids)));
+                artifact.adopt = Some(adoption);
+            }
+            templates.push((artifact.template.clone(), template));
             stacks.push(artifact);
-            templates.push(template);
         }
         Ok((StageAssembly { stage: stage.name.clone(), region: stage.region.clone(), stacks }, templates))
     }
@@ -139,6 +150,7 @@ fn artifact(
         outputs,
         retained: stack.retained().iter().map(|it| it.to_string()).collect(),
         termination_protection: part.termination_protection(),
+        adopt: None,
     })
 }
 
@@ -149,9 +161,7 @@ fn source_of(stack: &Stack, value: &Expr) -> OutputSource {
             Expr::Ref(id) if stack.resource_type(id).is_some() => Some(id.to_string()),
             Expr::GetAtt(id, attribute) => {
                 let resource_type = stack.resource_type(id)?;
-                ATTRIBUTES_EQUAL_TO_PHYSICAL_ID
-                    .contains(&(resource_type, *attribute))
-                    .then(|| id.to_string())
+                ATTRIBUTES_EQUAL_TO_PHYSICAL_ID.contains(&(resource_type, *attribute)).then(|| id.to_string())
             }
             _ => None,
         }

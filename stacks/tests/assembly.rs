@@ -11,8 +11,11 @@ fn the_assembly_lists_the_stacks_in_deploy_order_with_the_source_of_every_parame
     let (assembly, templates) = StageAssembly::synth(&common::dev(), &common::ENV).unwrap();
     let parts: Vec<Part> = assembly.stacks.iter().map(|it| it.part).collect();
     assert_eq!(parts, Part::ALL);
-    assert_eq!(templates.len(), parts.len());
-    for (artifact, template) in assembly.stacks.iter().zip(&templates) {
+    let files: Vec<&str> = templates.iter().map(|(file, _)| file.as_str()).collect();
+    assert_eq!(files, ["bootstrap.yaml", "network.yaml", "data-import.yaml", "data.yaml", "app.yaml", "edge.yaml"]);
+    let stack_templates = templates.iter().filter(|(file, _)| !file.ends_with("-import.yaml"));
+    for (artifact, (file, template)) in assembly.stacks.iter().zip(stack_templates) {
+        assert_eq!(&artifact.template, file);
         assert_eq!(artifact.stack_name, template.stack_name());
         let declared: Vec<&String> =
             template.json()["Parameters"].as_object().map(|it| it.keys().collect()).unwrap_or_default();
@@ -45,11 +48,28 @@ fn outputs_made_of_physical_ids_can_be_read_back_from_the_stacks_resources() {
 }
 
 #[test]
+fn the_data_stack_adopts_the_reports_bucket_the_app_stack_held_with_an_import_of_it_alone() {
+    let (assembly, templates) = StageAssembly::synth(&common::dev(), &common::ENV).unwrap();
+    let adopt = assembly.stack(Part::Data).unwrap().adopt.clone().unwrap();
+    assert_eq!(adopt.resources.len(), 1);
+    let bucket = &adopt.resources[0];
+    assert_eq!((bucket.logical_id.as_str(), bucket.identifier.as_str()), ("Reports", "BucketName"));
+    assert_eq!(bucket.name_prefix, "invest-alchemy-dev-app-reports-");
+    assert_eq!(bucket.previous_stack, "invest-alchemy-dev-app");
+    let (_, import) = templates.iter().find(|(file, _)| *file == adopt.template).unwrap();
+    let resources: Vec<&String> = import.json()["Resources"].as_object().unwrap().keys().collect();
+    assert_eq!(resources, ["Reports"]);
+    assert_eq!(import.json()["Resources"]["Reports"]["DeletionPolicy"], "Retain");
+    assert!(import.json().get("Outputs").is_none());
+    assert!(assembly.stacks.iter().filter(|it| it.part != Part::Data).all(|it| it.adopt.is_none()));
+}
+
+#[test]
 fn the_manifest_reads_back_as_the_same_assembly() {
     let (assembly, _) = StageAssembly::synth(&common::dev(), &common::ENV).unwrap();
     let json = serde_json::to_string_pretty(&assembly).unwrap();
     assert_eq!(serde_json::from_str::<StageAssembly>(&json).unwrap(), assembly);
     let data: serde_json::Value = serde_json::from_str(&json).unwrap();
-    expect![[r#"{"inputs":{},"outputs":{"ReportsBucketName":{"physical_id":"Reports"},"SignalTopicArn":{"physical_id":"Signals"}},"part":"data","region":"ap-southeast-1","retained":["Reports","Signals"],"stack_name":"invest-alchemy-dev-data","template":"data.yaml","termination_protection":true}"#]]
+    expect![[r#"{"adopt":{"resources":[{"identifier":"BucketName","logical_id":"Reports","name_prefix":"invest-alchemy-dev-app-reports-","previous_stack":"invest-alchemy-dev-app","resource_type":"AWS::S3::Bucket"}],"template":"data-import.yaml"},"inputs":{},"outputs":{"ReportsBucketName":{"physical_id":"Reports"},"SignalTopicArn":{"physical_id":"Signals"}},"part":"data","region":"ap-southeast-1","retained":["Reports","Signals"],"stack_name":"invest-alchemy-dev-data","template":"data.yaml","termination_protection":true}"#]]
     .assert_eq(&data["stacks"][2].to_string());
 }

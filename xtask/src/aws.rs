@@ -22,9 +22,9 @@ pub(crate) struct Aws {
 }
 
 impl Aws {
-    /// Loads the chain, then checks that it found a region and credentials.
-    pub(crate) async fn load(flags: &flags::Aws) -> anyhow::Result<Aws> {
-        let sdk = load_sdk_config(flags, flags.region.as_deref()).await;
+    /// Loads the chain in `region` (`None`: the chain's), then checks that it found a region and credentials.
+    pub(crate) async fn load(flags: &flags::Aws, region: Option<&str>) -> anyhow::Result<Aws> {
+        let sdk = load_sdk_config(flags, region).await;
         let Some(region) = sdk.region() else {
             anyhow::bail!("no AWS region: pass --region, set AWS_REGION, or set a region in your AWS profile");
         };

@@ -16,7 +16,7 @@ use anyhow::Context;
 use aws_sdk_cloudformation::{
     Client,
     error::ProvideErrorMetadata,
-    types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, Stack},
+    types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, ResourceToImport, Stack},
 };
 
 use crate::aws::AwsContext;
@@ -36,7 +36,28 @@ pub(crate) struct StackPlan {
     pub(crate) template_body: String,
     /// Parameter values by key (artifact keys, the image digest, earlier stacks' outputs).
     /// Parameters the template gives a default may be left out.
-    pub(crate) parameters: BTreeMap<String, String>,
+    pub(crate) parameters: BTreeMap<String, ParameterValue>,
+    /// Existing resources to bring into the stack: when the stack does not exist and this is not
+    /// empty, the change set is an IMPORT of them, and `template_body` may hold nothing else.
+    pub(crate) import: Vec<Import>,
+}
+
+/// The value a change set gives a parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ParameterValue {
+    Value(String),
+    /// The value the stack was last deployed with (`UsePreviousValue`): what `diff` gives an
+    /// artifact parameter it has no packaged artifact for.
+    UsePrevious,
+}
+
+/// An existing resource an IMPORT change set brings into a stack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Import {
+    pub(crate) logical_id: String,
+    pub(crate) resource_type: String,
+    /// The resource's identifier properties, e.g. `BucketName`.
+    pub(crate) identifier: BTreeMap<String, String>,
 }
 
 /// A stack's outputs by key.
@@ -72,6 +93,7 @@ pub(crate) async fn deploy_stack(client: &Client, plan: &StackPlan, options: Dep
     // A stack in REVIEW_IN_PROGRESS was made by a CREATE change set never executed: create it.
     let change_set_type = match &existing {
         Some(stack) if status_of(stack) != "REVIEW_IN_PROGRESS" => ChangeSetType::Update,
+        _ if !plan.import.is_empty() => ChangeSetType::Import,
         _ => ChangeSetType::Create,
     };
     let change_set = create_change_set(client, plan, change_set_type.clone()).await?;
@@ -165,7 +187,15 @@ pub(crate) async fn physical_ids(client: &Client, name: &str) -> anyhow::Result<
 /// Prints the resource and parameter changes of `plan` against the stack as it is.
 fn print_changes(plan: &StackPlan, existing: Option<&Stack>, changes: &[ResourceChange]) {
     eprint!("{}", changes::summary(&plan.name, changes));
-    eprint!("{}", changes::parameter_changes(&parameters_of(existing), &plan.parameters));
+    let new: BTreeMap<String, String> = plan
+        .parameters
+        .iter()
+        .filter_map(|(key, value)| match value {
+            ParameterValue::Value(value) => Some((key.clone(), value.clone())),
+            ParameterValue::UsePrevious => None,
+        })
+        .collect();
+    eprint!("{}", changes::parameter_changes(&parameters_of(existing), &new));
 }
 
 /// Deletes a change set that will not be executed and, for a CREATE change set, the empty stack
@@ -177,7 +207,7 @@ async fn discard(
     change_set_type: &ChangeSetType,
 ) -> anyhow::Result<()> {
     delete_change_set(client, &change_set.id).await?;
-    if *change_set_type == ChangeSetType::Create {
+    if matches!(change_set_type, ChangeSetType::Create | ChangeSetType::Import) {
         client
             .delete_stack()
             .stack_name(&change_set.stack_id)
@@ -258,7 +288,7 @@ pub(crate) async fn stack_status(client: &Client, stack_id: &str) -> anyhow::Res
 }
 
 /// The parameter values a stack was last deployed with (none for a stack not yet there).
-fn parameters_of(stack: Option<&Stack>) -> BTreeMap<String, String> {
+pub(crate) fn parameters_of(stack: Option<&Stack>) -> BTreeMap<String, String> {
     let Some(stack) = stack else { return BTreeMap::new() };
     stack
         .parameters()
@@ -285,24 +315,7 @@ async fn create_change_set(
 ) -> anyhow::Result<CreatedChangeSet> {
     let name = plan.name.as_str();
     let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
-    let parameters: Vec<Parameter> = plan
-        .parameters
-        .iter()
-        .map(|(key, value)| Parameter::builder().parameter_key(key).parameter_value(value).build())
-        .collect();
-    let created = match client
-        .create_change_set()
-        .stack_name(name)
-        .change_set_name(format!("xtask-{millis}"))
-        .change_set_type(change_set_type)
-        .template_body(&plan.template_body)
-        .set_parameters(Some(parameters))
-        .capabilities(Capability::CapabilityIam)
-        .capabilities(Capability::CapabilityNamedIam)
-        .description("cargo xtask deploy")
-        .send()
-        .await
-    {
+    let created = match change_set_request(client, plan, change_set_type, millis).stack_name(name).send().await {
         // CloudFormation says "no changes" through the change set's status (below); an
         // endpoint may say it at once, as UpdateStack does. Both mean the same.
         Err(err) if err.message().is_some_and(is_no_changes) => {
@@ -350,6 +363,76 @@ async fn create_change_set(
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));
     }
+}
+
+/// The CreateChangeSet request of `plan`: its template, parameters and, for an IMPORT, the
+/// resources to import.
+pub(crate) fn change_set_request(
+    client: &Client,
+    plan: &StackPlan,
+    change_set_type: ChangeSetType,
+    millis: u128,
+) -> aws_sdk_cloudformation::operation::create_change_set::builders::CreateChangeSetFluentBuilder {
+    let parameters: Vec<Parameter> = plan
+        .parameters
+        .iter()
+        .map(|(key, value)| match value {
+            ParameterValue::Value(value) => Parameter::builder().parameter_key(key).parameter_value(value).build(),
+            ParameterValue::UsePrevious => Parameter::builder().parameter_key(key).use_previous_value(true).build(),
+        })
+        .collect();
+    let mut request = client
+        .create_change_set()
+        .stack_name(&plan.name)
+        .change_set_name(format!("xtask-{millis}"))
+        .template_body(&plan.template_body)
+        .set_parameters(Some(parameters))
+        .capabilities(Capability::CapabilityIam)
+        .capabilities(Capability::CapabilityNamedIam)
+        .description("cargo xtask deploy");
+    if change_set_type == ChangeSetType::Import {
+        for import in &plan.import {
+            let resource = ResourceToImport::builder()
+                .resource_type(&import.resource_type)
+                .logical_resource_id(&import.logical_id)
+                .set_resource_identifier(Some(import.identifier.clone().into_iter().collect()))
+                .build();
+            request = request.resources_to_import(resource);
+        }
+    }
+    request.change_set_type(change_set_type)
+}
+
+/// Turns the stack's termination protection on (or off), unless it already is. An endpoint
+/// without the call (the emulator) gets a warning: the stack is then not protected.
+pub(crate) async fn set_termination_protection(client: &Client, name: &str, enabled: bool) -> anyhow::Result<()> {
+    let stack = describe_stack(client, name).await?.with_context(|| format!("stack {name} does not exist"))?;
+    if stack.enable_termination_protection() == Some(enabled) {
+        return Ok(());
+    }
+    let res =
+        client.update_termination_protection().stack_name(name).enable_termination_protection(enabled).send().await;
+    match res {
+        Ok(_) => {
+            let state = if enabled { "on" } else { "off" };
+            eprintln!("{name}: termination protection {state}");
+            Ok(())
+        }
+        Err(err) if is_unsupported(err.code(), err.raw_response().map(|it| it.status().as_u16())) => {
+            eprintln!(
+                "warning: {name}: this endpoint does not support UpdateTerminationProtection ({}): \
+                 the stack's termination protection is not set",
+                err.code().unwrap_or("no error code")
+            );
+            Ok(())
+        }
+        Err(err) => Err(err).aws_context(|| format!("setting the termination protection of {name}")),
+    }
+}
+
+/// Whether an error says the endpoint does not implement the call.
+fn is_unsupported(code: Option<&str>, status: Option<u16>) -> bool {
+    matches!(code, Some("InvalidAction" | "NotImplemented" | "UnknownOperationException")) || status == Some(501)
 }
 
 async fn delete_change_set(client: &Client, id: &str) -> anyhow::Result<()> {

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use stacks::Part;
+
 /// Build, check, run and ship invest-alchemy.
 #[derive(Debug, clap::Parser)]
 #[command(name = "cargo xtask", version, about, long_about = None)]
@@ -24,7 +26,7 @@ pub(crate) enum Command {
     Diff(Diff),
     /// Deploy the stacks of a stage through change sets, then print and save their outputs.
     Deploy(Deploy),
-    /// Delete the stacks of a stage; the reports bucket and its history are kept.
+    /// Delete the stacks of a stage; the data stack (report history, subscribers) is kept.
     Destroy(Destroy),
     /// Start one run of the signal job now, on Fargate Spot, the way the schedule does.
     RunJob(RunJob),
@@ -78,6 +80,9 @@ pub(crate) struct Package {
     /// The stage of alchemy.toml (its architecture); the artifacts are listed in target/artifacts/<stage>.json.
     #[arg(long, default_value = "dev")]
     pub(crate) stage: String,
+    /// The deployment configuration to read instead of alchemy.toml at the workspace root.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
     /// Upload the zips and the image that are not there yet.
     #[arg(long)]
     pub(crate) upload: bool,
@@ -139,10 +144,6 @@ pub(crate) struct Deploy {
     pub(crate) aws: Aws,
     #[command(flatten)]
     pub(crate) stacks: StackSelection,
-    /// A JSON object of values for the template parameters of these names, in whichever stack
-    /// declares them (e.g. the function code keys and the job image digest).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) parameters: Option<PathBuf>,
     /// Push the job image to this OCI registry (`http[s]://host[:port][/repository]`) instead of the
     /// stage's ECR repository from the bootstrap stack's outputs.
     #[arg(long, value_name = "URL")]
@@ -152,15 +153,27 @@ pub(crate) struct Deploy {
 /// Which stacks a command works on, and where their templates come from.
 #[derive(Debug, clap::Args)]
 pub(crate) struct StackSelection {
-    /// The stacks, comma-separated, always handled in the order bootstrap, network, app, edge.
-    #[arg(long, value_delimiter = ',', default_values = ["bootstrap", "network", "app", "edge"])]
-    pub(crate) stacks: Vec<String>,
-    /// The folder of the templates: `<stack>.yaml` each, with optional `<stack>.parameters.json`
-    /// (an object of parameter values). Default: the stage's templates synthesized afresh into
+    /// The stacks, comma-separated, always handled in the order bootstrap, network, data, app, edge.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_parser = parse_part,
+        default_values = ["bootstrap", "network", "data", "app", "edge"],
+    )]
+    pub(crate) stacks: Vec<Part>,
+    /// The folder of a synthesized stage: its `manifest.json` and the templates it names, as
+    /// `cargo xtask synth` writes them. Default: the stage synthesized afresh into
     /// target/cfn/<stage>/. With this flag the stage need not be in alchemy.toml: such a stage is
     /// not protected and its region comes from `--region` or the standard chain.
     #[arg(long, value_name = "DIR")]
     pub(crate) templates: Option<PathBuf>,
+}
+
+fn parse_part(text: &str) -> Result<Part, String> {
+    Part::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = Part::ALL.iter().map(|it| it.name()).collect();
+        format!("unknown stack {text:?}: the stacks are {}", names.join(", "))
+    })
 }
 
 #[derive(Debug, clap::Args)]
@@ -170,7 +183,8 @@ pub(crate) struct Destroy {
     /// Delete the bootstrap stack too, after emptying the assets bucket and the image repository.
     #[arg(long)]
     pub(crate) all: bool,
-    /// Delete the reports bucket and the whole report history too (asks again).
+    /// Delete the data stack too, with the reports bucket, the whole report history and the
+    /// signal topic with every subscription (asks again).
     #[arg(long)]
     pub(crate) purge_data: bool,
 }

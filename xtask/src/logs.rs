@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use chrono::{DateTime, Local, TimeZone, Utc};
-use stacks::parts::app::ids;
+use stacks::{Part, parts::app::ids};
 use xshell::Shell;
 
 use crate::{
@@ -43,7 +43,7 @@ impl flags::Logs {
             None => LogPart::ALL.to_vec(),
         };
         runtime()?.block_on(async {
-            let aws = Aws::load(&stage.aws_flags(&self.aws)).await?;
+            let aws = Aws::load(&self.aws, stage.region(&self.aws).as_deref()).await?;
             let groups = log_groups(&aws, &stage, &parts).await?;
             let client = aws.logs();
             let prefixed = parts.len() > 1;
@@ -110,8 +110,8 @@ impl LogPart {
 
 /// The log group of each part, from the app stack's resources.
 async fn log_groups(aws: &Aws, stage: &Stage, parts: &[LogPart]) -> anyhow::Result<Vec<(LogPart, String)>> {
-    let cfn = aws.cloudformation(stage.region_of("app").as_deref());
-    let app = stage.stack_name("app");
+    let cfn = aws.cloudformation(stage.region_of(Part::App).as_deref());
+    let app = stage.stack_name(Part::App);
     if cloudformation::describe_stack(&cfn, &app).await?.is_none() {
         let region = aws.sdk.region().map(|it| it.to_string()).unwrap_or_default();
         anyhow::bail!(

@@ -7,6 +7,7 @@ mod bench;
 mod cloudformation;
 mod cold_start;
 mod deploy;
+mod destroy;
 mod dev;
 mod flags;
 mod logs;

@@ -13,9 +13,11 @@ pub(crate) mod zip;
 
 use std::path::PathBuf;
 
+use std::collections::BTreeMap;
+
 use anyhow::{Context, format_err};
-use serde::Serialize;
-use stacks::{config::StageConfig, ecs::Architecture};
+use serde::{Deserialize, Serialize};
+use stacks::{ArtifactKind, config::StageConfig, ecs::Architecture};
 use xshell::{Shell, cmd};
 
 use crate::{flags, site_tools, stage, tools};
@@ -33,7 +35,7 @@ pub(crate) const JOB_TARGET: &str = "x86_64-unknown-linux-gnu";
 
 impl flags::Package {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let config = stage::load(sh, None)?;
+        let config = stage::load(sh, self.config.as_deref())?;
         let stage = config.stage(&self.stage).with_context(|| format!("reading stage {}", self.stage))?.clone();
         let destinations = if self.upload {
             let assets_bucket = self.assets_bucket.context(
@@ -65,9 +67,7 @@ impl flags::Package {
         let built = build(sh, architecture, &functions)?;
         let artifacts = package(sh, &stage, &built, destinations.as_ref())?;
         print!("{}", artifacts.summary());
-        let path = sh.current_dir().join("target/artifacts").join(format!("{}.json", stage.name));
-        let json = serde_json::to_string_pretty(&artifacts).expect("artifacts serialize");
-        std::fs::write(&path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+        let path = artifacts.save(sh)?;
         println!("written to {}", path.display());
         Ok(())
     }
@@ -134,7 +134,70 @@ pub(crate) enum Upload {
     AlreadyThere,
 }
 
+/// The file the artifacts of `stage` are listed in: `target/artifacts/<stage>.json`.
+fn artifacts_file(sh: &Shell, stage: &str) -> PathBuf {
+    sh.current_dir().join("target/artifacts").join(format!("{stage}.json"))
+}
+
+/// The parameter values of the artifacts last packaged for `stage` (by `package` or `deploy`),
+/// `None` when nothing was packaged for it yet.
+pub(crate) fn packaged_values(sh: &Shell, stage: &str) -> anyhow::Result<Option<BTreeMap<ArtifactKind, String>>> {
+    /// What the values are read from, of the file [`Artifacts`] writes.
+    #[derive(Deserialize)]
+    struct Saved {
+        functions: Vec<SavedFunction>,
+        job_image: SavedImage,
+    }
+    #[derive(Deserialize)]
+    struct SavedFunction {
+        name: String,
+        key: String,
+    }
+    #[derive(Deserialize)]
+    struct SavedImage {
+        manifest_digest: String,
+    }
+    let path = artifacts_file(sh, stage);
+    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(None) };
+    let saved: Saved =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a list of artifacts", path.display()))?;
+    let mut values = BTreeMap::from([(ArtifactKind::JobImage, saved.job_image.manifest_digest)]);
+    for function in saved.functions {
+        values.insert(function_kind(&function.name)?, function.key);
+    }
+    Ok(Some(values))
+}
+
+/// The artifact a function's zip is.
+fn function_kind(name: &str) -> anyhow::Result<ArtifactKind> {
+    match name {
+        "subscribe" => Ok(ArtifactKind::SubscribeZip),
+        "web" => Ok(ArtifactKind::WebZip),
+        _ => Err(format_err!("{name:?} is not one of the functions {FUNCTION_BINARIES:?}")),
+    }
+}
+
 impl Artifacts {
+    /// The app stack's artifact parameters' values.
+    pub(crate) fn values(&self) -> anyhow::Result<BTreeMap<ArtifactKind, String>> {
+        let mut values = BTreeMap::from([(ArtifactKind::JobImage, self.job_image.manifest_digest.clone())]);
+        for function in &self.functions {
+            values.insert(function_kind(&function.name)?, function.key.clone());
+        }
+        Ok(values)
+    }
+
+    /// Writes the list to `target/artifacts/<stage>.json`, where `diff` reads it; returns the path.
+    pub(crate) fn save(&self, sh: &Shell) -> anyhow::Result<PathBuf> {
+        let path = artifacts_file(sh, &self.stage);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let json = serde_json::to_string_pretty(self).expect("artifacts serialize");
+        std::fs::write(&path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
     pub(crate) fn summary(&self) -> String {
         let mut out = String::new();
         for function in &self.functions {

@@ -10,26 +10,45 @@ use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, CapacityProviderStrategyItem, ContainerOverride, NetworkConfiguration,
     TaskOverride,
 };
-use stacks::parts::{app as app_outputs, network as network_outputs};
+use stacks::{
+    Part,
+    parts::{app as app_outputs, network as network_outputs},
+};
 use xshell::Shell;
 
-use crate::{aws::Aws, aws::AwsContext, cloudformation, deploy::runtime, flags, stage::Stage};
+use crate::{
+    aws::{Aws, AwsContext},
+    deploy::{plan, runtime},
+    flags,
+    stage::Stage,
+};
 
 impl flags::RunJob {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let stage = Stage::resolve(sh, &self.aws, false)?;
+        let assembly = stage.assembly()?;
         let arguments = job_arguments(self.date.as_deref(), self.backfill);
         runtime()?.block_on(async {
-            let aws = Aws::load(&stage.aws_flags(&self.aws)).await?;
-            let cfn = aws.cloudformation(None);
-            let app_name = stage.stack_name("app");
-            let network_name = stage.stack_name("network");
-            let app = cloudformation::stack_outputs(&cfn, &app_name).await.context("deploy the stage first")?;
-            let network = cloudformation::stack_outputs(&cfn, &network_name).await.context("deploy the stage first")?;
-            let output = |outputs: &cloudformation::Outputs, stack: &str, key: &str| {
+            let aws = Aws::load(&self.aws, stage.region(&self.aws).as_deref()).await?;
+            // The outputs the deploy gave, or the resources they are made of where the endpoint lists none.
+            let outputs = |part: Part| {
+                let aws = &aws;
+                let artifact = assembly.stack(part);
+                async move {
+                    let artifact = artifact?;
+                    let name = &artifact.stack_name;
+                    let outputs = plan::read_outputs(aws, artifact, None).await?;
+                    let outputs =
+                        outputs.with_context(|| format!("stack {name} does not exist: deploy the stage first"))?;
+                    anyhow::Ok((name.clone(), outputs))
+                }
+            };
+            let (app_name, app) = outputs(Part::App).await?;
+            let (network_name, network) = outputs(Part::Network).await?;
+            let output = |outputs: &crate::cloudformation::Outputs, stack: &str, key: &str| {
                 outputs.get(key).cloned().with_context(|| format!("stack {stack} has no output {key}"))
             };
-            let cluster = output(&app, &app_name, app_outputs::CLUSTER_ARN)?;
+            let cluster = output(&app, &app_name, app_outputs::CLUSTER_NAME)?;
             let task_definition = output(&app, &app_name, app_outputs::JOB_TASK_DEFINITION_ARN)?;
             let subnets: Vec<String> = output(&network, &network_name, network_outputs::SUBNET_IDS)?
                 .split(',')

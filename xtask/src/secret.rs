@@ -48,7 +48,7 @@ impl flags::SecretSet {
         };
         let value = read_secret(&prompt)?;
         runtime()?.block_on(async {
-            let aws = Aws::load(&stage.aws_flags(&self.aws)).await?;
+            let aws = Aws::load(&self.aws, stage.region(&self.aws).as_deref()).await?;
             aws.ssm()
                 .put_parameter()
                 .name(&parameter)

@@ -1,17 +1,18 @@
-//! The stage a command works on: its table of `alchemy.toml` when it has one.
+//! The stage a command works on: its table of `alchemy.toml` when it has one, and [`load`], the
+//! one loader of the configuration.
 //!
-//! A stage of `alchemy.toml` gives the settings deploys obey: `protected`, the region, the stack
-//! names (`Part::stack_name`), the region of each part (`Part::region`: edge in us-east-1) and
-//! the name of the token parameter. A stage that is not in the file is still accepted where only
-//! its name matters (destroy, run-job, secret set) and by deploy and diff given `--templates`:
-//! it is not protected and its region comes from `--region` or the standard chain. That is what
-//! the tests do with ad-hoc stages against the emulator.
+//! A stage of `alchemy.toml` gives the settings deploys obey: `protected`, the region, and its
+//! assembly (`stacks::StageAssembly`: the stacks, their regions and inputs). A stage that is not
+//! in the file is still accepted where only its name matters (destroy, secret set, status, logs:
+//! the stack names are `Part::stack_name`) and by deploy and diff given `--templates` (a folder
+//! with its `manifest.json`): it is not protected and its region comes from `--region` or the
+//! standard chain. That is what the tests do with ad-hoc stages against the emulator.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use platform::channels::ChannelsFile;
-use stacks::{Config, JobChannels, Part, StageConfig};
+use stacks::{Config, EnvNames, JobChannels, Part, StageAssembly, StageConfig, parts::EDGE_REGION};
 use xshell::Shell;
 
 use crate::flags;
@@ -52,35 +53,30 @@ impl Stage {
     }
 
     /// The CloudFormation stack name of `part`: `invest-alchemy-<stage>-<part>`.
-    pub(crate) fn stack_name(&self, part: &str) -> String {
-        match &self.config {
-            Some(config) => part_of(part).stack_name(config),
-            None => format!("invest-alchemy-{}-{part}", self.name),
-        }
+    pub(crate) fn stack_name(&self, part: Part) -> String {
+        part.stack_name(&self.name)
     }
 
     /// The region of `part` when it is not the one the command runs in: edge's us-east-1.
     /// The other parts use the loaded region (`--region`, else the stage's, else the chain).
-    pub(crate) fn region_of(&self, part: &str) -> Option<String> {
-        let part = part_of(part);
-        if part != Part::Edge {
-            return None;
-        }
-        Some(match &self.config {
-            Some(config) => part.region(config),
-            None => "us-east-1".to_owned(),
-        })
+    pub(crate) fn region_of(&self, part: Part) -> Option<String> {
+        (part == Part::Edge).then(|| EDGE_REGION.to_owned())
     }
 
-    /// The AWS flags with the stage's region when `--region` is not given: `--region` first,
-    /// then the stage's region in the configuration, then the standard chain (`AWS_REGION`, the
-    /// profile's region).
-    pub(crate) fn aws_flags(&self, flags: &flags::Aws) -> flags::Aws {
-        let mut flags = flags.clone();
-        if flags.region.is_none() {
-            flags.region = self.config.as_ref().map(|it| it.region.clone());
-        }
-        flags
+    /// The region the command runs in: `--region` first, then the stage's region in the
+    /// configuration; `None` leaves it to the standard chain (`AWS_REGION`, the profile's region).
+    pub(crate) fn region(&self, flags: &flags::Aws) -> Option<String> {
+        flags.region.clone().or_else(|| self.config.as_ref().map(|it| it.region.clone()))
+    }
+
+    /// The stage's assembly, synthesized in memory (nothing written), when the stage is in the configuration.
+    pub(crate) fn assembly(&self) -> anyhow::Result<StageAssembly> {
+        let Some(config) = &self.config else {
+            anyhow::bail!("stage {} is not in the configuration: add a [stages.{}] table", self.name, self.name)
+        };
+        let (assembly, _) =
+            StageAssembly::synth(config, &env_names()).with_context(|| format!("synthesizing stage {}", self.name))?;
+        Ok(assembly)
     }
 
     /// The variables the stage's channels file references (none without one).
@@ -120,6 +116,19 @@ pub(crate) fn load(sh: &Shell, file: Option<&Path>) -> anyhow::Result<Config> {
         .with_context(|| format!("reading {}", path.display()))
 }
 
+/// The names of the variables the job and the functions read, from `platform`, where the code
+/// that reads them takes them from.
+pub(crate) fn env_names() -> EnvNames {
+    EnvNames {
+        reports_bucket: platform::env::REPORTS_BUCKET,
+        topic_arn: platform::env::TOPIC_ARN,
+        site_url: platform::env::SITE_URL,
+        source: platform::env::SOURCE,
+        tushare_token: platform::env::TUSHARE_TOKEN,
+        channels: platform::env::CHANNELS,
+    }
+}
+
 /// A channels file as the job gets it in the cloud: its text and the variables it references.
 /// Every credential must be a whole `${VAR}` (the text reaches the task as a plain value), and no
 /// variable may shadow one the job or the platform sets (`ALCHEMY_*`, `AWS_*`, `ECS_*`, `TUSHARE_*`).
@@ -137,11 +146,6 @@ pub(crate) fn read_channels(path: &Path) -> Result<JobChannels, String> {
 
 /// Prefixes of the variables the task definition, ECS and the job's own flags use.
 const RESERVED_PREFIXES: [&str; 4] = ["ALCHEMY_", "AWS_", "ECS_", "TUSHARE_"];
-
-/// The part of this name (one of `deploy::PARTS`).
-fn part_of(name: &str) -> Part {
-    Part::ALL.into_iter().find(|it| it.name() == name).unwrap_or_else(|| panic!("{name:?} is not a part"))
-}
 
 #[cfg(test)]
 mod tests {
@@ -168,12 +172,12 @@ mod tests {
     fn a_stage_of_the_configuration_gives_its_region_protection_and_names() {
         let prod = Stage::resolve(&shell(), &flags("prod", None), true).unwrap();
         assert!(prod.protected());
-        assert_eq!(prod.aws_flags(&flags("prod", None)).region.as_deref(), Some("ap-southeast-1"));
+        assert_eq!(prod.region(&flags("prod", None)).as_deref(), Some("ap-southeast-1"));
         // --region wins over the stage's region.
-        assert_eq!(prod.aws_flags(&flags("prod", Some("eu-west-1"))).region.as_deref(), Some("eu-west-1"));
-        assert_eq!(prod.stack_name("app"), "invest-alchemy-prod-app");
-        assert_eq!(prod.region_of("app"), None);
-        assert_eq!(prod.region_of("edge").as_deref(), Some("us-east-1"));
+        assert_eq!(prod.region(&flags("prod", Some("eu-west-1"))).as_deref(), Some("eu-west-1"));
+        assert_eq!(prod.stack_name(Part::App), "invest-alchemy-prod-app");
+        assert_eq!(prod.region_of(Part::App), None);
+        assert_eq!(prod.region_of(Part::Edge).as_deref(), Some("us-east-1"));
         assert_eq!(prod.token_parameter_name(), "/invest-alchemy/prod/tushare-token");
         assert!(!Stage::resolve(&shell(), &flags("dev", None), true).unwrap().protected());
     }
@@ -214,8 +218,9 @@ mod tests {
         assert!(format!("{err:#}").contains("pass --templates DIR"), "{err:#}");
         let adhoc = Stage::resolve(&shell(), &flags("tadhoc", None), false).unwrap();
         assert!(!adhoc.protected());
-        assert_eq!(adhoc.aws_flags(&flags("tadhoc", None)).region, None);
-        assert_eq!(adhoc.stack_name("network"), "invest-alchemy-tadhoc-network");
-        assert_eq!(adhoc.region_of("edge").as_deref(), Some("us-east-1"));
+        assert_eq!(adhoc.region(&flags("tadhoc", None)), None);
+        assert_eq!(adhoc.stack_name(Part::Network), "invest-alchemy-tadhoc-network");
+        assert_eq!(adhoc.region_of(Part::Edge).as_deref(), Some("us-east-1"));
+        assert!(format!("{:#}", adhoc.assembly().unwrap_err()).contains("not in the configuration"));
     }
 }

@@ -14,7 +14,7 @@ mod render;
 
 use xshell::Shell;
 
-use crate::{aws::Aws, deploy, flags, stage::Stage, status::model::Piece};
+use crate::{aws::Aws, deploy, deploy::plan::Deployment, flags, stage::Stage, status::model::Piece};
 
 impl flags::Status {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
@@ -22,14 +22,15 @@ impl flags::Status {
         // The local templates, synthesized afresh as diff does, for the drift of each stack.
         let plans = match &stage.config {
             Some(_) => Piece::from_result(
-                deploy::templates_dir(sh, &stage, None)
-                    .and_then(|dir| deploy::read_plans(&dir, &stage, &deploy::PARTS)),
+                deploy::stage_assembly(sh, &stage, None)
+                    .and_then(|(dir, assembly)| Deployment::plan(&dir, assembly, &stacks::Part::ALL)),
             ),
             None => Piece::missing(format!("stage {} is not in the configuration", stage.name)),
         };
+        let artifacts = package_values(sh, &stage);
         let status = deploy::runtime()?.block_on(async {
-            let aws = Aws::load(&stage.aws_flags(&self.aws)).await?;
-            anyhow::Ok(collect::collect(&aws, &stage, plans, self.runs).await)
+            let aws = Aws::load(&self.aws, stage.region(&self.aws).as_deref()).await?;
+            anyhow::Ok(collect::collect(&aws, &stage, plans, artifacts, self.runs).await)
         })?;
         if self.json {
             println!("{}", serde_json::to_string_pretty(&status).expect("plain data serializes"));
@@ -38,4 +39,9 @@ impl flags::Status {
         }
         Ok(())
     }
+}
+
+/// The artifacts last packaged for the stage, which drift compares with (none: the deployed values).
+fn package_values(sh: &Shell, stage: &Stage) -> Option<std::collections::BTreeMap<stacks::ArtifactKind, String>> {
+    crate::package::packaged_values(sh, &stage.name).ok().flatten()
 }

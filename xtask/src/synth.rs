@@ -1,11 +1,16 @@
 //! `cargo xtask synth`: writes the CloudFormation templates of one stage of `alchemy.toml` to
-//! `target/cfn/<stage>/<part>.yaml`. No AWS credentials, no network, no build of the code:
-//! what only a deploy knows (code keys, image digest) is a stack parameter.
+//! `target/cfn/<stage>/<part>.yaml` and its assembly beside them as `manifest.json` (the stacks
+//! in deploy order, where each parameter comes from). No AWS credentials, no network, no build
+//! of the code: what only a deploy knows (code keys, image digest) is a stack parameter.
+//! [`read_manifest`] reads such a folder back; deploy, diff and status plan from it.
 
-use std::{path::PathBuf, time::Instant};
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
 
 use anyhow::Context;
-use stacks::{EnvNames, StageConfig, synth_stage};
+use stacks::{StageAssembly, StageConfig};
 use xshell::Shell;
 
 use crate::{flags, stage};
@@ -15,14 +20,30 @@ impl flags::Synth {
         let config = stage::load(sh, self.config.as_deref())?;
         let stage = config.stage(&self.stage)?;
         let started = Instant::now();
-        let written = write_stage(sh, stage)?;
+        let synthesized = write_stage(sh, stage)?;
         let elapsed = started.elapsed();
-        for template in &written {
+        for template in &synthesized.written {
             println!("{:>3} resources  {}", template.resource_count, template.path.display());
         }
-        eprintln!("synthesized {} stacks of stage {} in {} ms", written.len(), stage.name, elapsed.as_millis());
+        println!("    manifest   {}", synthesized.dir.join(MANIFEST).display());
+        eprintln!(
+            "synthesized {} stacks of stage {} in {} ms",
+            synthesized.written.len(),
+            stage.name,
+            elapsed.as_millis()
+        );
         Ok(())
     }
+}
+
+/// The assembly's file in a folder of templates.
+pub(crate) const MANIFEST: &str = "manifest.json";
+
+/// A stage written to disk: its folder, its assembly and its templates.
+pub(crate) struct Synthesized {
+    pub(crate) dir: PathBuf,
+    pub(crate) assembly: StageAssembly,
+    pub(crate) written: Vec<Written>,
 }
 
 /// One template written to disk.
@@ -31,47 +52,48 @@ pub(crate) struct Written {
     pub(crate) resource_count: usize,
 }
 
-/// The names of the variables the job and the functions read, from `platform`, where the code
-/// that reads them takes them from.
-pub(crate) fn env_names() -> EnvNames {
-    EnvNames {
-        reports_bucket: platform::env::REPORTS_BUCKET,
-        topic_arn: platform::env::TOPIC_ARN,
-        site_url: platform::env::SITE_URL,
-        source: platform::env::SOURCE,
-        tushare_token: platform::env::TUSHARE_TOKEN,
-        channels: platform::env::CHANNELS,
-    }
-}
-
-/// Synthesizes every stack of `stage` into `target/cfn/<stage>/`, replacing what was there.
-pub(crate) fn write_stage(sh: &Shell, stage: &StageConfig) -> anyhow::Result<Vec<Written>> {
-    let templates = synth_stage(stage, &env_names()).with_context(|| format!("synthesizing stage {}", stage.name))?;
+/// Synthesizes every stack of `stage` into `target/cfn/<stage>/`, replacing what was there: the
+/// templates, then the manifest.
+pub(crate) fn write_stage(sh: &Shell, stage: &StageConfig) -> anyhow::Result<Synthesized> {
+    let (assembly, templates) = StageAssembly::synth(stage, &stage::env_names())
+        .with_context(|| format!("synthesizing stage {}", stage.name))?;
     let dir = sh.current_dir().join("target/cfn").join(&stage.name);
     if dir.exists() {
         sh.remove_path(&dir).with_context(|| format!("clearing {}", dir.display()))?;
     }
     sh.create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut written = Vec::new();
-    for (part, template) in templates {
-        let path = dir.join(format!("{}.yaml", part.name()));
+    for (file, template) in &templates {
+        let path = dir.join(file);
         sh.write_file(&path, template.to_yaml()).with_context(|| format!("writing {}", path.display()))?;
         written.push(Written { path, resource_count: template.resource_count() });
     }
-    Ok(written)
+    let manifest = dir.join(MANIFEST);
+    let json = serde_json::to_string_pretty(&assembly).expect("the assembly serializes");
+    sh.write_file(&manifest, json + "\n").with_context(|| format!("writing {}", manifest.display()))?;
+    Ok(Synthesized { dir, assembly, written })
+}
+
+/// The assembly of a folder `synth` wrote (or one laid out the same way): its `manifest.json`.
+pub(crate) fn read_manifest(dir: &Path) -> anyhow::Result<StageAssembly> {
+    let path = dir.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!("reading {} (the folder needs the manifest `cargo xtask synth` writes)", path.display())
+    })?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a stage assembly", path.display()))
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
-    use stacks::Part;
+    use stacks::{Part, synth_stage};
 
     use super::*;
 
     /// The variables the app stack sets on the job and the functions, by name.
     fn names_set(stage: &StageConfig) -> BTreeSet<String> {
-        let templates = synth_stage(stage, &env_names()).unwrap();
+        let templates = synth_stage(stage, &stage::env_names()).unwrap();
         let app = &templates.iter().find(|(part, _)| *part == Part::App).unwrap().1;
         let resources = &app.json()["Resources"];
         let container = &resources["JobTask"]["Properties"]["ContainerDefinitions"][0];
@@ -126,6 +148,6 @@ mod tests {
         let config = stage::load(&sh, None).unwrap();
         let dev = config.stage("dev").unwrap();
         assert!(dev.domain.is_none());
-        assert_eq!(synth_stage(dev, &env_names()).unwrap().len(), 4);
+        assert_eq!(synth_stage(dev, &stage::env_names()).unwrap().len(), Part::ALL.len());
     }
 }

@@ -110,7 +110,9 @@ fn cloudformation_templates(sh: &Shell) -> anyhow::Result<Vec<PathBuf>> {
     let config = stage::load(sh, None)?;
     let mut templates = Vec::new();
     for stage in config.stages() {
-        templates.extend(synth::write_stage(sh, stage)?.into_iter().map(|it| it.path));
+        // The stacks' templates; an import template is a subset of its stack's.
+        let synthesized = synth::write_stage(sh, stage)?;
+        templates.extend(synthesized.assembly.stacks.iter().map(|it| synthesized.dir.join(&it.template)));
     }
     let snapshots = sh.current_dir().join("stacks/snapshots");
     let mut committed: Vec<PathBuf> = sh

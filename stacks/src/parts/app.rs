@@ -147,7 +147,10 @@ pub fn stack(stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
     let reports = BucketRef::from_name_parameter(LogicalId::new(REPORTS_BUCKET_NAME)?);
     stack.parameter(
         SIGNAL_TOPIC_ARN,
-        Parameter::string("Topic of the daily signals (data stack output)", "^arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:.+$"),
+        Parameter::string(
+            "Topic of the daily signals (data stack output)",
+            "^arn:[a-z-]+:sns:[a-z0-9-]+:[0-9]{12}:.+$",
+        ),
     )?;
     let signals = TopicRef::from_arn_parameter(LogicalId::new(SIGNAL_TOPIC_ARN)?);
     let alarms = sns::topic(&mut stack, ids::ALARMS, TopicProps { display_name: None, encrypted: false })?;

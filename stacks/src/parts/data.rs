@@ -4,13 +4,13 @@
 //! The reports bucket holds the report history; the signal topic holds every confirmed e-mail
 //! subscription (a new topic would make every subscriber confirm again). Both are retained on
 //! delete and on replacement, and deploy turns on the stack's termination protection
-//! ([`crate::assembly::StackArtifact::termination_protection`]). The app stack takes them as
+//! ((`Part::termination_protection`)). The app stack takes them as
 //! parameters.
 
 use crate::{
     config::StageConfig,
     model::{error::SynthError, handle::NamedResource, names::LogicalId, stack::Stack},
-    parts::{Input, Part},
+    parts::{AdoptedResource, Adoption, Input, Part},
     s3::{self, BucketProps},
     sns::{self, TopicProps},
 };
@@ -52,9 +52,19 @@ pub fn stack(stage: &StageConfig) -> Result<Stack, SynthError> {
     Ok(stack)
 }
 
-/// The name CloudFormation gave the reports bucket of `stage` before the data stack existed,
-/// when the app stack held it: `<stack name>-reports-<suffix>`, lowercase. A deploy that finds
-/// no data stack looks for a retained bucket starting with this and imports it.
-pub fn legacy_reports_bucket_prefix(stage: &str) -> String {
-    format!("{}-reports-", Part::App.stack_name(stage)).to_lowercase()
+/// The reports bucket of a deployment made before the data stack existed: the app stack held it
+/// under the same logical id, and CloudFormation named it `<stack name>-reports-<suffix>`
+/// (lowercase). A deploy that finds no data stack imports it.
+pub fn adoption(stage: &str) -> Adoption {
+    let previous_stack = Part::App.stack_name(stage);
+    Adoption {
+        template: "data-import.yaml".to_owned(),
+        resources: vec![AdoptedResource {
+            logical_id: ids::REPORTS.to_owned(),
+            resource_type: "AWS::S3::Bucket".to_owned(),
+            identifier: "BucketName".to_owned(),
+            name_prefix: format!("{previous_stack}-reports-").to_lowercase(),
+            previous_stack,
+        }],
+    }
 }

@@ -79,6 +79,12 @@ impl Part {
         self == Part::Data
     }
 
+    /// What a deploy imports into the part's stack when it does not exist yet: the reports
+    /// bucket that the app stack held before the data stack existed.
+    pub fn adoption(self, stage: &str) -> Option<Adoption> {
+        (self == Part::Data).then(|| data::adoption(stage))
+    }
+
     /// The part's stack, built from the stage's configuration.
     pub fn stack(self, stage: &StageConfig, env: &EnvNames) -> Result<Stack, SynthError> {
         match self {
@@ -120,6 +126,28 @@ pub enum ArtifactKind {
     WebZip,
     /// The job image: its manifest digest.
     JobImage,
+}
+
+/// Resources made before the stack existed, which a deploy imports (an IMPORT change set with
+/// `template`) instead of creating new ones, then updates the stack to its full template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adoption {
+    /// The import's template file, beside the manifest: the stack with only these resources and no outputs.
+    pub template: String,
+    pub resources: Vec<AdoptedResource>,
+}
+
+/// One resource to import, found by the start of its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdoptedResource {
+    pub logical_id: String,
+    pub resource_type: String,
+    /// The identifier property the import names it by, e.g. `BucketName`.
+    pub identifier: String,
+    /// What its name started with when CloudFormation made it, e.g. `invest-alchemy-dev-app-reports-`.
+    pub name_prefix: String,
+    /// The stack that held it then, and may still hold it.
+    pub previous_stack: String,
 }
 
 /// Where CloudFront wants its stack and its certificate.

@@ -3,8 +3,8 @@
 //! the job's log streams), the reports bucket (S3, keys from `platform::reports`), the failure
 //! rule (EventBridge) and the topics' subscriptions (SNS).
 //!
-//! Resources are found by their logical ids in the app stack (`stacks::parts::app::ids`), whose
-//! physical ids every endpoint fills; names are never computed here. Each piece is read on its
+//! Resources are found by their logical ids in the app and data stacks (`stacks::parts::app::ids`,
+//! `stacks::parts::data::ids`), whose physical ids every endpoint fills; names are never computed here. Each piece is read on its
 //! own: one that fails or is absent becomes a [`Piece::Missing`] that says why, never an error
 //! of the whole command. Uses the stage, the AWS configuration, the CloudFormation engine, the
 //! model and `logs::line` (a run's last line, made readable); not the rendering.
@@ -22,12 +22,15 @@ use platform::{
     reports::{self, ReportFormat},
     strategy::DmaParams,
 };
-use stacks::parts::{app, app::ids, edge};
+use stacks::{
+    ArtifactKind, Part,
+    parts::{app, app::ids, data, edge},
+};
 
 use crate::{
     aws::{Aws, AwsContext},
     cloudformation::{self, Action, Outputs, Planned, StackPlan},
-    deploy::{self, PARTS},
+    deploy::{self, plan::Deployment},
     logs::line,
     stage::Stage,
     status::{
@@ -41,16 +44,20 @@ use crate::{
 
 /// The schedule's time zone when it cannot be read: the stages' default.
 const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
-/// The app stack's parameters only a deploy that packages knows.
-const ARTIFACT_PARAMETERS: [&str; 3] = [app::SUBSCRIBE_CODE_KEY, app::WEB_CODE_KEY, app::JOB_IMAGE_DIGEST];
-
-/// Everything `status` shows, read now. `plans` are the local templates (or why there are none).
-pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan>>, n_runs: usize) -> Status {
+/// Everything `status` shows, read now. `plans` are the local templates (or why there are none),
+/// `artifacts` the last packaged ones.
+pub(crate) async fn collect(
+    aws: &Aws,
+    stage: &Stage,
+    plans: Piece<Deployment>,
+    artifacts: Option<BTreeMap<ArtifactKind, String>>,
+    n_runs: usize,
+) -> Status {
     let now = Utc::now();
     let region = aws.sdk.region().map(|it| it.to_string()).unwrap_or_default();
-    let mut deployed: Vec<(String, Option<Stack>)> = Vec::new();
+    let mut deployed: Vec<(Part, Option<Stack>)> = Vec::new();
     let mut stacks = Vec::new();
-    for part in PARTS {
+    for part in Part::ALL {
         let name = stage.stack_name(part);
         let region_of = stage.region_of(part);
         let client = aws.cloudformation(region_of.as_deref());
@@ -64,15 +71,15 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
             Ok(None) => Piece::missing("not deployed"),
             Err(err) => Piece::missing(format!("{err:#}")),
         };
-        stacks.push(StackStatus { part: part.to_owned(), name, region: region_of, deployed: piece });
-        deployed.push((part.to_owned(), found.ok().flatten()));
+        stacks.push(StackStatus { part: part.name().to_owned(), name, region: region_of, deployed: piece });
+        deployed.push((part, found.ok().flatten()));
     }
-    let stack_of = |part: &str| deployed.iter().find(|(it, _)| it == part).and_then(|(_, it)| it.as_ref());
+    let stack_of = |part: Part| deployed.iter().find(|(it, _)| *it == part).and_then(|(_, it)| it.as_ref());
 
     // Change sets take seconds each on AWS: they are made while the rest is read.
-    let drifts = drift(aws, stage, plans, &deployed);
+    let drifts = drift(aws, plans, artifacts, &deployed);
 
-    let Some(app_stack) = stack_of("app") else {
+    let Some(app_stack) = stack_of(Part::App) else {
         set_drifts(&mut stacks, drifts.await);
         let why = never_deployed(stage, &region);
         return Status {
@@ -86,15 +93,22 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
             alarm: Piece::missing(&why),
             subscribers: Piece::missing(&why),
             channels: channels(stage),
-            site_url: site_url(&Outputs::new(), stack_of("edge")),
+            site_url: site_url(&Outputs::new(), stack_of(Part::Edge)),
         };
     };
     let app_outputs = cloudformation::outputs_of(app_stack);
-    let app_name = stage.stack_name("app");
+    let app_name = stage.stack_name(Part::App);
     let ids =
         cloudformation::physical_ids(&aws.cloudformation(None), &app_name).await.map_err(|err| format!("{err:#}"));
     let resource = |id: &str| match &ids {
         Ok(ids) => ids.get(id).cloned().with_context(|| format!("the app stack {app_name} has no resource {id}")),
+        Err(err) => Err(anyhow::format_err!("{err}")),
+    };
+    let data_name = stage.stack_name(Part::Data);
+    let data_ids =
+        cloudformation::physical_ids(&aws.cloudformation(None), &data_name).await.map_err(|err| format!("{err:#}"));
+    let data_resource = |id: &str| match &data_ids {
+        Ok(ids) => ids.get(id).cloned().with_context(|| format!("the data stack {data_name} has no resource {id}")),
         Err(err) => Err(anyhow::format_err!("{err}")),
     };
 
@@ -104,13 +118,13 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
         None => stage.config.as_ref().map(|it| it.time_zone.clone()).unwrap_or_else(|| DEFAULT_TIME_ZONE.to_owned()),
     };
     let zone: Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
-    let bucket = resource(ids::REPORTS);
+    let bucket = data_resource(data::ids::REPORTS);
     let (drifts, runs, reports, alarm, subscribers) = tokio::join!(
         drifts,
         runs(aws, &resource, bucket.as_ref().ok(), zone, n_runs),
         reports(aws, bucket.as_ref()),
         alarm(aws, resource(ids::JOB_FAILED), resource(ids::ALARMS)),
-        subscribers(aws, resource(ids::SIGNALS)),
+        subscribers(aws, data_resource(data::ids::SIGNALS)),
     );
     set_drifts(&mut stacks, drifts);
     let mut channels = channels(stage);
@@ -129,7 +143,7 @@ pub(crate) async fn collect(aws: &Aws, stage: &Stage, plans: Piece<Vec<StackPlan
         alarm: Piece::from_result(alarm),
         subscribers: Piece::from_result(subscribers),
         channels,
-        site_url: site_url(&app_outputs, stack_of("edge")),
+        site_url: site_url(&app_outputs, stack_of(Part::Edge)),
     }
 }
 
@@ -145,7 +159,7 @@ fn set_drifts(stacks: &mut [StackStatus], drifts: Vec<Option<Drift>>) {
 fn never_deployed(stage: &Stage, region: &str) -> String {
     format!(
         "never deployed: {} is not in {region}; run cargo xtask deploy --stage {}",
-        stage.stack_name("app"),
+        stage.stack_name(Part::App),
         stage.name
     )
 }
@@ -153,27 +167,31 @@ fn never_deployed(stage: &Stage, region: &str) -> String {
 /// Each deployed stack against its local template, as `diff` decides; `None` where not deployed.
 async fn drift(
     aws: &Aws,
-    stage: &Stage,
-    plans: Piece<Vec<StackPlan>>,
-    deployed: &[(String, Option<Stack>)],
+    plans: Piece<Deployment>,
+    artifacts: Option<BTreeMap<ArtifactKind, String>>,
+    deployed: &[(Part, Option<Stack>)],
 ) -> Vec<Option<Drift>> {
-    let mut plans = match plans {
-        Piece::Found(plans) => plans,
-        Piece::Missing { missing } => {
-            let why = format!("no local templates to compare with: {missing}");
-            return deployed.iter().map(|(_, it)| it.as_ref().map(|_| Drift::Unknown { why: why.clone() })).collect();
-        }
+    let unknown = |why: String| -> Vec<Option<Drift>> {
+        deployed.iter().map(|(_, it)| it.as_ref().map(|_| Drift::Unknown { why: why.clone() })).collect()
     };
-    if let Err(err) = deploy::fill_from_deployed_outputs(aws, stage, &mut plans).await {
-        let why = format!("{err:#}");
-        return deployed.iter().map(|(_, it)| it.as_ref().map(|_| Drift::Unknown { why: why.clone() })).collect();
-    }
+    let deployment = match plans {
+        Piece::Found(deployment) => deployment,
+        Piece::Missing { missing } => return unknown(format!("no local templates to compare with: {missing}")),
+    };
+    let comparisons = match deploy::comparisons(aws, &deployment, artifacts).await {
+        Ok(it) => it,
+        Err(err) => return unknown(format!("{err:#}")),
+    };
     // One change set per stack, all at once.
     let mut tasks = tokio::task::JoinSet::new();
-    for (index, ((_, stack), plan)) in deployed.iter().zip(plans).enumerate() {
+    for (index, (part, stack)) in deployed.iter().enumerate() {
+        let Some(plan) = comparisons.iter().find(|(step, _)| step.artifact.part == *part).map(|(_, it)| it.clone())
+        else {
+            continue;
+        };
         if stack.is_some() {
             let aws = aws.clone();
-            tasks.spawn(async move { (index, drift_of(&aws, &plan).await) });
+            tasks.spawn(async move { (index, drift_of(&aws, plan).await) });
         }
     }
     let mut res: Vec<Option<Drift>> = vec![None; deployed.len()];
@@ -186,30 +204,13 @@ async fn drift(
     res
 }
 
-async fn drift_of(aws: &Aws, plan: &StackPlan) -> Drift {
-    let unfilled = match deploy::unfilled_parameters(plan) {
-        Ok(it) => it,
-        Err(err) => return Drift::Unknown { why: format!("{err:#}") },
+async fn drift_of(aws: &Aws, plan: Result<StackPlan, String>) -> Drift {
+    let plan = match plan {
+        Ok(plan) => plan,
+        Err(why) => return Drift::Unknown { why },
     };
-    if !unfilled.is_empty() {
-        let (artifacts, others): (Vec<String>, Vec<String>) =
-            unfilled.into_iter().partition(|it| ARTIFACT_PARAMETERS.contains(&it.as_str()));
-        let mut reasons = Vec::new();
-        if !artifacts.is_empty() {
-            reasons.push(format!(
-                "the app stack's artifact parameters ({}) are known only to a deploy that packages them, \
-                 and diff does not package",
-                join(&artifacts)
-            ));
-        }
-        if !others.is_empty() {
-            reasons.push(format!("no deployed stack has an output for the parameters {}", join(&others)));
-        }
-        let why = reasons.join("; ");
-        return Drift::Unknown { why };
-    }
     let client = aws.cloudformation(plan.region.as_deref());
-    match cloudformation::plan_changes(&client, plan).await {
+    match cloudformation::plan_changes(&client, &plan).await {
         Ok((_, Planned::NoChanges)) => Drift::Unchanged,
         Ok((_, Planned::Changes(changes))) => Drift::Changed {
             changes: changes
@@ -230,10 +231,6 @@ async fn drift_of(aws: &Aws, plan: &StackPlan) -> Drift {
         },
         Err(err) => Drift::Unknown { why: format!("{err:#}") },
     }
-}
-
-fn join(names: &[String]) -> String {
-    names.join(", ")
 }
 
 async fn schedule(aws: &Aws, name: anyhow::Result<String>, now: DateTime<Utc>) -> anyhow::Result<Schedule> {
