@@ -31,6 +31,10 @@ pub enum Architecture {
     Arm64,
 }
 
+/// The user every container runs as: the non-root user (`/etc/passwd` of the image) that the job
+/// image xtask builds runs as, so ECS never starts it as root.
+pub const CONTAINER_USER: &str = "65532:65532";
+
 /// A cluster in a stack.
 #[derive(Debug, Clone)]
 pub struct ClusterRef {
@@ -144,6 +148,8 @@ pub fn fargate_task(
         name: container.to_owned(),
         image: props.repository.image(props.image_digest),
         essential: true,
+        user: CONTAINER_USER,
+        memory: props.size.memory_mib,
         readonly_root_filesystem: true,
         environment: props.environment.into_iter().map(|(name, value)| KeyValue { name, value }).collect(),
         secrets: props
@@ -232,6 +238,9 @@ struct ContainerDefinition {
     name: String,
     image: Expr,
     essential: bool,
+    user: &'static str,
+    /// The hard limit: the task's whole memory, so a leak stops the container, not the task's neighbours.
+    memory: u32,
     readonly_root_filesystem: bool,
     environment: Vec<KeyValue>,
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -11,7 +11,7 @@ use std::time::Instant;
 use support::{
     aws_env,
     fake_cloudformation::{Execution, FakeCloudFormation},
-    moto_url, pairs, sdk_config, write_template, xtask,
+    moto_url, pairs, sdk_config, write_manifest, write_template, xtask,
 };
 
 /// A network stack whose outputs feed the app stack's parameters.
@@ -33,6 +33,11 @@ fn templates(stage: &str, setting: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write_template(dir.path(), "bootstrap", stage, BOOTSTRAP);
     write_template(dir.path(), "app", stage, &APP.replace("SETTING", setting));
+    write_manifest(
+        dir.path(),
+        stage,
+        &[("bootstrap", &[]), ("network", &[]), ("app", &[("SubnetIds", "network", "SubnetIds")])],
+    );
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let cfn = aws_sdk_cloudformation::Client::new(&sdk_config().await);
@@ -52,6 +57,7 @@ type OneTopicApp = (tempfile::TempDir, Vec<String>);
 fn one_topic_app(stage: &str) -> OneTopicApp {
     let dir = tempfile::tempdir().unwrap();
     write_template(dir.path(), "app", stage, "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n");
+    write_manifest(dir.path(), stage, &[("app", &[])]);
     let templates = dir.path().to_str().unwrap().to_owned();
     let args = ["deploy", "--stage", stage, "--stacks", "app", "--templates", &templates].map(str::to_owned).to_vec();
     (dir, args)
@@ -473,8 +479,8 @@ Resources:
               awslogs-region: us-east-1
               awslogs-stream-prefix: job
 Outputs:
-  ClusterArn:
-    Value: !GetAtt Cluster.Arn
+  ClusterName:
+    Value: !Ref Cluster
   JobTaskDefinitionArn:
     Value: !Ref Job
 ";
@@ -502,8 +508,13 @@ fn run_job_backfill_starts_a_spot_task_in_the_stack_network_without_publishing()
         }
     });
     let env = aws_env(&moto_url());
+    // run-job reads the stage's assembly: the stage is in a configuration of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("alchemy.toml");
+    std::fs::write(&config_file, format!("[stages.{stage}]\nregion = \"us-east-1\"\n")).unwrap();
+    let config_arg = config_file.to_str().unwrap();
 
-    let run = xtask(&["run-job", "--stage", stage, "--backfill", "30"], &pairs(&env), None);
+    let run = xtask(&["run-job", "--stage", stage, "--config", config_arg, "--backfill", "30"], &pairs(&env), None);
 
     assert!(run.success, "{}", run.stderr);
     assert!(run.stdout.contains("arguments: --last 30 --no-publish"), "{}", run.stdout);

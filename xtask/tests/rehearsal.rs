@@ -1,41 +1,28 @@
-//! The rehearsal of the real stacks (what `cargo xtask synth` writes for a stage of a
-//! configuration) through the real `cargo xtask deploy` / `destroy` against moto: deploy, a
-//! no-op deploy, a configuration change, one run of the signal job in cloud mode on what was
-//! deployed, and destroy, which keeps the reports bucket with the job's report.
+//! The end-to-end rehearsal of a stage against moto, exactly as a user types it: the real
+//! stacks of a stage of a configuration (what `cargo xtask synth` writes), deployed by the real
+//! `cargo xtask deploy`, which packages the functions and the job image itself (zips to the
+//! assets bucket in moto, the image to the local OCI registry `cargo xtask test` starts, since
+//! moto's ECR is no registry: `--registry` is the one flag the emulator needs). Then a no-op
+//! deploy (nothing uploaded), `diff` (every stack unchanged), `run-job` on the deployed app
+//! stack, a report and a subscription, `destroy` (the data stack stays) and a deploy again,
+//! after which the report and the subscription are still there and the new app stack points at
+//! the same bucket and topic.
 //!
-//! moto is an API fake, not CloudFormation, and a few of its gaps need a workaround here (never
-//! in the product); each is commented where it is worked around, as ARCHITECTURE.md ("Testing")
-//! says. The first test gives the function code keys and
-//! the image digest with `deploy --parameters FILE` (placeholder zips at those keys for moto's
-//! Lambda to read); the second lets deploy package and upload them itself, to the assets bucket
-//! in moto and to the local OCI registry `cargo xtask test` starts (moto's ECR is no registry).
+//! No workaround flag and no hand-written template: where moto is incomplete (it evaluates no
+//! outputs after a change set) the deploy reads the values from the stacks' resources, and says
+//! so; `deploy_reads_outputs_moto_does_not_evaluate_from_the_resources` keeps that gap on record.
 
 mod support;
 
-use std::{
-    collections::BTreeMap,
-    path::{Path, PathBuf},
-    time::Instant,
-};
+use std::{path::PathBuf, time::Instant};
 
 use test_support::tushare::{FakeTushare, Market};
 
 use support::{
     moto_url, pairs,
-    rehearsal::{
-        REGION, Rehearsal, deploy_args, env, moto_stage_parameters, placeholder_artifacts, project_root, resources,
-        synth, templates_for_moto, write_config,
-    },
+    rehearsal::{REGION, Rehearsal, env, project_root, resources},
     xtask,
 };
-
-/// The `+ / ~ / -` lines of the change summary of `stack` in a deploy's output.
-fn change_lines<'a>(stderr: &'a str, stack: &str) -> Vec<&'a str> {
-    let header = format!("{stack}: ");
-    let mut lines = stderr.lines().skip_while(|it| !(it.starts_with(&header) && it.contains(" to add, ")));
-    lines.next();
-    lines.take_while(|it| it.starts_with("  + ") || it.starts_with("  ~ ") || it.starts_with("  - ")).collect()
-}
 
 /// The job binary (`jobs`' `signal`), as cargo builds it now (a no-op after `cargo test`).
 fn signal_binary() -> PathBuf {
@@ -137,213 +124,205 @@ impl Subscriber {
 }
 
 #[test]
-#[ignore = "needs the AWS emulator: cargo xtask test"]
-fn the_real_stacks_deploy_then_show_no_changes_then_only_the_config_change_run_the_job_and_keep_its_report() {
-    let Rehearsal { stage, bootstrap, network, app, work, config, env, runtime, sdk, cfn, s3 } = Rehearsal::new("treh");
-    let stage = stage.as_str();
-    let config_arg = config.to_str().unwrap();
-
-    // 1. Bootstrap and network as they are: no --templates, so deploy synthesizes them.
-    let started = Instant::now();
-    let first = xtask(
-        &["deploy", "--config", config_arg, "--stage", stage, "--stacks", "bootstrap,network", "--yes"],
-        &pairs(&env),
-        None,
-    );
-    let first_time = started.elapsed();
-    assert!(first.success, "{}", first.stderr);
-    assert!(project_root().join("target/cfn").join(stage).join("app.yaml").exists());
-    assert!(first.stderr.contains(&format!("{bootstrap}: 3 to add, 0 to modify, 0 to remove")), "{}", first.stderr);
-    assert!(first.stderr.contains(&format!("{network}: 10 to add, 0 to modify, 0 to remove")), "{}", first.stderr);
-
-    // moto gap (see `moto_stage_parameters`): the app stack's parameters from the earlier
-    // stacks are handed over with --parameters, with the values packaging would provide.
-    let mut parameters = moto_stage_parameters(&runtime, &cfn, &bootstrap, &network);
-    parameters.extend(placeholder_artifacts(&runtime, &s3, &parameters["AssetsBucketName"]));
-    let parameters_file = work.path().join("parameters.json");
-    std::fs::write(&parameters_file, serde_json::to_string(&parameters).unwrap()).unwrap();
-
-    // 2. The three stacks in one deploy: bootstrap and network unchanged, app created.
-    let templates = work.path().join("templates");
-    std::fs::create_dir(&templates).unwrap();
-    templates_for_moto(stage, &templates);
-    let deploy = |templates: &Path| {
-        let args = deploy_args(config_arg, stage, "bootstrap,network,app", templates, &parameters_file, &[]);
-        let started = Instant::now();
-        let run = xtask(&args, &pairs(&env), None);
-        (run, started.elapsed())
-    };
-    let (full, full_time) = deploy(&templates);
-    assert!(full.success, "{}", full.stderr);
-    assert!(full.stderr.contains(&format!("{bootstrap}: no changes")), "{}", full.stderr);
-    assert!(full.stderr.contains(&format!("{network}: no changes")), "{}", full.stderr);
-    assert!(full.stderr.contains(&format!("{app}: 28 to add, 0 to modify, 0 to remove")), "{}", full.stderr);
-    let app_ids = runtime.block_on(resources(&cfn, &app));
-    for resource in ["Reports", "Signals", "JobTask", "SubscribeFunction", "WebFunction", "Cluster"] {
-        assert!(app_ids.get(resource).is_some_and(|it| !it.is_empty()), "{resource} missing: {app_ids:?}");
-    }
-
-    // 3. The same again: no changes in any stack.
-    let (noop, noop_time) = deploy(&templates);
-    assert!(noop.success, "{}", noop.stderr);
-    for stack in [&bootstrap, &network, &app] {
-        assert!(noop.stderr.contains(&format!("{stack}: no changes")), "{stack}: {}", noop.stderr);
-    }
-
-    // 4. A configuration change (log retention 30 -> 60 days) modifies the log groups only.
-    let changed = write_config(work.path(), stage, "log_retention_days = 60\n");
-    synth(&changed, stage);
-    let changed_templates = work.path().join("changed");
-    std::fs::create_dir(&changed_templates).unwrap();
-    templates_for_moto(stage, &changed_templates);
-    let (change, _) = deploy(&changed_templates);
-    assert!(change.success, "{}", change.stderr);
-    assert!(change.stderr.contains(&format!("{bootstrap}: no changes")), "{}", change.stderr);
-    assert!(change.stderr.contains(&format!("{network}: no changes")), "{}", change.stderr);
-    let lines = change_lines(&change.stderr, &app);
-    // moto gap: a resource without `Properties` (the Alarms topic) is always in a change set's
-    // Modify list once anything in the stack changes: moto stores it with `Properties: {}` added
-    // (cloudformation/parsing.py) and compares the new template's resource with that copy.
-    let moto_false_positive = "  ~ Alarms AWS::SNS::Topic";
-    let log_groups: Vec<&str> = lines.iter().copied().filter(|it| !it.starts_with(moto_false_positive)).collect();
-    let log_group_ids = ["ApiLogs", "JobLogs", "SubscribeFunctionLogs", "WebFunctionLogs"];
-    assert_eq!(log_groups.len(), log_group_ids.len(), "{}", change.stderr);
-    for (line, id) in log_groups.iter().zip(log_group_ids) {
-        assert!(line.starts_with(&format!("  ~ {id} AWS::Logs::LogGroup")), "{line}: {}", change.stderr);
-    }
-    assert!(
-        change.stderr.contains(&format!("{app}: 0 to add, {} to modify, 0 to remove", lines.len())),
-        "{}",
-        change.stderr
-    );
-
-    // 5. The job in cloud mode, configured with the deploy's outputs, on the fake Tushare server's prices: one
-    // report in the reports bucket, one notification on the topic.
-    let outputs_file = project_root().join("target/outputs").join(format!("{stage}.json"));
-    let saved: BTreeMap<String, BTreeMap<String, String>> =
-        serde_json::from_str(&std::fs::read_to_string(&outputs_file).unwrap()).unwrap();
-    let app_outputs = saved.get(&app).unwrap_or_else(|| panic!("{app} is not in {}", outputs_file.display()));
-    // moto gap: the app stack was made by a change set, so moto gave it no outputs and the saved
-    // map is empty; the same values are the physical ids of the bucket and the topic (against AWS
-    // the outputs are `Ref Reports` and `Ref Signals`, i.e. exactly these).
-    let reports = app_outputs.get("ReportsBucketName").cloned().unwrap_or_else(|| app_ids["Reports"].clone());
-    let topic = app_outputs.get("SignalTopicArn").cloned().unwrap_or_else(|| app_ids["Signals"].clone());
-    let subscriber = Subscriber::start();
-    runtime.block_on(async {
-        let sns = aws_sdk_sns::Client::new(&sdk);
-        sns.subscribe().topic_arn(&topic).protocol("http").endpoint(&subscriber.url).send().await.unwrap();
-    });
-    let day = "20261127";
-    let job = run_job_in_cloud_mode(&runtime, &reports, &topic, day);
-    assert!(job.status.success(), "{}", String::from_utf8_lossy(&job.stderr));
-    let report_key = format!("reports/dma-11-22/{day}.txt");
-    let report = runtime.block_on(async {
-        let object = s3.get_object().bucket(&reports).key(&report_key).send().await.unwrap();
-        String::from_utf8(object.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
-    });
-    let sent = subscriber.messages();
-    assert_eq!(sent.len(), 1, "{sent:?}");
-    assert_eq!(sent[0], report, "the notification is the stored report");
-
-    // 6. destroy: app goes, the reports bucket stays with its objects.
-    let destroy = xtask(&["destroy", "--config", config_arg, "--stage", stage, "--yes"], &pairs(&env), None);
-    assert!(destroy.stderr.contains(&format!("keep   Reports AWS::S3::Bucket {reports}")), "{}", destroy.stderr);
-    assert!(destroy.stderr.contains(&format!("{app}: deleted")), "{}", destroy.stderr);
-    // moto gap: DeleteStack of the network stack fails with DependencyViolation ("The vpc ...
-    // has dependencies"): moto deletes the resources in template order, the VPC before its
-    // subnets and security group. The app stack goes first (destroy deletes edge, app, network
-    // in that order), so everything this test is about has happened by then; the failure must
-    // be that one and nothing else.
-    if !destroy.success {
-        let error = destroy.stderr.lines().find(|it| it.starts_with("error:")).unwrap_or_default();
-        assert!(error.contains(&network) && error.contains("DependencyViolation"), "{}", destroy.stderr);
-    }
-    let (app_left, body) = runtime.block_on(async {
-        let left = cfn.describe_stacks().stack_name(&app).send().await.is_ok_and(|it| {
-            it.stacks().iter().any(|s| s.stack_status().is_some_and(|s| s.as_str() != "DELETE_COMPLETE"))
-        });
-        let object = s3.get_object().bucket(&reports).key(&report_key).send().await.unwrap();
-        (left, object.body.collect().await.unwrap().into_bytes())
-    });
-    assert!(!app_left, "{}", destroy.stderr);
-    assert!(body[..] == *report.as_bytes(), "the report changed or is gone");
-
-    eprintln!(
-        "rehearsal of stage {stage}: bootstrap + network {:.2} s, then app {:.2} s, no-op of the three {:.2} s; \
-         destroy: {}",
-        first_time.as_secs_f64(),
-        full_time.as_secs_f64(),
-        noop_time.as_secs_f64(),
-        destroy.stderr.lines().find(|it| it.starts_with("error:")).unwrap_or("ok")
-    );
-
-    // What deploy and synth wrote for this run's stage under target/.
-    let _ = std::fs::remove_dir_all(project_root().join("target/cfn").join(stage));
-    let _ = std::fs::remove_file(project_root().join("target/outputs").join(format!("{stage}.json")));
-}
-
-#[test]
 #[ignore = "needs the AWS emulator and the OCI registry: cargo xtask test"]
-fn deploy_packages_the_functions_and_the_job_image_and_uploads_them_only_once() {
+fn a_stage_deploys_twice_diffs_clean_runs_its_job_and_keeps_its_reports_and_subscribers_through_destroy() {
     let registry = std::env::var("ALCHEMY_TEST_REGISTRY")
         .expect("ALCHEMY_TEST_REGISTRY is not set: needs the OCI registry: cargo xtask test");
-    let Rehearsal { stage, bootstrap, network, app, work, config, env, runtime, sdk: _, cfn, s3 } =
-        Rehearsal::new("tpkg");
-    let stage = stage.as_str();
-    let config_arg = config.to_str().unwrap();
-
-    let first = xtask(
-        &["deploy", "--config", config_arg, "--stage", stage, "--stacks", "bootstrap,network", "--yes"],
-        &pairs(&env),
-        None,
-    );
-    assert!(first.success, "{}", first.stderr);
-    // moto gap (as in the first test): stacks made through change sets have no outputs, so the
-    // assets bucket, subnets and security group reach app through --parameters; the code keys
-    // and the image digest do not: deploy must package and provide them.
-    let parameters = moto_stage_parameters(&runtime, &cfn, &bootstrap, &network);
-    let assets_bucket = parameters["AssetsBucketName"].clone();
-    let parameters_file = work.path().join("parameters.json");
-    std::fs::write(&parameters_file, serde_json::to_string(&parameters).unwrap()).unwrap();
-    let templates = work.path().join("templates");
-    std::fs::create_dir(&templates).unwrap();
-    templates_for_moto(stage, &templates);
+    let r = Rehearsal::new("treh");
+    let stage = r.stage.as_str();
+    let config = r.config.to_str().unwrap();
+    // The emulator through the flag, not `AWS_ENDPOINT_URL`: deploy hands its own AWS
+    // configuration to packaging, so the zips must reach moto by the flag alone.
     let endpoint = moto_url();
-    let flag_env: Vec<(&'static str, String)> =
-        env.iter().filter(|(name, _)| *name != "AWS_ENDPOINT_URL").cloned().collect();
+    let env: Vec<(&'static str, String)> =
+        r.env.iter().filter(|(name, _)| *name != "AWS_ENDPOINT_URL").cloned().collect();
+    let env = pairs(&env);
+    let aws = ["--config", config, "--stage", stage, "--endpoint-url", endpoint.as_str()];
+    let stacks = ["--stacks", "bootstrap,network,data,app"];
     let deploy = || {
-        let packaging = ["--registry", registry.as_str(), "--endpoint-url", endpoint.as_str()];
-        let args = deploy_args(config_arg, stage, "app", &templates, &parameters_file, &packaging);
-        // The emulator through the flag, not `AWS_ENDPOINT_URL`: deploy hands its own AWS
-        // configuration to packaging, so the zips must reach moto by the flag alone.
-        xtask(&args, &pairs(&flag_env), None)
+        let args = [&["deploy"][..], &aws, &stacks, &["--registry", registry.as_str(), "--yes"]].concat();
+        let started = Instant::now();
+        let run = xtask(&args, &env, None);
+        (run, started.elapsed())
     };
 
-    let packaged = deploy();
-    assert!(packaged.success, "{}", packaged.stderr);
-    assert!(packaged.stderr.contains(&format!("{app}: 28 to add")), "{}", packaged.stderr);
-    let zips = runtime.block_on(async {
-        let listed = s3.list_objects_v2().bucket(&assets_bucket).prefix("lambda/").send().await.unwrap();
-        listed.contents().iter().filter_map(|it| it.key().map(str::to_owned)).collect::<Vec<_>>()
-    });
-    assert_eq!(zips.len(), 2, "one zip per function in the assets bucket: {zips:?}");
-    let functions = runtime.block_on(resources(&cfn, &app));
-    assert!(functions.contains_key("WebFunction") && functions.contains_key("SubscribeFunction"));
-    let artifacts = artifact_lines(&packaged.stderr);
-    assert_eq!(artifacts.len(), 3, "two zips and the image: {}", packaged.stderr);
+    // synth: the templates and the manifest.
+    let started = Instant::now();
+    let synth = xtask(&["synth", "--config", config, "--stage", stage], &[], None);
+    let synth_time = started.elapsed();
+    assert!(synth.success, "{}", synth.stderr);
+    let cfn_dir = project_root().join("target/cfn").join(stage);
+    assert!(cfn_dir.join("manifest.json").exists() && cfn_dir.join("data.yaml").exists());
+
+    // 1. The first deploy: every stack created, the artifacts packaged and uploaded.
+    let (first, first_time) = deploy();
+    assert!(first.success, "{}", first.stderr);
+    for (stack, added) in [(&r.bootstrap, 3), (&r.network, 10), (&r.data, 3), (&r.app, 25)] {
+        let summary = format!("{stack}: {added} to add, 0 to modify, 0 to remove");
+        assert!(first.stderr.contains(&summary), "{summary}: {}", first.stderr);
+    }
+    let artifacts = artifact_lines(&first.stderr);
+    assert_eq!(artifacts.len(), 3, "two zips and the image: {}", first.stderr);
     assert!(artifacts.iter().all(|it| it.contains(" uploaded ")), "{artifacts:?}");
     let image_line = artifacts.iter().find(|it| it.starts_with("image ")).unwrap();
     let digest = image_line.split_whitespace().find(|it| it.starts_with("sha256:")).unwrap().to_owned();
     let manifest = format!("{registry}/v2/invest-alchemy-{stage}-job/manifests/{digest}");
-    let answer = ureq_head(&manifest);
-    assert_eq!(answer, 200, "the job image is in the registry: {manifest}");
+    assert_eq!(ureq_head(&manifest), 200, "the job image is in the registry: {manifest}");
+    // moto gap: no outputs after ExecuteChangeSet; deploy read them from the resources.
+    assert!(
+        first.stderr.contains(&format!("warning: {} lists no output AssetsBucketName", r.bootstrap)),
+        "{}",
+        first.stderr
+    );
 
-    let again = deploy();
-    assert!(again.success, "{}", again.stderr);
-    assert!(again.stderr.contains(&format!("{app}: no changes")), "{}", again.stderr);
-    let artifacts = artifact_lines(&again.stderr);
-    assert_eq!(artifacts.len(), 3, "{}", again.stderr);
+    // 2. The same again: no changes anywhere, nothing uploaded.
+    let (noop, noop_time) = deploy();
+    assert!(noop.success, "{}", noop.stderr);
+    for stack in [&r.bootstrap, &r.network, &r.data, &r.app] {
+        assert!(noop.stderr.contains(&format!("{stack}: no changes")), "{stack}: {}", noop.stderr);
+    }
+    let artifacts = artifact_lines(&noop.stderr);
     assert!(artifacts.iter().all(|it| it.contains(" already there ")), "nothing is uploaded twice: {artifacts:?}");
+
+    // 3. diff: every stack unchanged, the app stack's artifact parameters from the packaged artifacts.
+    let started = Instant::now();
+    let diff = xtask(&[&["diff"][..], &aws, &stacks].concat(), &env, None);
+    let diff_time = started.elapsed();
+    assert!(diff.success, "{}", diff.stderr);
+    for stack in [&r.bootstrap, &r.network, &r.data, &r.app] {
+        assert!(diff.stderr.contains(&format!("{stack}: no changes")), "{stack}: {}", diff.stderr);
+    }
+
+    // 4. run-job on the deployed app stack.
+    let run_job = xtask(&[&["run-job"][..], &aws, &["--date", "20261127"]].concat(), &env, None);
+    assert!(run_job.success, "{}", run_job.stderr);
+    assert!(run_job.stdout.contains("arguments: --date 20261127"), "{}", run_job.stdout);
+
+    // 5. What moto's task cannot do, the job does here in cloud mode, on the data stack's
+    // bucket and topic: a report stored and published to a subscriber made before.
+    let data_ids = r.runtime.block_on(resources(&r.cfn, &r.data));
+    let (bucket, topic) = (data_ids["Reports"].clone(), data_ids["Signals"].clone());
+    let sns = aws_sdk_sns::Client::new(&r.sdk);
+    let subscriber = Subscriber::start();
+    r.runtime.block_on(async {
+        sns.subscribe().topic_arn(&topic).protocol("http").endpoint(&subscriber.url).send().await.unwrap();
+        sns.subscribe().topic_arn(&topic).protocol("email").endpoint("reader@example.com").send().await.unwrap();
+    });
+    let day = "20261127";
+    let job = run_job_in_cloud_mode(&r.runtime, &bucket, &topic, day);
+    assert!(job.status.success(), "{}", String::from_utf8_lossy(&job.stderr));
+    let report_key = format!("reports/dma-11-22/{day}.txt");
+    let read_report = || {
+        r.runtime.block_on(async {
+            let object = r.s3.get_object().bucket(&bucket).key(&report_key).send().await.unwrap();
+            String::from_utf8(object.body.collect().await.unwrap().into_bytes().to_vec()).unwrap()
+        })
+    };
+    let report = read_report();
+    assert_eq!(subscriber.messages(), [report.clone()], "the notification is the stored report");
+
+    // 6. destroy: app and network go, the data stack stays and says how to delete it.
+    let destroy = xtask(&[&["destroy"][..], &aws, &["--yes"]].concat(), &env, None);
+    assert!(destroy.stderr.contains(&format!("{}: deleted", r.app)), "{}", destroy.stderr);
+    assert!(destroy.stderr.contains(&format!("{}: kept, with the report history", r.data)), "{}", destroy.stderr);
+    assert!(destroy.stderr.contains("--purge-data"), "{}", destroy.stderr);
+    // moto gap: DeleteStack of the network stack fails with DependencyViolation ("The vpc ...
+    // has dependencies"): moto deletes the resources in template order, the VPC before its
+    // subnets and security group. The app stack goes first, so what this test is about has
+    // happened by then; the failure must be that one and nothing else.
+    if !destroy.success {
+        let error = destroy.stderr.lines().find(|it| it.starts_with("error:")).unwrap_or_default();
+        assert!(error.contains(&r.network) && error.contains("DependencyViolation"), "{}", destroy.stderr);
+    }
+    let app_left = r.runtime.block_on(async {
+        r.cfn.describe_stacks().stack_name(&r.app).send().await.is_ok_and(|it| {
+            it.stacks().iter().any(|s| s.stack_status().is_some_and(|s| s.as_str() != "DELETE_COMPLETE"))
+        })
+    });
+    assert!(!app_left, "{}", destroy.stderr);
+
+    // 7. deploy again: data in place, a new app stack on the same bucket and topic.
+    let (again, again_time) = deploy();
+    assert!(again.success, "{}", again.stderr);
+    assert!(again.stderr.contains(&format!("{}: no changes", r.data)), "{}", again.stderr);
+    assert!(again.stderr.contains(&format!("{}: 25 to add", r.app)), "{}", again.stderr);
+    assert_eq!(read_report(), report, "the report is still there, unchanged");
+    let (parameters, subscriptions, job_environment) = r.runtime.block_on(async {
+        let stacks = r.cfn.describe_stacks().stack_name(&r.app).send().await.unwrap();
+        let parameters: std::collections::BTreeMap<String, String> = stacks.stacks()[0]
+            .parameters()
+            .iter()
+            .map(|it| (it.parameter_key().unwrap().to_owned(), it.parameter_value().unwrap().to_owned()))
+            .collect();
+        let listed = sns.list_subscriptions_by_topic().topic_arn(&topic).send().await.unwrap();
+        let subscriptions: Vec<String> =
+            listed.subscriptions().iter().filter_map(|it| it.endpoint().map(str::to_owned)).collect();
+        let task = resources(&r.cfn, &r.app).await["JobTask"].clone();
+        let ecs = aws_sdk_ecs::Client::new(&r.sdk);
+        let definition = ecs.describe_task_definition().task_definition(&task).send().await.unwrap();
+        let container = &definition.task_definition().unwrap().container_definitions()[0];
+        let environment: std::collections::BTreeMap<String, String> = container
+            .environment()
+            .iter()
+            .map(|it| (it.name().unwrap().to_owned(), it.value().unwrap().to_owned()))
+            .collect();
+        (parameters, subscriptions, environment)
+    });
+    assert_eq!(parameters["ReportsBucketName"], bucket);
+    assert_eq!(parameters["SignalTopicArn"], topic);
+    assert_eq!(job_environment["ALCHEMY_REPORTS_BUCKET"], bucket);
+    assert_eq!(job_environment["ALCHEMY_TOPIC_ARN"], topic);
+    assert!(subscriptions.contains(&"reader@example.com".to_owned()), "{subscriptions:?}");
+    assert!(subscriptions.contains(&subscriber.url), "{subscriptions:?}");
+    // The old subscriber keeps receiving: the next day's run publishes to it.
+    let next_day = "20261130";
+    let job = run_job_in_cloud_mode(&r.runtime, &bucket, &topic, next_day);
+    assert!(job.status.success(), "{}", String::from_utf8_lossy(&job.stderr));
+    assert_eq!(subscriber.messages().len(), 2, "{:?}", subscriber.messages());
+
+    eprintln!(
+        "rehearsal of stage {stage}: synth {:.2} s, full deploy (with packaging) {:.2} s, no-op deploy {:.2} s, \
+         diff {:.2} s, deploy after destroy {:.2} s",
+        synth_time.as_secs_f64(),
+        first_time.as_secs_f64(),
+        noop_time.as_secs_f64(),
+        diff_time.as_secs_f64(),
+        again_time.as_secs_f64(),
+    );
+    // What synth, deploy and package wrote for this run's stage under target/.
+    let _ = std::fs::remove_dir_all(&cfn_dir);
+    let _ = std::fs::remove_file(project_root().join("target/outputs").join(format!("{stage}.json")));
+    let _ = std::fs::remove_file(project_root().join("target/artifacts").join(format!("{stage}.json")));
+}
+
+#[test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+fn deploy_reads_outputs_moto_does_not_evaluate_from_the_resources() {
+    let r = Rehearsal::new("tout");
+    let stage = r.stage.as_str();
+    let config = r.config.to_str().unwrap();
+    let env = pairs(&r.env);
+
+    let run = xtask(&["deploy", "--config", config, "--stage", stage, "--stacks", "network,data", "--yes"], &env, None);
+
+    assert!(run.success, "{}", run.stderr);
+    // The gap: a stack made by a change set lists no outputs in moto (CloudFormation lists them).
+    let listed = r.runtime.block_on(async {
+        let res = r.cfn.describe_stacks().stack_name(&r.data).send().await.unwrap();
+        res.stacks()[0].outputs().len()
+    });
+    assert_eq!(listed, 0, "moto now evaluates outputs after a change set: the fallback may go");
+    // What deploy did about it: read each output from the physical ids it is made of, and say so.
+    let network = r.runtime.block_on(resources(&r.cfn, &r.network));
+    let subnets = format!("{},{}", network["VpcSubnetA"], network["VpcSubnetB"]);
+    let warning = format!("warning: {} lists no output SubnetIds", r.network);
+    assert!(run.stderr.contains(&warning), "{}", run.stderr);
+    assert!(run.stdout.contains(&format!("SubnetIds = {subnets}")), "{}", run.stdout);
+    let data = r.runtime.block_on(resources(&r.cfn, &r.data));
+    assert!(run.stdout.contains(&format!("ReportsBucketName = {}", data["Reports"])), "{}", run.stdout);
+    assert!(run.stdout.contains(&format!("SignalTopicArn = {}", data["Signals"])), "{}", run.stdout);
+    let _ = std::fs::remove_dir_all(project_root().join("target/cfn").join(stage));
+    let _ = std::fs::remove_file(project_root().join("target/outputs").join(format!("{stage}.json")));
 }
 
 /// The packaging summary's lines: `function <name> ...` and `image <name> ...`.

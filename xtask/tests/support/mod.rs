@@ -70,6 +70,36 @@ pub(crate) fn pairs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str,
     env.iter().map(|(name, value)| (*name, value.as_str())).collect()
 }
 
+/// Writes `<dir>/manifest.json` for hand-written templates, as `cargo xtask synth` writes it for
+/// synthesized ones: the stacks `(part, inputs)` of `stage` in us-east-1, in the order given,
+/// each input `(parameter, part, output key)` an earlier stack's output.
+pub(crate) fn write_manifest(dir: &Path, stage: &str, stacks: &[(&str, &[(&str, &str, &str)])]) {
+    let stacks: Vec<serde_json::Value> = stacks
+        .iter()
+        .map(|(part, inputs)| {
+            let inputs: serde_json::Map<String, serde_json::Value> = inputs
+                .iter()
+                .map(|(parameter, from, key)| {
+                    (parameter.to_string(), serde_json::json!({ "output": { "part": from, "key": key } }))
+                })
+                .collect();
+            serde_json::json!({
+                "part": part,
+                "stack_name": format!("invest-alchemy-{stage}-{part}"),
+                "region": "us-east-1",
+                "template": format!("{part}.yaml"),
+                "inputs": inputs,
+                "outputs": {},
+                "retained": [],
+                "termination_protection": false,
+                "adopt": null,
+            })
+        })
+        .collect();
+    let manifest = serde_json::json!({ "stage": stage, "region": "us-east-1", "stacks": stacks });
+    std::fs::write(dir.join("manifest.json"), serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
+}
+
 /// Writes `<dir>/<part>.yaml` with `stage` put in for `STAGE`.
 pub(crate) fn write_template(dir: &Path, part: &str, stage: &str, template: &str) {
     std::fs::write(dir.join(format!("{part}.yaml")), template.replace("STAGE", stage)).unwrap();

@@ -1,7 +1,7 @@
 //! The stage every emulator test of the real stacks starts from: its own stage in a
-//! configuration of its own, the synthesized templates as moto can take them, and the values the
-//! app stack needs that moto's change sets do not give as outputs. Used by `rehearsal.rs` and
-//! `operate.rs`.
+//! configuration of its own, in a region that is not the clients' default. Used by
+//! `rehearsal.rs` and `operate.rs`; `operate.rs` also deploys the app stack with placeholder
+//! artifacts instead of packaging ([`placeholder_assembly`]).
 
 use std::{
     collections::BTreeMap,
@@ -29,6 +29,7 @@ pub(crate) struct Rehearsal {
     pub(crate) stage: String,
     pub(crate) bootstrap: String,
     pub(crate) network: String,
+    pub(crate) data: String,
     pub(crate) app: String,
     pub(crate) work: tempfile::TempDir,
     pub(crate) config: PathBuf,
@@ -53,6 +54,7 @@ impl Rehearsal {
         Rehearsal {
             bootstrap: format!("invest-alchemy-{stage}-bootstrap"),
             network: format!("invest-alchemy-{stage}-network"),
+            data: format!("invest-alchemy-{stage}-data"),
             app: format!("invest-alchemy-{stage}-app"),
             stage,
             work,
@@ -71,41 +73,6 @@ pub(crate) fn write_config(dir: &Path, stage: &str, extra: &str) -> PathBuf {
     let file = dir.join(format!("alchemy-{}.toml", extra.len()));
     std::fs::write(&file, format!("[stages.{stage}]\nregion = \"{REGION}\"\n{extra}")).unwrap();
     file
-}
-
-/// The templates moto is given: the synthesized ones of `stage`, as they are, except app's.
-///
-/// moto gap: `Fn::GetAtt` on a resource type moto's CloudFormation skips fails the whole stack,
-/// and in `Outputs` it is an HTTP 500 (`'NoneType' object has no attribute 'has_cfn_attr'`).
-/// The app's `ApiEndpoint` output is `GetAtt Api.ApiEndpoint` on an `AWS::ApiGatewayV2::Api`,
-/// which moto skips, so the copy moto gets lacks that one output. Everything else is the
-/// synthesized template, byte for byte for bootstrap and network.
-pub(crate) fn templates_for_moto(stage: &str, dir: &Path) {
-    let synthesized = project_root().join("target/cfn").join(stage);
-    for part in ["bootstrap", "network"] {
-        std::fs::copy(synthesized.join(format!("{part}.yaml")), dir.join(format!("{part}.yaml"))).unwrap();
-    }
-    let app = std::fs::read_to_string(synthesized.join("app.yaml")).unwrap();
-    let mut app: serde_yaml::Value = serde_yaml::from_str(&app).unwrap();
-    let outputs = app.get_mut("Outputs").and_then(|it| it.as_mapping_mut()).unwrap();
-    assert!(outputs.remove("ApiEndpoint").is_some(), "the app template has no ApiEndpoint output any more");
-    std::fs::write(dir.join("app.yaml"), serde_yaml::to_string(&app).unwrap()).unwrap();
-}
-
-/// `cargo xtask deploy` of `stacks` from `templates` with `--parameters FILE`, then `extra`, confirmed.
-pub(crate) fn deploy_args<'a>(
-    config: &'a str,
-    stage: &'a str,
-    stacks: &'a str,
-    templates: &'a Path,
-    parameters: &'a Path,
-    extra: &[&'a str],
-) -> Vec<&'a str> {
-    let mut args = vec!["deploy", "--config", config, "--stage", stage, "--stacks", stacks];
-    args.extend(["--templates", templates.to_str().unwrap(), "--parameters", parameters.to_str().unwrap()]);
-    args.extend(extra);
-    args.push("--yes");
-    args
 }
 
 pub(crate) fn synth(config: &Path, stage: &str) {
@@ -127,45 +94,45 @@ pub(crate) async fn resources(cfn: &aws_sdk_cloudformation::Client, stack: &str)
         .collect()
 }
 
-/// The app stack's parameters that the bootstrap and network stacks give as outputs, read as
-/// their resources' physical ids instead.
-///
-/// moto gap: ExecuteChangeSet does not evaluate `Outputs`, so the stacks made by deploy have
-/// none and cannot feed app's AssetsBucketName, SubnetIds and SecurityGroupId by name. The
-/// tests read them as physical ids (which moto does fill) and hand them over with
-/// `deploy --parameters`. Against AWS they come from the outputs.
-pub(crate) fn moto_stage_parameters(
-    runtime: &tokio::runtime::Runtime,
-    cfn: &aws_sdk_cloudformation::Client,
-    bootstrap: &str,
-    network: &str,
-) -> BTreeMap<&'static str, String> {
-    let (assets, network_ids) =
-        runtime.block_on(async { (resources(cfn, bootstrap).await, resources(cfn, network).await) });
-    BTreeMap::from([
-        ("AssetsBucketName", assets["Assets"].clone()),
-        ("SubnetIds", format!("{},{}", network_ids["VpcSubnetA"], network_ids["VpcSubnetB"])),
-        ("SecurityGroupId", network_ids["JobSecurityGroup"].clone()),
-    ])
-}
-
-/// Values packaging would provide (code keys, an image digest), with placeholder zips at those
-/// keys in the assets bucket: moto's Lambda reads the zip from S3 when the function is created.
-pub(crate) fn placeholder_artifacts(
+/// A copy of the synthesized stage of `stage` in `dir` whose manifest gives the app stack's
+/// artifact parameters as fixed values (placeholder code keys and image digest) instead of
+/// packaged artifacts, with placeholder zips at those keys in the assets bucket (moto's Lambda
+/// reads the zip when the function is created). For the tests of what runs on a deployed stage,
+/// which need no real build; the rehearsal deploys the packaged artifacts.
+pub(crate) fn placeholder_assembly(
     runtime: &tokio::runtime::Runtime,
     s3: &aws_sdk_s3::Client,
     assets_bucket: &str,
-) -> BTreeMap<&'static str, String> {
-    let code_keys = [("SubscribeCodeKey", "functions/subscribe/0000.zip"), ("WebCodeKey", "functions/web/0000.zip")];
+    stage: &str,
+    dir: &Path,
+) {
+    let synthesized = project_root().join("target/cfn").join(stage);
+    for entry in std::fs::read_dir(&synthesized).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+    }
+    let values = BTreeMap::from([
+        ("subscribe_zip", "functions/subscribe/0000.zip".to_owned()),
+        ("web_zip", "functions/web/0000.zip".to_owned()),
+        ("job_image", format!("sha256:{}", "ab".repeat(32))),
+    ]);
+    let manifest_file = dir.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_file).unwrap()).unwrap();
+    for stack in manifest["stacks"].as_array_mut().unwrap() {
+        for input in stack["inputs"].as_object_mut().unwrap().values_mut() {
+            if let Some(kind) = input.get("artifact").and_then(|it| it.as_str()) {
+                *input = serde_json::json!({ "config": values[kind] });
+            }
+        }
+    }
+    std::fs::write(&manifest_file, serde_json::to_string_pretty(&manifest).unwrap()).unwrap();
     runtime.block_on(async {
         // An empty zip archive: its end-of-central-directory record alone.
         let mut empty_zip = b"PK\x05\x06".to_vec();
         empty_zip.resize(22, 0);
-        for (_, key) in code_keys {
+        for key in [&values["subscribe_zip"], &values["web_zip"]] {
             s3.put_object().bucket(assets_bucket).key(key).body(empty_zip.clone().into()).send().await.unwrap();
         }
     });
-    let mut parameters: BTreeMap<&'static str, String> = code_keys.iter().map(|(k, v)| (*k, v.to_string())).collect();
-    parameters.insert("JobImageDigest", format!("sha256:{}", "ab".repeat(32)));
-    parameters
 }
