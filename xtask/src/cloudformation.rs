@@ -404,8 +404,14 @@ pub(crate) fn change_set_request(
 }
 
 /// Turns the stack's termination protection on (or off), unless it already is. An endpoint
-/// without the call (the emulator) gets a warning: the stack is then not protected.
-pub(crate) async fn set_termination_protection(client: &Client, name: &str, enabled: bool) -> anyhow::Result<()> {
+/// without the call (the emulator; `custom_endpoint`: not AWS's) gets a warning: the stack is
+/// then not protected.
+pub(crate) async fn set_termination_protection(
+    client: &Client,
+    name: &str,
+    enabled: bool,
+    custom_endpoint: bool,
+) -> anyhow::Result<()> {
     let stack = describe_stack(client, name).await?.with_context(|| format!("stack {name} does not exist"))?;
     if stack.enable_termination_protection() == Some(enabled) {
         return Ok(());
@@ -418,11 +424,13 @@ pub(crate) async fn set_termination_protection(client: &Client, name: &str, enab
             eprintln!("{name}: termination protection {state}");
             Ok(())
         }
-        Err(err) if is_unsupported(err.code(), err.raw_response().map(|it| it.status().as_u16())) => {
+        // An emulator answers a call it lacks with its own error or a bare HTTP 500 (moto: "not
+        // implemented"); AWS always names its error.
+        Err(err) if is_unsupported(err.code(), custom_endpoint) => {
             eprintln!(
                 "warning: {name}: this endpoint does not support UpdateTerminationProtection ({}): \
                  the stack's termination protection is not set",
-                err.code().unwrap_or("no error code")
+                err.code().unwrap_or("HTTP error without an AWS error code")
             );
             Ok(())
         }
@@ -430,9 +438,13 @@ pub(crate) async fn set_termination_protection(client: &Client, name: &str, enab
     }
 }
 
-/// Whether an error says the endpoint does not implement the call.
-fn is_unsupported(code: Option<&str>, status: Option<u16>) -> bool {
-    matches!(code, Some("InvalidAction" | "NotImplemented" | "UnknownOperationException")) || status == Some(501)
+/// Whether an error says the endpoint does not implement the call: an error code that says so,
+/// or, from an endpoint other than AWS's, no error code at all.
+fn is_unsupported(code: Option<&str>, custom_endpoint: bool) -> bool {
+    match code {
+        Some(code) => matches!(code, "InvalidAction" | "NotImplemented" | "UnknownOperationException"),
+        None => custom_endpoint,
+    }
 }
 
 async fn delete_change_set(client: &Client, id: &str) -> anyhow::Result<()> {

@@ -42,6 +42,7 @@ impl flags::Deploy {
         let region = self.aws.region.clone().unwrap_or_else(|| deployment.assembly.region.clone());
         let aws = runtime.block_on(Aws::load(&self.aws, Some(&region)))?;
         let options = DeployOptions { protected, prompt };
+        let custom_endpoint = aws.sdk.endpoint_url().is_some();
         let started = std::time::Instant::now();
         let mut values = Values::default();
         // The outputs of earlier stacks not deployed now still feed the parameters of later ones.
@@ -82,7 +83,8 @@ impl flags::Deploy {
             let outputs = runtime.block_on(async {
                 let outputs = cloudformation::deploy_stack(&client, &plan, options).await?;
                 if artifact.termination_protection {
-                    cloudformation::set_termination_protection(&client, &artifact.stack_name, true).await?;
+                    cloudformation::set_termination_protection(&client, &artifact.stack_name, true, custom_endpoint)
+                        .await?;
                 }
                 plan::complete_outputs(&client, artifact, outputs).await
             })?;

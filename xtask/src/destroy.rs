@@ -28,6 +28,7 @@ impl flags::Destroy {
         prompt.ensure_can_ask(&format!("destroying stage {stage}"))?;
         runtime()?.block_on(async {
             let aws = Aws::load(&self.aws, settings.region(&self.aws).as_deref()).await?;
+            let custom_endpoint = aws.sdk.endpoint_url().is_some();
             let mut parts = vec![Part::Edge, Part::App, Part::Network];
             if self.purge_data {
                 parts.push(Part::Data);
@@ -88,7 +89,7 @@ impl flags::Destroy {
                     }
                 }
                 if *part == Part::Data {
-                    cloudformation::set_termination_protection(&client, name, false).await?;
+                    cloudformation::set_termination_protection(&client, name, false, custom_endpoint).await?;
                 }
                 cloudformation::delete_stack(&client, name).await?;
                 for resource in inventory.iter().filter(|it| it.retained) {
