@@ -219,7 +219,7 @@ fn a_stage_deploys_twice_diffs_clean_runs_its_job_and_keeps_its_reports_and_subs
         })
     };
     let report = read_report();
-    assert_eq!(subscriber.messages(), [report.clone()], "the notification is the stored report");
+    assert_eq!(subscriber.messages(), std::slice::from_ref(&report), "the notification is the stored report");
 
     // 6. destroy: app and network go, the data stack stays and says how to delete it.
     let destroy = xtask(&[&["destroy"][..], &aws, &["--yes"]].concat(), &env, None);

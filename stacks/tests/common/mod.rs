@@ -1,6 +1,8 @@
 //! The stages the tests synthesize: fixed here, not read from `alchemy.toml`, so that a change to
 //! the checked-in configuration does not rewrite the snapshots.
 
+#![allow(dead_code, reason = "each test file uses a part of the stages")]
+
 use stacks::{
     EnvNames, JobChannels, Part, StageConfig, Template, config::DomainConfig, ecs::Architecture, synth_stage,
 };

@@ -70,10 +70,13 @@ pub(crate) fn pairs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str,
     env.iter().map(|(name, value)| (*name, value.as_str())).collect()
 }
 
+/// An input of a hand-written manifest: `(parameter, part, output key)`.
+pub(crate) type OutputInput<'a> = (&'a str, &'a str, &'a str);
+
 /// Writes `<dir>/manifest.json` for hand-written templates, as `cargo xtask synth` writes it for
 /// synthesized ones: the stacks `(part, inputs)` of `stage` in us-east-1, in the order given,
 /// each input `(parameter, part, output key)` an earlier stack's output.
-pub(crate) fn write_manifest(dir: &Path, stage: &str, stacks: &[(&str, &[(&str, &str, &str)])]) {
+pub(crate) fn write_manifest(dir: &Path, stage: &str, stacks: &[(&str, &[OutputInput<'_>])]) {
     let stacks: Vec<serde_json::Value> = stacks
         .iter()
         .map(|(part, inputs)| {
