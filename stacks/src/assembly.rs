@@ -38,6 +38,8 @@ pub struct StackArtifact {
     pub inputs: BTreeMap<String, Input>,
     /// Each output, by name, and what it is made of.
     pub outputs: BTreeMap<String, OutputSource>,
+    /// The resources' types by logical id: what a first deploy creates.
+    pub resources: BTreeMap<String, String>,
     /// The logical ids of the resources kept when the stack is deleted.
     pub retained: Vec<String>,
     /// Whether deploy turns on termination protection.
@@ -148,6 +150,7 @@ fn artifact(
         template: format!("{}.yaml", part.name()),
         inputs,
         outputs,
+        resources: stack.resources().into_iter().map(|(id, it)| (id.to_string(), it.to_owned())).collect(),
         retained: stack.retained().iter().map(|it| it.to_string()).collect(),
         termination_protection: part.termination_protection(),
         adopt: None,

@@ -70,6 +70,6 @@ fn the_manifest_reads_back_as_the_same_assembly() {
     let json = serde_json::to_string_pretty(&assembly).unwrap();
     assert_eq!(serde_json::from_str::<StageAssembly>(&json).unwrap(), assembly);
     let data: serde_json::Value = serde_json::from_str(&json).unwrap();
-    expect![[r#"{"adopt":{"resources":[{"identifier":"BucketName","logical_id":"Reports","name_prefix":"invest-alchemy-dev-app-reports-","previous_stack":"invest-alchemy-dev-app","resource_type":"AWS::S3::Bucket"}],"template":"data-import.yaml"},"inputs":{},"outputs":{"ReportsBucketName":{"physical_id":"Reports"},"SignalTopicArn":{"physical_id":"Signals"}},"part":"data","region":"ap-southeast-1","retained":["Reports","Signals"],"stack_name":"invest-alchemy-dev-data","template":"data.yaml","termination_protection":true}"#]]
+    expect![[r#"{"adopt":{"resources":[{"identifier":"BucketName","logical_id":"Reports","name_prefix":"invest-alchemy-dev-app-reports-","previous_stack":"invest-alchemy-dev-app","resource_type":"AWS::S3::Bucket"}],"template":"data-import.yaml"},"inputs":{},"outputs":{"ReportsBucketName":{"physical_id":"Reports"},"SignalTopicArn":{"physical_id":"Signals"}},"part":"data","region":"ap-southeast-1","resources":{"Reports":"AWS::S3::Bucket","ReportsPolicy":"AWS::S3::BucketPolicy","Signals":"AWS::SNS::Topic"},"retained":["Reports","Signals"],"stack_name":"invest-alchemy-dev-data","template":"data.yaml","termination_protection":true}"#]]
     .assert_eq(&data["stacks"][2].to_string());
 }

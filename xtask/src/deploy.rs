@@ -118,14 +118,19 @@ impl flags::Diff {
         let started = std::time::Instant::now();
         runtime()?.block_on(async {
             let aws = Aws::load(&self.aws, Some(&region)).await?;
-            for (step, plan) in comparisons(&aws, &deployment, artifacts).await? {
+            let (values, comparisons) = comparisons(&aws, &deployment, artifacts).await?;
+            for (step, plan) in comparisons {
                 let name = &step.artifact.stack_name;
+                eprint!("{}", cross_region_inputs(&deployment, step, &values));
                 match plan {
                     Ok(plan) => {
                         let client = aws.cloudformation(plan.region.as_deref());
                         cloudformation::diff_stack(&client, &plan).await?;
                     }
-                    Err(why) => eprintln!("{name}: cannot be compared: {why}"),
+                    Err(why) => {
+                        eprintln!("{name}: cannot be compared: {why}");
+                        eprint!("{}", planned_resources(&step.artifact));
+                    }
                 }
             }
             anyhow::Ok(())
@@ -135,15 +140,46 @@ impl flags::Diff {
     }
 }
 
+/// The inputs `step` takes from stacks in another region (edge's from app), with their values
+/// where those stacks are deployed. Empty when there are none.
+fn cross_region_inputs(deployment: &Deployment, step: &plan::Step, values: &Values) -> String {
+    let mut out = String::new();
+    for (parameter, input) in &step.artifact.inputs {
+        let stacks::Input::Output { part, key } = input else { continue };
+        let Ok(from) = deployment.artifact(*part) else { continue };
+        if from.region == step.artifact.region {
+            continue;
+        }
+        if out.is_empty() {
+            out = format!("{} ({}) takes from another region:\n", step.artifact.stack_name, step.artifact.region);
+        }
+        let value = match values.outputs.get(part).and_then(|it| it.get(key)) {
+            Some(value) => value.clone(),
+            None => format!("not known until {} is deployed", from.stack_name),
+        };
+        out += &format!("  {parameter} <- output {key} of {} ({}): {value}\n", from.stack_name, from.region);
+    }
+    out
+}
+
+/// What a first deploy of the stack of `artifact` would create, from its assembly.
+fn planned_resources(artifact: &stacks::StackArtifact) -> String {
+    let mut out = format!("{}: planned, {} resources:\n", artifact.stack_name, artifact.resources.len());
+    for (id, resource_type) in &artifact.resources {
+        out += &format!("  + {id} {resource_type}\n");
+    }
+    out
+}
+
 /// The change set plan of each step against what is deployed, as `diff` and `status` make them:
 /// outputs of the deployed stacks, the packaged `artifacts` or else each stack's previous
 /// values. A step that cannot be planned (an earlier stack not deployed, a new stack without
-/// packaged artifacts) says why.
+/// packaged artifacts) says why. Also returns the values read.
 pub(crate) async fn comparisons<'a>(
     aws: &Aws,
     deployment: &'a Deployment,
     artifacts: Option<BTreeMap<ArtifactKind, String>>,
-) -> anyhow::Result<Vec<(&'a plan::Step, Result<cloudformation::StackPlan, String>)>> {
+) -> anyhow::Result<(Values, Vec<(&'a plan::Step, Result<cloudformation::StackPlan, String>)>)> {
     let mut values = Values { artifacts, ..Values::default() };
     let mut exists = BTreeMap::new();
     for artifact in &deployment.assembly.stacks {
@@ -154,7 +190,7 @@ pub(crate) async fn comparisons<'a>(
             values.outputs.insert(artifact.part, outputs);
         }
     }
-    Ok(deployment
+    let plans = deployment
         .steps
         .iter()
         .map(|step| {
@@ -162,7 +198,8 @@ pub(crate) async fn comparisons<'a>(
             let plan = step.stack_plan(deployment.region_of(&step.artifact), &values, previous);
             (step, plan.map_err(|err| format!("{err:#}")))
         })
-        .collect())
+        .collect();
+    Ok((values, plans))
 }
 
 /// The stage and the plan of the selected stacks: from the stage synthesized afresh into

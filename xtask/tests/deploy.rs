@@ -603,3 +603,43 @@ fn destroy_all_with_purge_data_empties_and_deletes_everything() {
     assert!(!buckets.contains(&"invest-alchemy-tpurge-reports".to_owned()), "{buckets:?}");
     assert_eq!(assets_left, 0);
 }
+
+#[test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+fn diff_of_the_edge_stack_shows_its_planned_resources_and_what_it_needs_from_the_app_stack_in_another_region() {
+    // A stage with a domain (the checked-in dev stage has none), never deployed: no emulator
+    // here deploys CloudFront, ACM or API Gateway v2, so the edge stack is only ever planned.
+    let stage = "tedge";
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("alchemy.toml");
+    let domain = "domain = { name = \"alchemy.example.com\", hosted_zone_id = \"Z0123456789ABCDEFGHIJ\" }";
+    std::fs::write(&config, format!("[stages.{stage}]\nregion = \"eu-west-1\"\n{domain}\n")).unwrap();
+    let env = aws_env(&moto_url());
+
+    let run = xtask(
+        &["diff", "--stage", stage, "--config", config.to_str().unwrap(), "--stacks", "edge"],
+        &pairs(&env),
+        None,
+    );
+
+    assert!(run.success, "{}", run.stderr);
+    let expected = [
+        "invest-alchemy-tedge-edge (us-east-1) takes from another region:",
+        "  ApiDomainName <- output ApiDomainName of invest-alchemy-tedge-app (eu-west-1): \
+         not known until invest-alchemy-tedge-app is deployed",
+        "invest-alchemy-tedge-edge: cannot be compared: invest-alchemy-tedge-edge needs output ApiDomainName of \
+         the app stack",
+        "invest-alchemy-tedge-edge: planned, ",
+        "  + Site AWS::CloudFront::Distribution",
+        "  + SiteCertificate AWS::CertificateManager::Certificate",
+    ];
+    for line in expected {
+        assert!(run.stderr.contains(line), "{line}: {}", run.stderr);
+    }
+    assert!(
+        run.stderr.lines().any(|it| it.starts_with("  + SiteRecord") && it.contains("AWS::Route53::")),
+        "{}",
+        run.stderr
+    );
+    let _ = std::fs::remove_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/cfn/tedge"));
+}

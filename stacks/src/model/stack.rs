@@ -117,6 +117,11 @@ impl Stack {
         self.resources.iter().filter(|(_, it)| it.is_retained()).map(|(id, _)| id).collect()
     }
 
+    /// The resources' logical ids and types, sorted by id.
+    pub fn resources(&self) -> Vec<(&LogicalId, &'static str)> {
+        self.resources.iter().map(|(id, it)| (id, it.resource_type())).collect()
+    }
+
     /// The type of the resource `id`, when the stack holds it.
     pub fn resource_type(&self, id: &LogicalId) -> Option<&'static str> {
         self.resources.get(id).map(Resource::resource_type)

@@ -179,7 +179,7 @@ async fn drift(
         Piece::Missing { missing } => return unknown(format!("no local templates to compare with: {missing}")),
     };
     let comparisons = match deploy::comparisons(aws, &deployment, artifacts).await {
-        Ok(it) => it,
+        Ok((_, it)) => it,
         Err(err) => return unknown(format!("{err:#}")),
     };
     // One change set per stack, all at once.

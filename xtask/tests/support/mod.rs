@@ -93,6 +93,7 @@ pub(crate) fn write_manifest(dir: &Path, stage: &str, stacks: &[(&str, &[OutputI
                 "template": format!("{part}.yaml"),
                 "inputs": inputs,
                 "outputs": {},
+                "resources": {},
                 "retained": [],
                 "termination_protection": false,
                 "adopt": null,
