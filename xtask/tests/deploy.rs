@@ -643,3 +643,72 @@ fn diff_of_the_edge_stack_shows_its_planned_resources_and_what_it_needs_from_the
     );
     let _ = std::fs::remove_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/cfn/tedge"));
 }
+
+#[test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+fn destroy_keeps_the_data_stack_and_purge_data_deletes_it_with_its_bucket_and_topic() {
+    // The real data stack of a stage in a configuration of its own.
+    let stage = "tdata";
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("alchemy.toml");
+    std::fs::write(&config_file, format!("[stages.{stage}]\nregion = \"us-east-1\"\n")).unwrap();
+    let config = config_file.to_str().unwrap();
+    let env = aws_env(&moto_url());
+    let deployed =
+        xtask(&["deploy", "--stage", stage, "--config", config, "--stacks", "data", "--yes"], &pairs(&env), None);
+    assert!(deployed.success, "{}", deployed.stderr);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let sdk = runtime.block_on(sdk_config());
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let cfn = aws_sdk_cloudformation::Client::new(&sdk);
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let data = "invest-alchemy-tdata-data";
+    let (bucket, topic) = runtime.block_on(async {
+        let listed = cfn.list_stack_resources().stack_name(data).send().await.unwrap();
+        let id = |logical: &str| {
+            let resources = listed.stack_resource_summaries();
+            let found = resources.iter().find(|it| it.logical_resource_id() == Some(logical)).unwrap();
+            found.physical_resource_id().unwrap().to_owned()
+        };
+        let (bucket, topic) = (id("Reports"), id("Signals"));
+        s3.put_object()
+            .bucket(&bucket)
+            .key("reports/dma-11-22/20261127.txt")
+            .body(b"x".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+        (bucket, topic)
+    });
+
+    let kept = xtask(&["destroy", "--stage", stage, "--config", config, "--yes"], &pairs(&env), None);
+    assert!(kept.success, "{}", kept.stderr);
+    assert!(
+        kept.stderr.contains(&format!("{data}: kept, with the report history and the subscribers")),
+        "{}",
+        kept.stderr
+    );
+    assert!(kept.stderr.contains("cargo xtask destroy --stage tdata --purge-data"), "{}", kept.stderr);
+    assert!(runtime.block_on(cfn.describe_stacks().stack_name(data).send()).is_ok(), "the data stack is kept");
+
+    let purged = xtask(&["destroy", "--stage", stage, "--config", config, "--purge-data", "--yes"], &pairs(&env), None);
+    assert!(purged.success, "{}", purged.stderr);
+    assert!(purged.stderr.contains(&format!("  delete Reports AWS::S3::Bucket {bucket}")), "{}", purged.stderr);
+    assert!(purged.stderr.contains(&format!("{data}: deleted")), "{}", purged.stderr);
+    assert!(
+        purged.stderr.contains(&format!("deleted the retained bucket {bucket} (--purge-data)")),
+        "{}",
+        purged.stderr
+    );
+    assert!(purged.stderr.contains(&format!("deleted the retained topic {topic}")), "{}", purged.stderr);
+    let (buckets, topics) = runtime.block_on(async {
+        let buckets = s3.list_buckets().send().await.unwrap();
+        let buckets: Vec<String> = buckets.buckets().iter().filter_map(|it| it.name().map(str::to_owned)).collect();
+        let topics = sns.list_topics().send().await.unwrap();
+        let topics: Vec<String> = topics.topics().iter().filter_map(|it| it.topic_arn().map(str::to_owned)).collect();
+        (buckets, topics)
+    });
+    assert!(!buckets.contains(&bucket), "{buckets:?}");
+    assert!(!topics.contains(&topic), "{topics:?}");
+    let _ = std::fs::remove_dir_all(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/cfn/tdata"));
+}
