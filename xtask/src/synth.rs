@@ -28,7 +28,7 @@ impl flags::Synth {
         println!("    manifest   {}", synthesized.dir.join(MANIFEST).display());
         eprintln!(
             "synthesized {} stacks of stage {} in {} ms",
-            synthesized.written.len(),
+            synthesized.assembly.stacks.len(),
             stage.name,
             elapsed.as_millis()
         );
