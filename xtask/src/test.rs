@@ -25,19 +25,22 @@ use crate::{flags, site_tools, stage, synth, tools};
 
 impl flags::Test {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        // Installing is mostly waiting on the package registries and the disk, checking is all CPU:
+        // the installs run beside fmt and clippy, and the tests start when both are done.
+        step("installing the test tools (apt, pip) beside fmt and clippy");
+        let root = sh.current_dir();
+        let installs = std::thread::spawn(move || install_test_tools(&root));
         step("cargo fmt --check");
         cmd!(sh, "cargo fmt --all --check").run()?;
         step("cargo clippy");
         cmd!(sh, "cargo clippy --workspace --all-targets --locked -- -D warnings").run()?;
-
-        site_test_tools(sh)?;
-        step("numpy (the backtest's independent check)");
-        let numpy = tools::python_venv(sh, "numpy", &[NUMPY])?.join("python");
+        step("waiting for the test tools");
+        let tools = installs.join().map_err(|_| anyhow::anyhow!("installing the test tools panicked"))??;
         let (registry, moto) = servers(sh)?;
 
         step("cargo test");
         let mut tests = cmd!(sh, "cargo test --workspace --locked -- --include-ignored");
-        for (name, value) in test_env(&registry, &moto, &numpy) {
+        for (name, value) in test_env(&registry, &moto, &tools.numpy) {
             tests = tests.env(name, value);
         }
         tests.run()?;
@@ -50,13 +53,27 @@ impl flags::Test {
     }
 }
 
-/// Installs what the functions' browser and Lambda-runtime tests need.
-fn site_test_tools(sh: &Shell) -> anyhow::Result<()> {
-    step("Chromium and ChromeDriver");
-    site_tools::install_browser(sh)?;
-    step("cargo-lambda");
-    site_tools::install_cargo_lambda(sh)?;
-    Ok(())
+/// What the installs made that the run needs to find.
+struct TestTools {
+    /// The Python with numpy, for the backtest's independent check.
+    numpy: PathBuf,
+}
+
+/// Installs everything the tests and the checkers use, each skipped when already in place: Chromium
+/// and ChromeDriver and the registry with apt (one after the other: apt takes a lock), then
+/// cargo-lambda, numpy, moto, cfn-lint and checkov into their virtualenvs.
+fn install_test_tools(root: &std::path::Path) -> anyhow::Result<TestTools> {
+    let sh = Shell::new().context("a shell for the installs")?;
+    sh.change_dir(root);
+    site_tools::install_browser(&sh).context("installing Chromium and ChromeDriver")?;
+    registry::install(&sh)?;
+    site_tools::install_cargo_lambda(&sh).context("installing cargo-lambda")?;
+    let numpy = tools::python_venv(&sh, "numpy", &[NUMPY])?.join("python");
+    tools::python_venv(&sh, "moto", moto::MOTO_REQUIREMENTS)?;
+    tools::python_venv(&sh, "cfn-lint", &[CFN_LINT])?;
+    tools::python_venv(&sh, "checkov", &[CHECKOV])?;
+    eprintln!("the test tools are installed");
+    Ok(TestTools { numpy })
 }
 
 /// The servers the tests talk to: a local OCI registry, and moto for S3, SNS, CloudFormation & co.
