@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::model::expr::Expr;
 use crate::model::names::LogicalId;
+use crate::model::resource::NagSuppression;
 
 /// One IAM policy statement. Actions are always named in full: there is no way to write `s3:*`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -16,18 +17,52 @@ pub struct Statement {
     resource: Vec<Expr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     condition: Option<Value>,
+    /// Why a `*` in a resource is as narrow as the grant can be: the role's cdk-nag suppression
+    /// of `AwsSolutions-IAM5` for exactly those resources, written at synth.
+    #[serde(skip)]
+    wildcard_reason: Option<&'static str>,
 }
 
 impl Statement {
     /// Allows `actions` on `resources`.
     pub fn allow(actions: &[&'static str], resources: Vec<Expr>) -> Statement {
-        Statement { effect: "Allow", action: actions.to_vec(), resource: resources, condition: None }
+        Statement {
+            effect: "Allow",
+            action: actions.to_vec(),
+            resource: resources,
+            condition: None,
+            wildcard_reason: None,
+        }
     }
 
     /// Allows `actions` on any resource: only for actions that AWS cannot scope to a resource
-    /// (such as `ecr:GetAuthorizationToken`); the invariant tests list each use.
-    pub fn allow_on_any_resource(actions: &[&'static str]) -> Statement {
-        Statement::allow(actions, vec![Expr::str("*")])
+    /// (such as `ecr:GetAuthorizationToken`), saying why; the invariant tests list each use.
+    pub fn allow_on_any_resource(actions: &[&'static str], reason: &'static str) -> Statement {
+        Statement::allow(actions, vec![Expr::str("*")]).with_wildcard_reason(reason)
+    }
+
+    /// Says why the `*` in this statement's resources (a key prefix's objects, say) is as narrow as it can be.
+    pub fn with_wildcard_reason(mut self, reason: &'static str) -> Statement {
+        self.wildcard_reason = Some(reason);
+        self
+    }
+
+    /// The cdk-nag suppression of `AwsSolutions-IAM5` for the resources with a `*`, named as
+    /// cdk-nag names its findings (`Resource::*`, `Resource::<Reports.Arn>/reports/*`).
+    pub(crate) fn wildcard_suppression(&self) -> Option<NagSuppression> {
+        let reason = self.wildcard_reason?;
+        let applies_to: Vec<String> = self
+            .resource
+            .iter()
+            .filter_map(|resource| match resource {
+                Expr::Str(it) => Some(it.clone()),
+                Expr::Sub(it) => Some(it.replace("${", "<").replace('}', ">")),
+                _ => None,
+            })
+            .filter(|it| it.contains('*'))
+            .map(|it| format!("Resource::{it}"))
+            .collect();
+        Some(NagSuppression { rule: "AwsSolutions-IAM5", reason, applies_to })
     }
 
     pub fn with_condition(mut self, condition: Value) -> Statement {
