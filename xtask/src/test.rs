@@ -1,7 +1,9 @@
 //! `cargo xtask test`: the whole test suite, the gate before anything lands.
 //!
 //! Formatting, clippy with warnings denied, then every test of the workspace including the
-//! `#[ignore = "needs ..."]` ones, with the tools and servers they need installed and started here.
+//! `#[ignore = "needs ..."]` ones, with the tools and servers they need installed and started here,
+//! then the template checkers (cfn-lint, checkov, and `policy.rs`: cfn-guard and cdk-nag), which
+//! `--policy-only` runs alone.
 //! Each tool is installed into `target/` (or by apt, for Chromium and the registry) when missing, and
 //! each server is stopped by its PID when the run ends, also when tests fail.
 
@@ -10,6 +12,7 @@ mod circles;
 #[cfg(test)]
 mod features;
 mod moto;
+mod policy;
 mod registry;
 pub(crate) mod server;
 #[cfg(test)]
@@ -25,6 +28,9 @@ use crate::{flags, site_tools, stage, synth, tools};
 
 impl flags::Test {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        if self.policy_only {
+            return check_templates(sh);
+        }
         step("cargo fmt --check");
         cmd!(sh, "cargo fmt --all --check").run()?;
         step("cargo clippy");
@@ -42,12 +48,23 @@ impl flags::Test {
         }
         tests.run()?;
 
-        let templates = cloudformation_templates(sh)?;
-        cfn_lint(sh, &templates)?;
-        checkov(sh, &templates)?;
-        step("done");
-        Ok(())
+        check_templates(sh)
     }
+}
+
+/// Synthesizes every stage and runs every template checker over those templates and the snapshots.
+fn check_templates(sh: &Shell) -> anyhow::Result<()> {
+    let templates = cloudformation_templates(sh)?;
+    cfn_lint(sh, &templates)?;
+    checkov(sh, &templates)?;
+    step("cfn-guard and cdk-nag (npm packages)");
+    let policy = policy::Policy::install(sh)?;
+    step("cfn-guard (AWS Control Tower rules)");
+    policy.cfn_guard(sh, &templates)?;
+    step("cdk-nag (AwsSolutions)");
+    policy.cdk_nag(sh, &templates)?;
+    step("done");
+    Ok(())
 }
 
 /// Installs what the functions' browser and Lambda-runtime tests need.
