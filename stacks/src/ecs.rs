@@ -31,8 +31,8 @@ pub enum Architecture {
     Arm64,
 }
 
-/// The user every container runs as: the non-root user (`/etc/passwd` of the image) that the job
-/// image xtask builds runs as, so ECS never starts it as root.
+/// The user every container runs as: the non-root `uid:gid` of the job image xtask builds (its
+/// `/etc/passwd` and image config use this constant), so ECS never starts it as root.
 pub const CONTAINER_USER: &str = "65532:65532";
 
 /// A cluster in a stack.

@@ -95,7 +95,8 @@ pub fn bucket(stack: &mut Stack, id: &str, props: BucketProps) -> Result<BucketR
         );
     if !props.versioned {
         let reason = "objects are content-addressed build artifacts: a new version is a new key";
-        resource = resource.skip_checkov("CKV_AWS_21", reason).suppress_guard("s3_bucket_versioning_enabled_check", reason);
+        resource =
+            resource.skip_checkov("CKV_AWS_21", reason).suppress_guard("s3_bucket_versioning_enabled_check", reason);
     }
     if props.retain {
         resource = resource.retain_on_delete_and_replace();
