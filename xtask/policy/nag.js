@@ -6,6 +6,11 @@
 // their `Metadata.cdk_nag.rules_to_suppress` (the typed suppressions the Rust constructs write).
 // Every unsuppressed finding, error or warning, is printed as one line
 // `TEMPLATE LOGICAL_ID RULE: message`, and the exit code is 1 when there is any.
+//
+// cdk-nag is pinned at 2.x: 3.x no longer reads `cdk_nag` from a resource's Metadata (only
+// `Validations.of(construct).acknowledge`, which an included template cannot carry).
+// aws-cdk-lib's own template validation may print warnings on stderr as well (E1029 on the
+// channels file's `${VAR}` text, which cfn-lint is told to ignore there): those are not findings.
 
 'use strict';
 

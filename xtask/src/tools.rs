@@ -2,7 +2,7 @@
 //!
 //! Python tools live in virtualenvs under `target/venv/<name>` and npm packages under
 //! `target/node/<name>` (never committed), each with pinned versions, installed once and reused
-//! while the pins are unchanged.
+//! while the pins are unchanged. Debian packages (Chromium, Node.js, ...) come from apt when missing.
 
 use std::path::{Path, PathBuf};
 
