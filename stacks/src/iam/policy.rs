@@ -54,20 +54,37 @@ impl Statement {
         let applies_to: Vec<String> = self
             .resource
             .iter()
-            .filter_map(|resource| match resource {
-                Expr::Str(it) => Some(it.clone()),
-                Expr::Sub(it) => Some(it.replace("${", "<").replace('}', ">")),
-                _ => None,
-            })
+            .filter_map(nag_name)
             .filter(|it| it.contains('*'))
             .map(|it| format!("Resource::{it}"))
             .collect();
+        // Never a suppression of every finding of the rule: only of these resources.
+        if applies_to.is_empty() {
+            return None;
+        }
         Some(NagSuppression { rule: "AwsSolutions-IAM5", reason, applies_to })
     }
 
     pub fn with_condition(mut self, condition: Value) -> Statement {
         self.condition = Some(condition);
         self
+    }
+}
+
+/// A resource as cdk-nag names it in a finding: references as `<Name>` and `<Name.Attribute>`,
+/// pseudo parameters as `<AWS::Partition>`, `Fn::Sub` and `Fn::Join` spelled out.
+fn nag_name(resource: &Expr) -> Option<String> {
+    match resource {
+        Expr::Str(it) => Some(it.clone()),
+        Expr::Sub(it) => Some(it.replace("${", "<").replace('}', ">")),
+        Expr::Ref(id) => Some(format!("<{id}>")),
+        Expr::GetAtt(id, attribute) => Some(format!("<{id}.{attribute}>")),
+        Expr::Pseudo(_) => resource.to_json()["Ref"].as_str().map(|it| format!("<{it}>")),
+        Expr::Join(separator, parts) => {
+            let parts: Option<Vec<String>> = parts.iter().map(nag_name).collect();
+            Some(parts?.join(separator))
+        }
+        Expr::Select(..) | Expr::GetAzs => None,
     }
 }
 
@@ -129,5 +146,42 @@ impl RoleRef {
     pub fn grant_pass_to(&self, service: ServicePrincipal) -> Grant {
         let only_to = json!({ "StringEquals": { "iam:PassedToService": service.host() } });
         Grant::new(vec![Statement::allow(&["iam:PassRole"], vec![self.arn()]).with_condition(only_to)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn applies_to(statement: &Statement) -> Option<Vec<String>> {
+        statement.wildcard_suppression().map(|it| it.applies_to)
+    }
+
+    #[test]
+    fn a_wildcard_suppression_names_each_resource_as_cdk_nag_names_its_finding() {
+        // The names cdk-nag 2.38 printed for these resources, each a finding of AwsSolutions-IAM5.
+        let bucket_objects = Expr::Sub("${Reports.Arn}/reports/*".to_owned());
+        let parameter_objects = Expr::Join(
+            "",
+            vec![
+                Expr::Sub("arn:${AWS::Partition}:s3:::".to_owned()),
+                Expr::Ref(LogicalId::new("BucketName").unwrap()),
+                Expr::str("/x/*"),
+            ],
+        );
+        let exact = Expr::GetAtt(LogicalId::new("Reports").unwrap(), "Arn");
+        let statement = Statement::allow(&["s3:GetObject"], vec![bucket_objects, parameter_objects, exact])
+            .with_wildcard_reason("one prefix");
+        let expected = ["Resource::<Reports.Arn>/reports/*", "Resource::arn:<AWS::Partition>:s3:::<BucketName>/x/*"];
+        assert_eq!(applies_to(&statement), Some(expected.map(str::to_owned).to_vec()));
+        let any = Statement::allow_on_any_resource(&["ecr:GetAuthorizationToken"], "account-wide");
+        assert_eq!(applies_to(&any), Some(vec!["Resource::*".to_owned()]));
+    }
+
+    #[test]
+    fn a_reason_without_a_wildcard_suppresses_nothing() {
+        let exact = Statement::allow(&["sns:Publish"], vec![Expr::str("arn:aws:sns:us-east-1:1:t")]);
+        assert_eq!(applies_to(&exact.clone().with_wildcard_reason("no wildcard here")), None);
+        assert_eq!(applies_to(&exact), None);
     }
 }
