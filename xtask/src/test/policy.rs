@@ -236,6 +236,25 @@ mod tests {
     }
 
     #[test]
+    fn the_npm_packages_are_pinned_to_exact_versions_which_the_lock_file_installs() {
+        let dir = crate::project_root().join(POLICY_DIR);
+        let read =
+            |file: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap() };
+        let (package, lock) = (read("package.json"), read("package-lock.json"));
+        let dependencies = package["dependencies"].as_object().unwrap();
+        assert!(dependencies.contains_key("@cdklabs/cdk-validator-cfnguard") && dependencies.contains_key("cdk-nag"));
+        for (name, version) in dependencies {
+            let version = version.as_str().unwrap();
+            assert!(version.split('.').all(|it| it.parse::<u32>().is_ok()), "{name} {version} is not an exact version");
+            assert_eq!(lock["packages"][format!("node_modules/{name}")]["version"], version, "{name}");
+        }
+        assert_eq!(
+            lock["packages"][""]["dependencies"], package["dependencies"],
+            "the lock file is of this package.json"
+        );
+    }
+
+    #[test]
     fn only_the_rule_a_resource_lists_in_its_guard_metadata_is_suppressed() {
         let template = json!({ "Resources": {
             "Reports": { "Metadata": { "guard": { "SuppressedRules": ["s3_bucket_logging_enabled_check"] } } },
