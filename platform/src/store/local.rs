@@ -6,10 +6,7 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
 };
 
-use super::{
-    Fetched, Version,
-    object::{KeyPrefix, ObjectKey, StoreError},
-};
+use super::object::{Fetched, KeyPrefix, ObjectKey, StoreError, Version};
 use crate::BoxError;
 
 /// A folder standing in for the bucket: the key is the relative path.

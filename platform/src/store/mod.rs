@@ -11,25 +11,9 @@ use std::path::Path;
 
 pub use self::{
     local::LocalStore,
-    object::{InvalidKey, KeyPrefix, ObjectKey, StoreError},
+    object::{Fetched, InvalidKey, KeyPrefix, ObjectKey, StoreError, Version},
     s3::S3Store,
 };
-
-/// Which version of an object a reader saw: its ETag in S3, its file identity in a folder. Two
-/// equal versions of one key have the same body; a rewrite gets a new version.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Version(pub(crate) String);
-
-/// What [`ObjectStore::get_if_changed`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fetched {
-    /// There is no object under the key.
-    Missing,
-    /// The object is still the version asked with.
-    Unchanged,
-    /// The object, and the version to ask with next time.
-    Changed { body: Vec<u8>, version: Version },
-}
 
 /// The object store port.
 #[derive(Debug, Clone)]

@@ -3,10 +3,7 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::{
-    Fetched, Version,
-    object::{KeyPrefix, ObjectKey, StoreError},
-};
+use super::object::{Fetched, KeyPrefix, ObjectKey, StoreError, Version};
 use crate::BoxError;
 
 /// An S3 bucket. A missing key reads as `None`; every other failure names the bucket and the key.
