@@ -1,5 +1,7 @@
 //! The site's cost per request, in memory: `/` and a day page through `oneshot`, over 30 stored
-//! sample reports of the bundled fund list (what `cargo xtask dev` serves), read from a folder store.
+//! sample reports of the bundled fund list (what `cargo xtask dev` serves), read from a folder store:
+//! "rendered" on a site that has kept nothing (each request reads, parses and renders), "kept" on
+//! one that answers the page it kept (each request checks the versions of what the page was made of).
 
 use axum::{body::Body, http::Request};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -16,20 +18,22 @@ fn pages(c: &mut Criterion) {
     // The same 30 stored days the tests serve (`test_support::reports`).
     let days = runtime.block_on(store_sample_reports(&store, 30));
     let newest = *days.last().expect("30 days");
-    let app = router(WebState { store, params: DmaParams::STANDARD });
+    let kept = router(WebState::new(store.clone(), DmaParams::STANDARD));
+    let get = |app: axum::Router, uri: &str| {
+        runtime.block_on(async {
+            let response = app.oneshot(Request::get(uri).body(Body::empty()).expect("a request")).await;
+            let response = response.expect("the router is infallible");
+            assert_eq!(response.status(), 200);
+            response.into_body().collect().await.expect("a body").to_bytes()
+        })
+    };
 
     let day_uri = format!("/reports/{newest}");
     for (name, uri) in [("home", "/"), ("day page", day_uri.as_str())] {
-        c.bench_function(name, |b| {
-            b.iter(|| {
-                runtime.block_on(async {
-                    let response = app.clone().oneshot(Request::get(uri).body(Body::empty()).expect("a request")).await;
-                    let response = response.expect("the router is infallible");
-                    assert_eq!(response.status(), 200);
-                    response.into_body().collect().await.expect("a body").to_bytes()
-                })
-            })
+        c.bench_function(&format!("{name} (rendered)"), |b| {
+            b.iter(|| get(router(WebState::new(store.clone(), DmaParams::STANDARD)), uri))
         });
+        c.bench_function(&format!("{name} (kept)"), |b| b.iter(|| get(kept.clone(), uri)));
     }
 }
 

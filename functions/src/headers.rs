@@ -41,6 +41,13 @@ pub(crate) async fn entity_tags(request: Request, next: Next) -> Response {
     if !cacheable || response.status() != StatusCode::OK {
         return response;
     }
+    // A kept page carries the tag computed when it was rendered (`memo::Rendered`).
+    if let Some(tag) = response.headers().get(header::ETAG) {
+        if if_none_match.as_ref().is_some_and(|it| names_tag(it, tag)) {
+            return not_modified(response.headers(), tag.clone());
+        }
+        return response;
+    }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
         tracing::error!("reading a rendered body for its entity tag failed");
@@ -48,22 +55,27 @@ pub(crate) async fn entity_tags(request: Request, next: Next) -> Response {
     };
     let tag = entity_tag(&bytes);
     if if_none_match.as_ref().is_some_and(|it| names_tag(it, &tag)) {
-        let mut headers = HeaderMap::new();
-        for name in [header::CACHE_CONTROL, header::VARY, header::EXPIRES] {
-            if let Some(value) = parts.headers.get(&name) {
-                headers.insert(name, value.clone());
-            }
-        }
-        headers.insert(header::ETAG, tag);
-        return (StatusCode::NOT_MODIFIED, headers).into_response();
+        return not_modified(&parts.headers, tag);
     }
     parts.headers.insert(header::ETAG, tag);
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// `304 Not Modified` with the tag and the caching headers of the answer it stands for, no body.
+fn not_modified(answer: &HeaderMap, tag: HeaderValue) -> Response {
+    let mut headers = HeaderMap::new();
+    for name in [header::CACHE_CONTROL, header::VARY, header::EXPIRES] {
+        if let Some(value) = answer.get(&name) {
+            headers.insert(name, value.clone());
+        }
+    }
+    headers.insert(header::ETAG, tag);
+    (StatusCode::NOT_MODIFIED, headers).into_response()
+}
+
 /// `"<first 16 bytes of the body's SHA-256, in hex>"`: the same body always gets the same tag, on
 /// every instance of the function.
-fn entity_tag(body: &[u8]) -> HeaderValue {
+pub(crate) fn entity_tag(body: &[u8]) -> HeaderValue {
     let digest = Sha256::digest(body);
     let hex: String = digest[..16].iter().map(|byte| format!("{byte:02x}")).collect();
     HeaderValue::from_str(&format!("\"{hex}\"")).expect("hex in quotes is a header value")

@@ -10,6 +10,7 @@ pub mod web;
 mod error;
 mod feed;
 mod headers;
+mod memo;
 mod performance;
 mod plot;
 mod spark;
@@ -163,7 +164,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = platform::store::ObjectStore::local(dir.path());
         store_reports(&store, &[usual_report(date("20261103"))]).await;
-        let web = crate::web::WebState { store, params: platform::strategy::DmaParams::STANDARD };
+        let web = crate::web::WebState::new(store, platform::strategy::DmaParams::STANDARD);
         let subscribe = crate::subscribe::SubscribeState::local(dir.path());
         let site = || crate::site(web.clone(), subscribe.clone());
 
@@ -190,7 +191,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = platform::store::ObjectStore::local(dir.path());
         store_reports(&store, &[usual_report(date("20261103"))]).await;
-        let web = crate::web::WebState { store, params: platform::strategy::DmaParams::STANDARD };
+        let web = crate::web::WebState::new(store, platform::strategy::DmaParams::STANDARD);
         let subscribe = crate::subscribe::SubscribeState::local(dir.path());
         for app in [crate::web::router(web.clone()), crate::site(web.clone(), subscribe)] {
             let first = get(app.clone(), "/reports/20261103").await;

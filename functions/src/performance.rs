@@ -14,26 +14,26 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::{
     http::{StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use platform::{
     backtest::json::{BacktestJson, FundSeriesJson, MetricsJson, PerformanceJson, PortfolioJson, Trade},
     date::TradeDate,
     fund::FundCode,
     reports,
-    store::ObjectStore,
     strategy::DmaParams,
 };
 
 use crate::{
     error::{AppError, PageError},
     headers::CACHE_A_MINUTE,
+    memo::{Reads, Rendered},
     plot::{self, Line, Marker, MarkerKind, Plot},
 };
 
 /// `/performance`: each period of the track record, or a page saying it comes after the next run.
-pub(crate) async fn performance_page(store: &ObjectStore, params: &DmaParams) -> Result<Response, PageError> {
-    let record = load_performance(store, params).await?;
+pub(crate) async fn performance_page(reads: &mut Reads<'_>, params: &DmaParams) -> Result<Rendered, PageError> {
+    let record = load_performance(reads, params).await?;
     let page = match record {
         None => PerformancePage { updated: None, sample_data: false, periods: Vec::new(), definitions: DEFINITIONS },
         Some(record) => PerformancePage {
@@ -43,27 +43,36 @@ pub(crate) async fn performance_page(store: &ObjectStore, params: &DmaParams) ->
             definitions: DEFINITIONS,
         },
     };
-    Ok(html(page.render()?))
+    Ok(Rendered::html(page.render()?, CACHE_A_MINUTE))
 }
 
-/// `/funds/{code}`: a fund's chart with its trades and its figures against buy-and-hold. A code that
-/// does not parse is a 404 before any key is made; a code in another spelling (`510300`,
-/// `510300.sh`) is sent on to its canonical page.
-pub(crate) async fn fund_page(store: &ObjectStore, params: &DmaParams, text: &str) -> Result<Response, PageError> {
+/// The fund of `/funds/{text}`, or the answer when there is no such page: a code that does not
+/// parse is a 404 before any key is made; a code in another spelling (`510300`, `510300.sh`) is
+/// sent on to its canonical page.
+pub(crate) fn canonical_code(text: &str) -> Result<FundCode, Result<Response, PageError>> {
     let Ok(code) = FundCode::parse(text) else {
-        return Err(AppError::NotFound.into());
+        return Err(Err(AppError::NotFound.into()));
     };
     if code.as_str() != text {
         let location = format!("/funds/{code}");
-        return Ok((StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, location)]).into_response());
+        return Err(Ok((StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, location)]).into_response()));
     }
-    let key = reports::fund_series_key(params, &code);
-    let Some(bytes) = store.get(&key).await? else {
+    Ok(code)
+}
+
+/// `/funds/{code}`: a fund's chart with its trades and its figures against buy-and-hold.
+pub(crate) async fn fund_page(
+    reads: &mut Reads<'_>,
+    params: &DmaParams,
+    code: &FundCode,
+) -> Result<Rendered, PageError> {
+    let key = reports::fund_series_key(params, code);
+    let Some(bytes) = reads.get(&key).await? else {
         return Err(AppError::NotFound.into());
     };
     let series =
         FundSeriesJson::parse(&bytes).map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
-    let record = load_performance(store, params).await?;
+    let record = load_performance(reads, params).await?;
     let backtest = record.as_ref().and_then(|it| it.periods.iter().find(|it| it.id == "backtest"));
     let fund = backtest.and_then(|it| it.backtest.funds.iter().find(|it| it.code == code.as_str()));
     let page = FundPage {
@@ -83,7 +92,7 @@ pub(crate) async fn fund_page(store: &ObjectStore, params: &DmaParams, text: &st
         long: params.long(),
         definitions: DEFINITIONS,
     };
-    Ok(html(page.render()?))
+    Ok(Rendered::html(page.render()?, CACHE_A_MINUTE))
 }
 
 #[derive(Template)]
@@ -253,18 +262,14 @@ const SHORT_COLOUR: &str = "#d97706";
 const LONG_COLOUR: &str = "#2563eb";
 
 /// The stored track record; none yet is `None`, an unreadable one an error (a 500).
-async fn load_performance(store: &ObjectStore, params: &DmaParams) -> Result<Option<PerformanceJson>, AppError> {
+async fn load_performance(reads: &mut Reads<'_>, params: &DmaParams) -> Result<Option<PerformanceJson>, AppError> {
     let key = reports::performance_key(params);
-    let Some(bytes) = store.get(&key).await? else {
+    let Some(bytes) = reads.get(&key).await? else {
         return Ok(None);
     };
     let record =
         PerformanceJson::parse(&bytes).map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
     Ok(Some(record))
-}
-
-fn html(body: String) -> Response {
-    ([(header::CACHE_CONTROL, CACHE_A_MINUTE)], Html(body)).into_response()
 }
 
 fn period(id: &str, label: &str, backtest: &BacktestJson) -> PeriodView {

@@ -176,7 +176,7 @@ pub(crate) async fn page(app: Router, uri: &str, max_age: u32) -> String {
 
 /// The site's router on `store`, with the standard strategy.
 pub(crate) fn app(store: &ObjectStore) -> Router {
-    crate::web::router(crate::web::WebState { store: store.clone(), params: DmaParams::STANDARD })
+    crate::web::router(crate::web::WebState::new(store.clone(), DmaParams::STANDARD))
 }
 
 /// Each of `uris` is the not-found page, answered without asking the store (its every read fails).

@@ -13,7 +13,7 @@ use axum::{
     extract::{Path, Query, State, rejection::QueryRejection},
     http::header,
     middleware::{from_fn, map_response},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use platform::{
@@ -28,12 +28,13 @@ use platform::{
     strategy::DmaParams,
 };
 use serde::Deserialize;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::{
     error::{AppError, PageError},
     feed,
     headers::{CACHE_A_DAY, CACHE_A_MINUTE, entity_tags, security_headers},
+    memo::{Pages, Reads, Rendered},
     performance, spark,
 };
 
@@ -47,9 +48,31 @@ pub struct WebState {
     pub store: ObjectStore,
     /// The strategy whose reports are shown.
     pub params: DmaParams,
+    /// The pages rendered so far, kept while the objects they show are unchanged.
+    pages: Arc<Pages>,
 }
 
 impl WebState {
+    /// The site of `store`'s reports of the strategy `params`, with nothing rendered yet.
+    pub fn new(store: ObjectStore, params: DmaParams) -> WebState {
+        WebState { store, params, pages: Arc::default() }
+    }
+
+    /// The page at `address`: the kept one while the objects it was made from are unchanged, else
+    /// rendered by `render` from what it reads through [`Reads`] (and kept). Errors are not kept.
+    async fn page(
+        &self,
+        address: String,
+        render: impl AsyncFnOnce(&mut Reads<'_>) -> Result<Rendered, PageError>,
+    ) -> Result<Response, PageError> {
+        if let Some(kept) = self.pages.fresh(&self.store, &address).await? {
+            return Ok(kept);
+        }
+        let mut reads = Reads::new(&self.store);
+        let rendered = render(&mut reads).await?;
+        Ok(self.pages.keep(address, reads, rendered))
+    }
+
     /// The local state: the folder store at [`platform::env::DATA_DIR`], the standard strategy.
     ///
     /// In the cloud (`ALCHEMY_REPORTS_BUCKET` set) the reports come from that bucket through the
@@ -59,7 +82,7 @@ impl WebState {
             Some(bucket) => ObjectStore::s3(crate::aws_config().await?.s3(), &bucket),
             None => ObjectStore::local(&crate::data_dir_from_env()?),
         };
-        Ok(WebState { store, params: DmaParams::STANDARD })
+        Ok(WebState::new(store, DmaParams::STANDARD))
     }
 }
 
@@ -135,7 +158,7 @@ struct ChoiceGroup {
 struct HomePage {
     latest: Option<Latest>,
     /// The newest day's funds by group, for the form; empty when no day is stored.
-    choice_groups: Arc<Vec<ChoiceGroup>>,
+    choice_groups: Vec<ChoiceGroup>,
     /// The day of the form's signals, `2026-11-27`.
     choice_date: String,
     max_funds: usize,
@@ -160,7 +183,13 @@ async fn home(
             _ => return Err(AppError::NotFound.into()),
         },
     };
-    let index = load_index(&state).await?;
+    let params = state.params;
+    state.page(format!("/?page={page}"), async |reads| home_page(reads, &params, page).await).await
+}
+
+/// The home page's `page`th page of history.
+async fn home_page(reads: &mut Reads<'_>, params: &DmaParams, page: usize) -> Result<Rendered, PageError> {
+    let index = load_index(reads, params).await?;
     let start = (page - 1).saturating_mul(DAYS_PER_PAGE);
     if page > 1 && start >= index.days.len() {
         return Err(AppError::NotFound.into());
@@ -181,8 +210,8 @@ async fn home(
         }
     }
     let choice_groups = match index.days.first() {
-        Some(newest) => choice_groups(&state, newest.trade_date).await?,
-        None => Arc::default(),
+        Some(newest) => choice_groups(reads, params, newest.trade_date).await?,
+        None => Vec::new(),
     };
     let page = HomePage {
         latest: index.days.first().map(latest),
@@ -195,7 +224,7 @@ async fn home(
         newer_page: (page > 1).then(|| page - 1),
         older_page: (start + DAYS_PER_PAGE < index.days.len()).then_some(page + 1),
     };
-    Ok(html(page.render()?, CACHE_A_MINUTE))
+    Ok(Rendered::html(page.render()?, CACHE_A_MINUTE))
 }
 
 /// One fund's row on a day page.
@@ -248,7 +277,10 @@ async fn report_file(State(state): State<WebState>, Path(file): Path<String>) ->
     };
     match format {
         Some(format) => stored_object(&state, date, format).await,
-        None => day(&state, date).await,
+        None => {
+            let params = state.params;
+            state.page(format!("/reports/{date}"), async |reads| day(reads, &params, date).await).await
+        }
     }
 }
 
@@ -260,13 +292,13 @@ async fn stored_object(state: &WebState, date: TradeDate, format: ReportFormat) 
     Ok((headers, body).into_response())
 }
 
-async fn day(state: &WebState, date: TradeDate) -> Result<Response, PageError> {
-    let key = reports::day_key(&state.params, date, ReportFormat::Json);
-    let Some(bytes) = state.store.get(&key).await? else {
+async fn day(reads: &mut Reads<'_>, params: &DmaParams, date: TradeDate) -> Result<Rendered, PageError> {
+    let key = reports::day_key(params, date, ReportFormat::Json);
+    let Some(bytes) = reads.get(&key).await? else {
         return Err(AppError::NotFound.into());
     };
     let report = ReportJson::parse(&bytes).map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
-    let index = load_index(state).await?;
+    let index = load_index(reads, params).await?;
     // The index is newest first: the previous trading day is the first one older than this.
     let link = |day: &IndexDay| (day.trade_date.to_string(), day.trade_date.iso());
     let previous = index.days.iter().find(|it| it.trade_date < date).map(link);
@@ -294,22 +326,32 @@ async fn day(state: &WebState, date: TradeDate) -> Result<Response, PageError> {
         previous,
         next,
     };
-    Ok(html(page.render()?, CACHE_A_DAY))
+    Ok(Rendered::html(page.render()?, CACHE_A_DAY))
 }
 
 async fn feed(State(state): State<WebState>) -> Result<Response, PageError> {
-    let index = load_index(&state).await?;
-    let headers =
-        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8"), (header::CACHE_CONTROL, CACHE_A_MINUTE)];
-    Ok((headers, feed::atom(&index, &state.params)).into_response())
+    let params = state.params;
+    state
+        .page("/feed.xml".to_owned(), async |reads| {
+            let index = load_index(reads, &params).await?;
+            let atom = feed::atom(&index, &params);
+            Ok(Rendered::new(atom.into(), "application/atom+xml; charset=utf-8", CACHE_A_MINUTE))
+        })
+        .await
 }
 
 async fn performance_page(State(state): State<WebState>) -> Result<Response, PageError> {
-    performance::performance_page(&state.store, &state.params).await
+    let params = state.params;
+    state.page("/performance".to_owned(), async |reads| performance::performance_page(reads, &params).await).await
 }
 
-async fn fund_page(State(state): State<WebState>, Path(code): Path<String>) -> Result<Response, PageError> {
-    performance::fund_page(&state.store, &state.params, &code).await
+async fn fund_page(State(state): State<WebState>, Path(text): Path<String>) -> Result<Response, PageError> {
+    let code = match performance::canonical_code(&text) {
+        Ok(code) => code,
+        Err(answer) => return answer,
+    };
+    let params = state.params;
+    state.page(format!("/funds/{code}"), async |reads| performance::fund_page(reads, &params, &code).await).await
 }
 
 async fn asset(Path(file): Path<String>) -> Result<Response, PageError> {
@@ -326,17 +368,13 @@ pub(crate) async fn not_found() -> PageError {
 }
 
 /// The index of stored days; none yet is an empty index, not an error.
-async fn load_index(state: &WebState) -> Result<IndexJson, AppError> {
-    let key = reports::index_key(&state.params);
-    let Some(bytes) = state.store.get(&key).await? else {
+async fn load_index(reads: &mut Reads<'_>, params: &DmaParams) -> Result<IndexJson, AppError> {
+    let key = reports::index_key(params);
+    let Some(bytes) = reads.get(&key).await? else {
         return Ok(IndexJson::default());
     };
     let index = IndexJson::parse(&bytes).map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
     Ok(index)
-}
-
-fn html(body: String, cache_control: &'static str) -> Response {
-    ([(header::CACHE_CONTROL, cache_control)], Html(body)).into_response()
 }
 
 fn latest(day: &IndexDay) -> Latest {
@@ -362,24 +400,16 @@ fn month_label(date: TradeDate) -> String {
 
 /// The newest day's funds grouped as the report groups them, each with its signal; a day whose
 /// JSON is missing, or which has no funds, gives no groups (the form then offers the frequencies only).
-async fn choice_groups(state: &WebState, date: TradeDate) -> Result<Arc<Vec<ChoiceGroup>>, AppError> {
-    let key = reports::day_key(&state.params, date, ReportFormat::Json);
-    let Some(bytes) = state.store.get(&key).await? else {
-        return Ok(Arc::default());
+async fn choice_groups(
+    reads: &mut Reads<'_>,
+    params: &DmaParams,
+    date: TradeDate,
+) -> Result<Vec<ChoiceGroup>, AppError> {
+    let key = reports::day_key(params, date, ReportFormat::Json);
+    let Some(bytes) = reads.get(&key).await? else {
+        return Ok(Vec::new());
     };
-    // The newest day is the same on every request until the job writes the next one: its groups are
-    // kept with the very bytes they were made from, so a home page compares the day's JSON instead of
-    // parsing it (a tenth of the cost), and a rewritten day (other bytes) is parsed again.
-    type Seen = Option<(Vec<u8>, Arc<Vec<ChoiceGroup>>)>;
-    static NEWEST: Mutex<Seen> = Mutex::new(None);
-    if let Some((seen, groups)) = NEWEST.lock().unwrap_or_else(|it| it.into_inner()).as_ref()
-        && *seen == bytes
-    {
-        return Ok(groups.clone());
-    }
-    let groups = Arc::new(parse_choice_groups(&key, &bytes)?);
-    *NEWEST.lock().unwrap_or_else(|it| it.into_inner()) = Some((bytes, groups.clone()));
-    Ok(groups)
+    parse_choice_groups(&key, &bytes)
 }
 
 /// The form's groups of the funds of one stored day's JSON at `key`.
@@ -501,7 +531,9 @@ mod tests {
     #[tokio::test]
     async fn a_rewritten_newest_day_shows_its_new_signals_on_the_home_page() {
         let (_dir, store) = three_days().await;
-        let body = page(app(&store), "/", 60).await;
+        // One site for both requests: the first one's page is kept, and must not be answered again.
+        let site = app(&store);
+        let body = page(site.clone(), "/", 60).await;
         assert!(body.contains(r#"<span class="state sell">卖出</span>"#), "{body}");
         // The job rewrites the day (an incomplete run made complete, say): other bytes, other signals.
         let key = reports::day_key(&DmaParams::STANDARD, date("20261103"), ReportFormat::Json);
@@ -509,8 +541,29 @@ mod tests {
         let rewritten = text.replace(r#""state": "SELL""#, r#""state": "BUY""#);
         assert_ne!(rewritten, text, "the day has a SELL to rewrite");
         store.put(&key, rewritten.into_bytes(), "application/json").await.unwrap();
-        let body = page(app(&store), "/", 60).await;
+        let body = page(site, "/", 60).await;
         assert!(!body.contains(r#"<span class="state sell">卖出</span>"#), "the old signals are gone: {body}");
+    }
+
+    #[tokio::test]
+    async fn a_kept_day_page_gets_its_next_link_once_the_next_day_is_stored_and_still_answers_304() {
+        let (_dir, store) = three_days().await;
+        let site = app(&store);
+        let first = get(site.clone(), "/reports/20261103").await;
+        assert!(!first.body.contains(r#"href="/reports/20261104""#), "no next day yet");
+        let again = get(site.clone(), "/reports/20261103").await;
+        assert_eq!((again.body.as_str(), again.header("etag")), (first.body.as_str(), first.header("etag")));
+        let request = axum::http::Request::get("/reports/20261103")
+            .header("if-none-match", first.header("etag"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let revalidated = crate::test_support::send(site.clone(), request).await;
+        assert_eq!((revalidated.status.as_u16(), revalidated.body.as_str()), (304, ""));
+
+        store_reports(&store, &[usual_report(date("20261104"))]).await;
+        let after = get(site, "/reports/20261103").await;
+        assert!(after.body.contains(r#"href="/reports/20261104""#), "the index changed: {}", after.body);
+        assert_ne!(after.header("etag"), first.header("etag"));
     }
 
     #[tokio::test]

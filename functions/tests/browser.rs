@@ -212,7 +212,7 @@ fn start_site(data_dir: &Path) -> (String, Vec<platform::date::TradeDate>) {
     let store = ObjectStore::local(data_dir);
     let days = runtime.block_on(store_sample_reports(&store, 30));
     runtime.block_on(store_sample_performance(&store, Some(days[0])));
-    let app = site(WebState { store, params: DmaParams::STANDARD }, SubscribeState::local(data_dir));
+    let app = site(WebState::new(store, DmaParams::STANDARD), SubscribeState::local(data_dir));
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let address = listener.local_addr().unwrap();
     std::thread::spawn(move || runtime.block_on(async { axum::serve(listener, app).await.unwrap() }));

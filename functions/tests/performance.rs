@@ -58,7 +58,7 @@ async fn check_sizes(live_from: Option<TradeDate>, what: &str) {
 }
 
 async fn get(store: &ObjectStore, uri: &str) -> (u16, String) {
-    let app = router(WebState { store: store.clone(), params: DmaParams::STANDARD });
+    let app = router(WebState::new(store.clone(), DmaParams::STANDARD));
     let response = app.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
     let status = response.status().as_u16();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();

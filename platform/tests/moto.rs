@@ -10,7 +10,7 @@ use platform::{
     fund::FundCode,
     interest::Interest,
     notify::{FILTER_POLICY_SCOPE, FilterPolicy, Message, MessageAttributes, Notifier, SNS_MAX_MESSAGE_BYTES},
-    store::{KeyPrefix, ObjectKey, ObjectStore, StoreError},
+    store::{Fetched, KeyPrefix, ObjectKey, ObjectStore, StoreError},
     subscribers::{Added, Subscribers},
 };
 use test_support::moto::{self, sent_notifications, unique_name};
@@ -33,6 +33,25 @@ async fn the_s3_store_round_trips_objects_with_their_content_types() {
     assert_eq!(listed, ["reports/dma-11-22/20261127.json", "reports/dma-11-22/20261127.txt"]);
     assert_eq!(content_type(&aws, &bucket, "reports/dma-11-22/20261127.txt").await, "text/plain; charset=utf-8");
     assert_eq!(content_type(&aws, &bucket, "reports/dma-11-22/20261127.json").await, "application/json");
+}
+
+#[tokio::test]
+#[ignore = "needs the AWS emulator: cargo xtask test"]
+async fn the_s3_store_answers_unchanged_for_the_etag_seen_and_the_body_once_rewritten() {
+    let (_, _, store) = s3_store().await;
+    let key = ObjectKey::new("reports/index/dma-11-22.json").unwrap();
+    assert_eq!(store.get_if_changed(&key, None).await.unwrap(), Fetched::Missing);
+    store.put(&key, b"{\"days\":[]}".to_vec(), "application/json").await.unwrap();
+    let Fetched::Changed { body, version } = store.get_if_changed(&key, None).await.unwrap() else {
+        panic!("a stored object is fetched whole when no version was seen")
+    };
+    assert_eq!(body, b"{\"days\":[]}");
+    assert_eq!(store.get_if_changed(&key, Some(&version)).await.unwrap(), Fetched::Unchanged, "304 Not Modified");
+    store.put(&key, b"{\"days\":[1]}".to_vec(), "application/json").await.unwrap();
+    let Fetched::Changed { body, version: second } = store.get_if_changed(&key, Some(&version)).await.unwrap() else {
+        panic!("a rewritten object is fetched again")
+    };
+    assert_eq!((body.as_slice(), second != version), (&b"{\"days\":[1]}"[..], true));
 }
 
 #[tokio::test]

@@ -134,17 +134,32 @@ pub fn distribution(stack: &mut Stack, id: &str, props: DistributionProps) -> Re
             viewer_certificate,
         },
     };
+    let no_waf = "AWS WAF costs at least $5 a month, five times this app; API Gateway throttles instead";
+    let no_logs = "standard logs need a bucket with ACLs and cost more than this app";
     let mut resource = Resource::new("AWS::CloudFront::Distribution", &properties)?
-        .skip_checkov(
-            "CKV_AWS_68",
-            "AWS WAF costs at least $5 a month, five times this app; API Gateway throttles instead",
+        .skip_checkov("CKV_AWS_68", no_waf)
+        .suppress_nag("AwsSolutions-CFR2", no_waf)
+        .skip_checkov("CKV_AWS_86", no_logs)
+        .suppress_guard("cloudfront_access_logs_enabled_check", no_logs)
+        .suppress_nag("AwsSolutions-CFR3", no_logs)
+        .suppress_nag("AwsSolutions-CFR1", "a public site for anyone anywhere: nothing in it is restricted by country")
+        .suppress_guard(
+            "cloudfront_default_root_object_configured_check",
+            "the web function renders `/` itself; a default root object would rewrite it to a file name",
         )
-        .skip_checkov("CKV_AWS_86", "standard logs need a bucket with ACLs and cost more than this app");
-    if props.domain.is_none() {
-        resource = resource.skip_checkov(
-            "CKV_AWS_174",
-            "without a domain the *.cloudfront.net certificate is used, whose TLS versions CloudFront sets",
+        .suppress_guard(
+            "cloudfront_origin_failover_enabled_check",
+            "one origin, the API in the stage's region: a second region would double the stage for a daily report",
         );
+    if props.domain.is_none() {
+        let default_certificate =
+            "without a domain the *.cloudfront.net certificate is used, whose TLS versions CloudFront sets";
+        resource = resource
+            .skip_checkov("CKV_AWS_174", default_certificate)
+            .suppress_nag("AwsSolutions-CFR4", default_certificate)
+            .suppress_guard("cloudfront_custom_ssl_certificate_check", default_certificate)
+            .suppress_guard("cloudfront_sni_enabled_check", default_certificate)
+            .suppress_guard("cloudfront_security_policy_check", default_certificate);
     }
     stack.add(&id, resource)?;
     Ok(DistributionRef { id })

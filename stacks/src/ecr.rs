@@ -81,7 +81,10 @@ impl RepositoryRef {
     pub fn grant_pull(&self) -> Grant {
         Grant::new(vec![
             Statement::allow(&["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], vec![self.arn()]),
-            Statement::allow_on_any_resource(&["ecr:GetAuthorizationToken"]),
+            Statement::allow_on_any_resource(
+                &["ecr:GetAuthorizationToken"],
+                "the registry login token is account-wide: ECR requires the resource * for it",
+            ),
         ])
     }
 }

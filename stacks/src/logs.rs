@@ -32,8 +32,14 @@ pub struct LogGroupRef {
 pub fn log_group(stack: &mut Stack, id: &str, props: LogGroupProps) -> Result<LogGroupRef, SynthError> {
     let id = LogicalId::new(id)?;
     let properties = CfnLogGroup { log_group_name: props.name, retention_in_days: props.retention_days };
+    let encrypted = "CloudWatch encrypts logs by default; a customer KMS key costs $1 a month";
     let resource = Resource::new("AWS::Logs::LogGroup", &properties)?
-        .skip_checkov("CKV_AWS_158", "CloudWatch encrypts logs by default; a customer KMS key costs $1 a month");
+        .skip_checkov("CKV_AWS_158", encrypted)
+        .suppress_guard("cloudwatch_log_group_encrypted_check", encrypted)
+        .suppress_guard(
+            "cloudwatch_log_group_retention_period_check",
+            "kept for the stage's `log_retention_days` (30 unless set): CloudWatch bills log storage by the month",
+        );
     stack.add(&id, resource)?;
     Ok(LogGroupRef { id })
 }

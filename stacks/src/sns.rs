@@ -80,7 +80,8 @@ impl TopicRef {
         Grant::new(vec![Statement::allow(&["sns:ListSubscriptionsByTopic", "sns:Subscribe"], vec![self.arn()])])
     }
 
-    /// Lets EventBridge publish to this topic, only for the rule `rule_arn` (its policy is `<id>Policy`).
+    /// Lets EventBridge publish to this topic, only for the rule `rule_arn`, and only over TLS (its
+    /// policy is `<id>Policy`).
     pub fn allow_events_rule(&self, stack: &mut Stack, rule_arn: Expr) -> Result<(), SynthError> {
         let statement = json!({
             "Sid": "EventsRulePublishes",
@@ -90,9 +91,18 @@ impl TopicRef {
             "Resource": self.arn(),
             "Condition": { "ArnEquals": { "aws:SourceArn": rule_arn } },
         });
+        // A topic without encryption at rest gets no TLS requirement from SNS; this policy adds it.
+        let deny_plain_http = json!({
+            "Sid": "DenyPublishWithoutTls",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sns:Publish",
+            "Resource": self.arn(),
+            "Condition": { "Bool": { "aws:SecureTransport": "false" } },
+        });
         let properties = CfnTopicPolicy {
             topics: vec![self.arn()],
-            policy_document: json!({ "Version": "2012-10-17", "Statement": [statement] }),
+            policy_document: json!({ "Version": "2012-10-17", "Statement": [statement, deny_plain_http] }),
         };
         stack.add(&self.id.child("Policy")?, Resource::new("AWS::SNS::TopicPolicy", &properties)?)
     }

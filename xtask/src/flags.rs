@@ -73,7 +73,12 @@ pub(crate) struct Dev {
 }
 
 #[derive(Debug, clap::Args)]
-pub(crate) struct Test {}
+pub(crate) struct Test {
+    /// Only the template checks: synthesize every stage, then cfn-lint, checkov, cfn-guard and cdk-nag
+    /// over those templates and the committed snapshots (no fmt, clippy or cargo test).
+    #[arg(long)]
+    pub(crate) policy_only: bool,
+}
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Package {

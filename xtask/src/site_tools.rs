@@ -4,8 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use xshell::{Shell, cmd};
+use xshell::Shell;
 
 use crate::tools;
 
@@ -23,31 +22,12 @@ const CARGO_LAMBDA_VENV: &str = "cargo-lambda";
 
 /// Installs Chromium, ChromeDriver and a CJK font with apt when any is missing.
 pub(crate) fn install_browser(sh: &Shell) -> anyhow::Result<()> {
-    install_debian(sh, BROWSER_PACKAGES, &[CHROMIUM, CHROMEDRIVER])
+    tools::install_debian(sh, BROWSER_PACKAGES, &[CHROMIUM, CHROMEDRIVER])
 }
 
 /// Installs wrk, the site bench's load generator, with apt when it is missing.
 pub(crate) fn install_wrk(sh: &Shell) -> anyhow::Result<()> {
-    install_debian(sh, &["wrk"], &["/usr/bin/wrk"])
-}
-
-/// Installs those of `packages` that are missing with apt; then each of `tools` must exist.
-fn install_debian(sh: &Shell, packages: &[&str], tools: &[&str]) -> anyhow::Result<()> {
-    let missing: Vec<&str> = packages.iter().copied().filter(|it| !is_installed(sh, it)).collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    let listed = missing.join(" ");
-    eprintln!("installing {listed} with apt-get");
-    cmd!(sh, "apt-get update -qq").run().context("apt-get update")?;
-    cmd!(sh, "apt-get install -y -qq --no-install-recommends {missing...}")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .run()
-        .with_context(|| format!("installing {listed}"))?;
-    for tool in tools {
-        anyhow::ensure!(Path::new(tool).exists(), "{tool} is missing after installing {listed}");
-    }
-    Ok(())
+    tools::install_debian(sh, &["wrk"], &["/usr/bin/wrk"])
 }
 
 /// Installs cargo-lambda into `target/venv/cargo-lambda` when its pins changed; returns its `bin`.
@@ -58,10 +38,4 @@ pub(crate) fn install_cargo_lambda(sh: &Shell) -> anyhow::Result<PathBuf> {
 /// The `bin` folder of the cargo-lambda virtualenv.
 pub(crate) fn cargo_lambda_bin(root: &Path) -> PathBuf {
     root.join("target/venv").join(CARGO_LAMBDA_VENV).join("bin")
-}
-
-fn is_installed(sh: &Shell, package: &str) -> bool {
-    let format = "${Status}";
-    let status = cmd!(sh, "dpkg-query -W -f={format} {package}").quiet().ignore_status().ignore_stderr().read();
-    status.is_ok_and(|it| it.ends_with("install ok installed"))
 }

@@ -1,7 +1,9 @@
 //! `cargo xtask test`: the whole test suite, the gate before anything lands.
 //!
 //! Formatting, clippy with warnings denied, then every test of the workspace including the
-//! `#[ignore = "needs ..."]` ones, with the tools and servers they need installed and started here.
+//! `#[ignore = "needs ..."]` ones, with the tools and servers they need installed and started here,
+//! then the template checkers (cfn-lint, checkov, and `policy.rs`: cfn-guard and cdk-nag), which
+//! `--policy-only` runs alone.
 //! Each tool is installed into `target/` (or by apt, for Chromium and the registry) when missing, and
 //! each server is stopped by its PID when the run ends, also when tests fail.
 
@@ -10,6 +12,7 @@ mod circles;
 #[cfg(test)]
 mod features;
 mod moto;
+mod policy;
 mod registry;
 pub(crate) mod server;
 #[cfg(test)]
@@ -25,37 +28,71 @@ use crate::{flags, site_tools, stage, synth, tools};
 
 impl flags::Test {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        if self.policy_only {
+            let policy = policy::Policy::install(sh)?;
+            return check_templates(sh, &policy);
+        }
+        // Installing is mostly waiting on the package registries and the disk, checking is all CPU:
+        // the installs run beside fmt and clippy, and the tests start when both are done.
+        step("installing the test tools (apt, pip, npm) beside fmt and clippy");
+        let root = sh.current_dir();
+        let installs = std::thread::spawn(move || install_test_tools(&root));
         step("cargo fmt --check");
         cmd!(sh, "cargo fmt --all --check").run()?;
         step("cargo clippy");
         cmd!(sh, "cargo clippy --workspace --all-targets --locked -- -D warnings").run()?;
-
-        site_test_tools(sh)?;
-        step("numpy (the backtest's independent check)");
-        let numpy = tools::python_venv(sh, "numpy", &[NUMPY])?.join("python");
+        step("waiting for the test tools");
+        let tools = installs.join().map_err(|_| anyhow::anyhow!("installing the test tools panicked"))??;
         let (registry, moto) = servers(sh)?;
 
         step("cargo test");
         let mut tests = cmd!(sh, "cargo test --workspace --locked -- --include-ignored");
-        for (name, value) in test_env(&registry, &moto, &numpy) {
+        for (name, value) in test_env(&registry, &moto, &tools.numpy) {
             tests = tests.env(name, value);
         }
         tests.run()?;
 
-        let templates = cloudformation_templates(sh)?;
-        cfn_lint(sh, &templates)?;
-        checkov(sh, &templates)?;
-        step("done");
-        Ok(())
+        check_templates(sh, &tools.policy)
     }
 }
 
-/// Installs what the functions' browser and Lambda-runtime tests need.
-fn site_test_tools(sh: &Shell) -> anyhow::Result<()> {
-    step("Chromium and ChromeDriver");
-    site_tools::install_browser(sh)?;
-    step("cargo-lambda");
-    site_tools::install_cargo_lambda(sh)?;
+/// What the installs made that the run needs to find.
+struct TestTools {
+    /// The Python with numpy, for the backtest's independent check.
+    numpy: PathBuf,
+    /// cfn-guard and cdk-nag.
+    policy: policy::Policy,
+}
+
+/// Installs everything the tests and the checkers use, each skipped when already in place: Chromium
+/// and ChromeDriver, the registry and Node with apt (one after the other: apt takes a lock), then
+/// cargo-lambda, numpy, moto, cfn-lint and checkov into their virtualenvs, and the policy checkers'
+/// npm packages.
+fn install_test_tools(root: &std::path::Path) -> anyhow::Result<TestTools> {
+    let sh = Shell::new().context("a shell for the installs")?;
+    sh.change_dir(root);
+    site_tools::install_browser(&sh).context("installing Chromium and ChromeDriver")?;
+    registry::install(&sh)?;
+    site_tools::install_cargo_lambda(&sh).context("installing cargo-lambda")?;
+    let numpy = tools::python_venv(&sh, "numpy", &[NUMPY])?.join("python");
+    tools::python_venv(&sh, "moto", moto::MOTO_REQUIREMENTS)?;
+    tools::python_venv(&sh, "cfn-lint", &[CFN_LINT])?;
+    tools::python_venv(&sh, "checkov", &[CHECKOV])?;
+    let policy = policy::Policy::install(&sh)?;
+    eprintln!("the test tools are installed");
+    Ok(TestTools { numpy, policy })
+}
+
+/// Synthesizes every stage and runs every template checker over those templates and the snapshots.
+fn check_templates(sh: &Shell, policy: &policy::Policy) -> anyhow::Result<()> {
+    let templates = cloudformation_templates(sh)?;
+    cfn_lint(sh, &templates)?;
+    checkov(sh, &templates)?;
+    step("cfn-guard (AWS Control Tower rules)");
+    policy.cfn_guard(sh, &templates)?;
+    step("cdk-nag (AwsSolutions)");
+    policy.cdk_nag(sh, &templates)?;
+    step("done");
     Ok(())
 }
 

@@ -1,7 +1,10 @@
 //! The track record pages through `oneshot`, over small hand-made records; the ten-year record of the
 //! sample market and the page sizes are in `tests/performance.rs`.
 
-use platform::backtest::json::{FundJson, PeriodJson, PortfolioJson, SCHEMA, SizingJson, UndecidedJson};
+use platform::{
+    backtest::json::{FundJson, PeriodJson, PortfolioJson, SCHEMA, SizingJson, UndecidedJson},
+    store::ObjectStore,
+};
 
 use super::*;
 use crate::test_support::{app, assert_not_found_before_the_store, assert_not_found_page, broken_store, get, page};

@@ -98,16 +98,5 @@ fn markdown(page: &Page<'_>, keyword: Option<&str>) -> (String, String) {
 }
 
 fn read(reply: &Reply<'_>) -> Answer {
-    let Some(answer) = reply.json() else {
-        return Answer::Refused { message: reply.describe() };
-    };
-    let Some(code) = answer["errcode"].as_i64() else {
-        return Answer::Refused { message: reply.describe() };
-    };
-    let message = format!("errcode {code}: {}", answer["errmsg"].as_str().unwrap_or_default());
-    match code {
-        0 => Answer::Delivered,
-        RATE_LIMITED => Answer::RateLimited { wait: None, message },
-        _ => Answer::Refused { message },
-    }
+    reply.errcode(RATE_LIMITED)
 }

@@ -75,6 +75,23 @@ pub(super) struct Reply<'a> {
 }
 
 impl Reply<'_> {
+    /// The answer of a robot that says `{"errcode": 0, "errmsg": "ok"}` (WeCom, DingTalk): 0 took
+    /// the message, `rate_limited` asks to wait, any other code or body refused it.
+    pub(super) fn errcode(&self, rate_limited: i64) -> Answer {
+        let Some(answer) = self.json() else {
+            return Answer::Refused { message: self.describe() };
+        };
+        let Some(code) = answer["errcode"].as_i64() else {
+            return Answer::Refused { message: self.describe() };
+        };
+        let message = format!("errcode {code}: {}", answer["errmsg"].as_str().unwrap_or_default());
+        match code {
+            0 => Answer::Delivered,
+            _ if code == rate_limited => Answer::RateLimited { wait: None, message },
+            _ => Answer::Refused { message },
+        }
+    }
+
     /// The body as JSON, when it is JSON.
     pub(super) fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_slice(self.body).ok()

@@ -6,7 +6,7 @@ use std::{
     sync::atomic::{AtomicU64, Ordering},
 };
 
-use super::object::{KeyPrefix, ObjectKey, StoreError};
+use super::object::{Fetched, KeyPrefix, ObjectKey, StoreError, Version};
 use crate::BoxError;
 
 /// A folder standing in for the bucket: the key is the relative path.
@@ -68,6 +68,21 @@ impl LocalStore {
         }
     }
 
+    /// Opens the file and compares the identity of what was opened (inode, size, modification time)
+    /// with `seen`: a write renames a new file over the key, so the open file's identity and its
+    /// body always belong together. One blocking task for the open, the stat and the read.
+    pub(super) async fn get_if_changed(&self, key: &ObjectKey, seen: Option<&Version>) -> Result<Fetched, StoreError> {
+        let path = self.path(key);
+        let seen = seen.cloned();
+        let fetched = tokio::task::spawn_blocking(move || read_if_changed(&path, seen.as_ref())).await;
+        let error = |source: BoxError| StoreError::Read { key: key.to_string(), store: self.describe(), source };
+        match fetched {
+            Ok(Ok(fetched)) => Ok(fetched),
+            Ok(Err(err)) => Err(error(err.into())),
+            Err(err) => Err(error(err.into())),
+        }
+    }
+
     pub(super) async fn list(&self, prefix: &KeyPrefix) -> Result<Vec<ObjectKey>, StoreError> {
         let root = self.root.clone();
         let prefix_text = prefix.as_str().to_owned();
@@ -79,6 +94,24 @@ impl LocalStore {
             Err(err) => Err(error(err.into())),
         }
     }
+}
+
+/// The file at `path` unless its identity is `seen`.
+fn read_if_changed(path: &Path, seen: Option<&Version>) -> std::io::Result<Fetched> {
+    use std::{io::Read, os::unix::fs::MetadataExt};
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Fetched::Missing),
+        Err(err) => return Err(err),
+    };
+    let meta = file.metadata()?;
+    let version = Version(format!("{}-{}-{}.{:09}", meta.ino(), meta.len(), meta.mtime(), meta.mtime_nsec()));
+    if seen == Some(&version) {
+        return Ok(Fetched::Unchanged);
+    }
+    let mut body = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or_default());
+    file.read_to_end(&mut body)?;
+    Ok(Fetched::Changed { body, version })
 }
 
 /// Walks the prefix's folder and returns the keys of the files under it.

@@ -11,7 +11,7 @@ use std::path::Path;
 
 pub use self::{
     local::LocalStore,
-    object::{InvalidKey, KeyPrefix, ObjectKey, StoreError},
+    object::{Fetched, InvalidKey, KeyPrefix, ObjectKey, StoreError, Version},
     s3::S3Store,
 };
 
@@ -59,6 +59,17 @@ impl ObjectStore {
         }
     }
 
+    /// The object under `key` unless it is still the version `seen` (from an earlier answer): S3's
+    /// conditional GET (`If-None-Match` with the ETag, `304 Not Modified` without a body), the
+    /// folder's file identity (inode, size, modification time). Readers that keep what they made of
+    /// an object ask with its version and skip the body, and its parsing, while it stays the same.
+    pub async fn get_if_changed(&self, key: &ObjectKey, seen: Option<&Version>) -> Result<Fetched, StoreError> {
+        match self {
+            ObjectStore::S3(store) => store.get_if_changed(key, seen).await,
+            ObjectStore::Local(store) => store.get_if_changed(key, seen).await,
+        }
+    }
+
     /// Every key under `prefix`, sorted.
     pub async fn list(&self, prefix: &KeyPrefix) -> Result<Vec<ObjectKey>, StoreError> {
         match self {
@@ -90,5 +101,27 @@ mod tests {
         assert_eq!(listed, ["reports/sub/y.json", "reports/x.txt"]);
         let leftovers = std::fs::read_dir(dir.path().join("reports")).unwrap().count();
         assert_eq!(leftovers, 2, "no temporary files are left behind");
+    }
+
+    #[tokio::test]
+    async fn a_folder_store_answers_unchanged_for_the_version_seen_and_the_body_once_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::local(dir.path());
+        let key = ObjectKey::new("reports/index.json").unwrap();
+        assert_eq!(store.get_if_changed(&key, None).await.unwrap(), Fetched::Missing);
+        store.put(&key, b"one".to_vec(), "application/json").await.unwrap();
+        let Fetched::Changed { body, version } = store.get_if_changed(&key, None).await.unwrap() else {
+            panic!("a stored object is fetched whole when no version was seen")
+        };
+        assert_eq!(body, b"one");
+        assert_eq!(store.get_if_changed(&key, Some(&version)).await.unwrap(), Fetched::Unchanged);
+        // The same size and content, rewritten: a new file, a new version.
+        store.put(&key, b"one".to_vec(), "application/json").await.unwrap();
+        let Fetched::Changed { version: second, .. } = store.get_if_changed(&key, Some(&version)).await.unwrap() else {
+            panic!("a rewritten object is fetched again")
+        };
+        assert_ne!(second, version);
+        std::fs::remove_file(dir.path().join("reports/index.json")).unwrap();
+        assert_eq!(store.get_if_changed(&key, Some(&second)).await.unwrap(), Fetched::Missing);
     }
 }

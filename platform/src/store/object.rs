@@ -65,6 +65,22 @@ impl KeyPrefix {
 
 crate::text::checked_text!(KeyPrefix);
 
+/// Which version of an object a reader saw: its ETag in S3, its file identity in a folder. Two
+/// equal versions of one key have the same body; a rewrite gets a new version.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Version(pub(crate) String);
+
+/// What [`ObjectStore::get_if_changed`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// There is no object under the key.
+    Missing,
+    /// The object is still the version asked with.
+    Unchanged,
+    /// The object, and the version to ask with next time.
+    Changed { body: Vec<u8>, version: Version },
+}
+
 /// Why an object-store operation failed. The message names the key and the store; the cause is `source`.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

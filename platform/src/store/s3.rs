@@ -3,7 +3,7 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::object::{KeyPrefix, ObjectKey, StoreError};
+use super::object::{Fetched, KeyPrefix, ObjectKey, StoreError, Version};
 use crate::BoxError;
 
 /// An S3 bucket. A missing key reads as `None`; every other failure names the bucket and the key.
@@ -54,6 +54,29 @@ impl S3Store {
         };
         match output.body.collect().await {
             Ok(bytes) => Ok(Some(bytes.into_bytes().to_vec())),
+            Err(err) => Err(error(err.into())),
+        }
+    }
+
+    /// `GetObject` with `If-None-Match: <the ETag seen>`: S3 answers `304 Not Modified` without a
+    /// body while the object is that version (the SDK reports the 304 as an error of that status).
+    pub(super) async fn get_if_changed(&self, key: &ObjectKey, seen: Option<&Version>) -> Result<Fetched, StoreError> {
+        let error = |source: BoxError| StoreError::Read { key: key.to_string(), store: self.describe(), source };
+        let request = self.client.get_object().bucket(&self.bucket).key(key.as_str());
+        let res = request.set_if_none_match(seen.map(|it| it.0.clone())).send().await;
+        let output = match res {
+            Ok(it) => it,
+            Err(err) if err.as_service_error().is_some_and(|it| it.is_no_such_key()) => return Ok(Fetched::Missing),
+            Err(err) if seen.is_some() && err.raw_response().is_some_and(|it| it.status().as_u16() == 304) => {
+                return Ok(Fetched::Unchanged);
+            }
+            Err(err) => return Err(error(err.into())),
+        };
+        let Some(etag) = output.e_tag().map(str::to_owned) else {
+            return Err(error(format!("GetObject of {key} answered without an ETag").into()));
+        };
+        match output.body.collect().await {
+            Ok(bytes) => Ok(Fetched::Changed { body: bytes.into_bytes().to_vec(), version: Version(etag) }),
             Err(err) => Err(error(err.into())),
         }
     }

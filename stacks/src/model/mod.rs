@@ -26,7 +26,7 @@ pub use self::{
     handle::NamedResource,
     names::{InvalidName, KeyPrefix, LogicalId},
     parameter::{Parameter, ParameterType},
-    resource::{Resource, Suppression},
+    resource::{NagSuppression, Resource, Suppression},
     stack::Stack,
     template::Template,
 };

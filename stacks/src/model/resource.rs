@@ -1,5 +1,6 @@
 //! One resource of a template: its type, its properties, its resource attributes and the checker
-//! rules it is exempt from.
+//! rules it is exempt from, each with its reason, written where each checker reads them
+//! (cfn-lint, checkov, cfn-guard and cdk-nag).
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -17,6 +18,8 @@ pub struct Resource {
     retain: bool,
     cfn_lint_ignores: Vec<Suppression>,
     checkov_skips: Vec<Suppression>,
+    guard_suppressions: Vec<Suppression>,
+    nag_suppressions: Vec<NagSuppression>,
 }
 
 /// A checker rule that does not fit this resource, with the one-line reason.
@@ -24,6 +27,16 @@ pub struct Resource {
 pub struct Suppression {
     pub rule: &'static str,
     pub reason: &'static str,
+}
+
+/// A cdk-nag rule that does not fit this resource, with the reason; `applies_to` narrows it to
+/// some of the rule's findings (`Resource::<Reports.Arn>/reports/*` of `AwsSolutions-IAM5`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NagSuppression {
+    pub rule: &'static str,
+    pub reason: &'static str,
+    /// Default: empty (every finding of the rule on this resource).
+    pub applies_to: Vec<String>,
 }
 
 impl Resource {
@@ -38,6 +51,8 @@ impl Resource {
             retain: false,
             cfn_lint_ignores: Vec::new(),
             checkov_skips: Vec::new(),
+            guard_suppressions: Vec::new(),
+            nag_suppressions: Vec::new(),
         })
     }
 
@@ -62,6 +77,24 @@ impl Resource {
     /// Skips a checkov check on this resource (`Metadata.checkov.skip`, with the reason as comment).
     pub fn skip_checkov(mut self, rule: &'static str, reason: &'static str) -> Resource {
         self.checkov_skips.push(Suppression { rule, reason });
+        self
+    }
+
+    /// Suppresses a cfn-guard rule (by its rule name, e.g. `s3_bucket_logging_enabled_check`) on
+    /// this resource (`Metadata.guard.SuppressedRules`).
+    pub fn suppress_guard(mut self, rule: &'static str, reason: &'static str) -> Resource {
+        self.guard_suppressions.push(Suppression { rule, reason });
+        self
+    }
+
+    /// Suppresses a cdk-nag rule (`AwsSolutions-S1`) on this resource (`Metadata.cdk_nag`).
+    pub fn suppress_nag(self, rule: &'static str, reason: &'static str) -> Resource {
+        self.suppress_nag_findings(NagSuppression { rule, reason, applies_to: Vec::new() })
+    }
+
+    /// Suppresses some findings of a cdk-nag rule on this resource (`applies_to`).
+    pub fn suppress_nag_findings(mut self, suppression: NagSuppression) -> Resource {
+        self.nag_suppressions.push(suppression);
         self
     }
 
@@ -102,6 +135,25 @@ impl Resource {
                 self.checkov_skips.iter().map(|it| json!({ "id": it.rule, "comment": it.reason })).collect();
             metadata.insert("checkov".to_owned(), json!({ "skip": skips }));
         }
+        if !self.guard_suppressions.is_empty() {
+            let rules: Vec<&str> = self.guard_suppressions.iter().map(|it| it.rule).collect();
+            metadata.insert("guard".to_owned(), json!({ "SuppressedRules": rules }));
+            // cfn-guard has no place for a reason either.
+            let reasons: Map<String, Value> =
+                self.guard_suppressions.iter().map(|it| (it.rule.to_owned(), json!(it.reason))).collect();
+            metadata.insert("guard-reasons".to_owned(), Value::Object(reasons));
+        }
+        if !self.nag_suppressions.is_empty() {
+            let rules: Vec<Value> = self
+                .nag_suppressions
+                .iter()
+                .map(|it| match it.applies_to.is_empty() {
+                    true => json!({ "id": it.rule, "reason": it.reason }),
+                    false => json!({ "id": it.rule, "reason": it.reason, "applies_to": it.applies_to }),
+                })
+                .collect();
+            metadata.insert("cdk_nag".to_owned(), json!({ "rules_to_suppress": rules }));
+        }
         if !metadata.is_empty() {
             resource.insert("Metadata".to_owned(), Value::Object(metadata));
         }
@@ -116,13 +168,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn suppressions_are_written_where_cfn_lint_and_checkov_read_them() {
+    fn suppressions_are_written_where_cfn_lint_checkov_guard_and_nag_read_them() {
         let resource = Resource::new("AWS::S3::Bucket", &json!({}))
             .unwrap()
             .ignore_cfn_lint("W3005", "a reason")
             .skip_checkov("CKV_AWS_18", "another reason")
+            .suppress_guard("s3_bucket_logging_enabled_check", "a third reason")
+            .suppress_nag("AwsSolutions-S1", "a fourth reason")
+            .suppress_nag_findings(NagSuppression {
+                rule: "AwsSolutions-IAM5",
+                reason: "a fifth reason",
+                applies_to: vec!["Resource::*".to_owned()],
+            })
             .retain_on_delete_and_replace();
-        expect![[r#"{"DeletionPolicy":"Retain","Metadata":{"cfn-lint":{"config":{"ignore_checks":["W3005"]}},"cfn-lint-reasons":{"W3005":"a reason"},"checkov":{"skip":[{"comment":"another reason","id":"CKV_AWS_18"}]}},"Type":"AWS::S3::Bucket","UpdateReplacePolicy":"Retain"}"#]]
+        expect![[r#"{"DeletionPolicy":"Retain","Metadata":{"cdk_nag":{"rules_to_suppress":[{"id":"AwsSolutions-S1","reason":"a fourth reason"},{"applies_to":["Resource::*"],"id":"AwsSolutions-IAM5","reason":"a fifth reason"}]},"cfn-lint":{"config":{"ignore_checks":["W3005"]}},"cfn-lint-reasons":{"W3005":"a reason"},"checkov":{"skip":[{"comment":"another reason","id":"CKV_AWS_18"}]},"guard":{"SuppressedRules":["s3_bucket_logging_enabled_check"]},"guard-reasons":{"s3_bucket_logging_enabled_check":"a third reason"}},"Type":"AWS::S3::Bucket","UpdateReplacePolicy":"Retain"}"#]]
             .assert_eq(&resource.to_json().to_string());
     }
 }

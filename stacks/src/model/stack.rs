@@ -168,14 +168,18 @@ impl Stack {
 
     /// A resource's JSON, with the inline policy of the grants to it when it is a role.
     fn resource_json(&self, id: &LogicalId, resource: &Resource) -> Value {
-        let mut json = resource.to_json();
-        if let Some(statements) = self.grants.get(id) {
-            let policy = json!([{
-                "PolicyName": "Grants",
-                "PolicyDocument": { "Version": "2012-10-17", "Statement": statements },
-            }]);
-            json["Properties"]["Policies"] = policy;
+        let Some(statements) = self.grants.get(id) else {
+            return resource.to_json();
+        };
+        let mut resource = resource.clone();
+        for suppression in statements.iter().filter_map(Statement::wildcard_suppression) {
+            resource = resource.suppress_nag_findings(suppression);
         }
+        let mut json = resource.to_json();
+        json["Properties"]["Policies"] = json!([{
+            "PolicyName": "Grants",
+            "PolicyDocument": { "Version": "2012-10-17", "Statement": statements },
+        }]);
         json
     }
 

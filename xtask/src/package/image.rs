@@ -19,8 +19,9 @@ use xshell::{Shell, cmd};
 
 use super::zip::sha256_hex;
 
-/// The unprivileged user the job runs as (the number distroless images use for `nonroot`).
-pub(crate) const USER: &str = "65532:65532";
+/// The unprivileged user the job runs as (the number distroless images use for `nonroot`): the
+/// one the task definition names too, so ECS never starts the container as root.
+pub(crate) const USER: &str = stacks::ecs::CONTAINER_USER;
 /// Where the image keeps the CA bundle; `SSL_CERT_FILE` in the image config points at it.
 pub(crate) const CA_BUNDLE: &str = "etc/ssl/certs/ca-certificates.crt";
 /// The host's CA bundle (Debian package `ca-certificates`) that the image carries.

@@ -1,8 +1,10 @@
 //! Tests of `cargo xtask package`. The ones that build release binaries and talk to servers are
 //! `#[ignore]`d and run by `cargo xtask test`, which starts the OCI registry and the AWS emulator.
 //!
-//! The function binaries are not on this branch yet: the job binary, built by cargo-lambda the same
-//! way, stands in for a function wherever a `bootstrap` is zipped.
+//! These tests build the job alone (the rehearsals in `xtask/tests/` build the functions too); the
+//! job binary, built by cargo-lambda the same way, stands in for a function wherever a `bootstrap`
+//! is zipped. Both builds resolve the same features for every shared dependency (the
+//! workspace-hack), so the second compiles only the functions.
 
 use std::{path::Path, sync::Mutex};
 

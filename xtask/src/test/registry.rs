@@ -14,16 +14,8 @@ use super::server::{Server, free_port};
 pub(crate) struct Registry(Server);
 
 impl Registry {
-    /// Installs `docker-registry` if needed and starts it on a free port with a fresh store.
+    /// Starts the installed registry ([`install`]) on a free port with a fresh store.
     pub(crate) fn start(sh: &Shell) -> anyhow::Result<Registry> {
-        if cmd!(sh, "which docker-registry").quiet().ignore_stdout().ignore_stderr().run().is_err() {
-            eprintln!("installing the Debian package docker-registry");
-            cmd!(sh, "apt-get update -qq").run().context("apt-get update")?;
-            cmd!(sh, "apt-get install -y -qq docker-registry")
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .run()
-                .context("installing docker-registry")?;
-        }
         let dir = sh.current_dir().join("target/registry");
         let storage = dir.join("storage");
         if storage.exists() {
@@ -43,6 +35,20 @@ impl Registry {
     pub(crate) fn url(&self) -> String {
         self.0.url()
     }
+}
+
+/// Installs the Debian package `docker-registry` if it is missing.
+pub(crate) fn install(sh: &Shell) -> anyhow::Result<()> {
+    if cmd!(sh, "which docker-registry").quiet().ignore_stdout().ignore_stderr().run().is_ok() {
+        return Ok(());
+    }
+    eprintln!("installing the Debian package docker-registry");
+    cmd!(sh, "apt-get update -qq").run().context("apt-get update")?;
+    cmd!(sh, "apt-get install -y -qq docker-registry")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .run()
+        .context("installing docker-registry")?;
+    Ok(())
 }
 
 fn config_yaml(port: u16, storage: &Path) -> String {
