@@ -46,18 +46,27 @@ pub(crate) async fn performance_page(reads: &mut Reads<'_>, params: &DmaParams) 
     Ok(Rendered::html(page.render()?, CACHE_A_MINUTE))
 }
 
-/// The fund of `/funds/{text}`, or the answer when there is no such page: a code that does not
-/// parse is a 404 before any key is made; a code in another spelling (`510300`, `510300.sh`) is
-/// sent on to its canonical page.
-pub(crate) fn canonical_code(text: &str) -> Result<FundCode, Result<Response, PageError>> {
-    let Ok(code) = FundCode::parse(text) else {
-        return Err(Err(AppError::NotFound.into()));
-    };
-    if code.as_str() != text {
-        let location = format!("/funds/{code}");
-        return Err(Ok((StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, location)]).into_response()));
+/// What `/funds/{text}` names: a fund's page, the canonical page of a code in another spelling
+/// (`510300`, `510300.sh`: sent on there), or nothing (a 404 before any key is made).
+pub(crate) enum FundAddress {
+    Page(FundCode),
+    Elsewhere(String),
+    NotFound,
+}
+
+impl FundAddress {
+    pub(crate) fn of(text: &str) -> FundAddress {
+        match FundCode::parse(text) {
+            Ok(code) if code.as_str() == text => FundAddress::Page(code),
+            Ok(code) => FundAddress::Elsewhere(format!("/funds/{code}")),
+            Err(_) => FundAddress::NotFound,
+        }
     }
-    Ok(code)
+
+    /// The redirect to `location`, the canonical page.
+    pub(crate) fn answer(location: String) -> Response {
+        (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, location)]).into_response()
+    }
 }
 
 /// `/funds/{code}`: a fund's chart with its trades and its figures against buy-and-hold.

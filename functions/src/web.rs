@@ -346,9 +346,10 @@ async fn performance_page(State(state): State<WebState>) -> Result<Response, Pag
 }
 
 async fn fund_page(State(state): State<WebState>, Path(text): Path<String>) -> Result<Response, PageError> {
-    let code = match performance::canonical_code(&text) {
-        Ok(code) => code,
-        Err(answer) => return answer,
+    let code = match performance::FundAddress::of(&text) {
+        performance::FundAddress::Page(code) => code,
+        performance::FundAddress::Elsewhere(location) => return Ok(performance::FundAddress::answer(location)),
+        performance::FundAddress::NotFound => return Err(AppError::NotFound.into()),
     };
     let params = state.params;
     state.page(format!("/funds/{code}"), async |reads| performance::fund_page(reads, &params, &code).await).await

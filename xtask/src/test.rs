@@ -40,13 +40,13 @@ impl flags::Test {
         step("cargo fmt --check");
         cmd!(sh, "cargo fmt --all --check").run()?;
         step("cargo clippy");
-        cmd!(sh, "cargo clippy --workspace --all-targets --locked -- -D warnings").run()?;
+        cmd!(sh, "cargo clippy --workspace --all-targets --all-features --locked -- -D warnings").run()?;
         step("waiting for the test tools");
         let tools = installs.join().map_err(|_| anyhow::anyhow!("installing the test tools panicked"))??;
         let (registry, moto) = servers(sh)?;
 
         step("cargo test");
-        let mut tests = cmd!(sh, "cargo test --workspace --locked -- --include-ignored");
+        let mut tests = cmd!(sh, "cargo test --workspace --all-features --locked -- --include-ignored");
         for (name, value) in test_env(&registry, &moto, &tools.numpy) {
             tests = tests.env(name, value);
         }

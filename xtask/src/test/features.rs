@@ -14,7 +14,11 @@ use anyhow::Context;
 
 /// The builds the commands of this project run, as `cargo tree` arguments, and what runs them.
 pub(crate) const BUILDS: &[(&str, &[&str])] = &[
-    ("cargo xtask (xtask alone)", &["--package", "xtask", "--edges", "normal,build"]),
+    ("cargo xtask dev, synth, test (xtask alone)", &["--package", "xtask", "--edges", "normal,build"]),
+    (
+        "cargo xtask deploy & co (xtask with every command)",
+        &["--package", "xtask", "--features", "full", "--edges", "normal,build"],
+    ),
     ("the job (cargo build -p jobs)", &["--package", "jobs", "--edges", "normal,build"]),
     ("cargo xtask dev (the web function)", &["--package", "functions", "--edges", "normal,build"]),
     (
@@ -24,8 +28,8 @@ pub(crate) const BUILDS: &[(&str, &[&str])] = &[
     ("cargo bench -p platform", &["--package", "platform", "--edges", "normal,build,dev"]),
 ];
 
-/// The reference: what `cargo test --workspace` builds.
-pub(crate) const WORKSPACE: &[&str] = &["--workspace", "--edges", "normal,build,dev"];
+/// The reference: what `cargo test --workspace --all-features` (`cargo xtask test`) builds.
+pub(crate) const WORKSPACE: &[&str] = &["--workspace", "--all-features", "--edges", "normal,build,dev"];
 
 /// Third-party packages (`name vX.Y.Z`) and the feature sets they are built with (a package can be
 /// built twice, for the host and for the target), from `cargo tree --format '{p}|{f}'` output.
