@@ -37,5 +37,24 @@ fn pages(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, pages);
+/// Reading the stored day JSON the page is made of, three ways: every series whole, the newest
+/// days a sparkline draws (the day page), the series skipped (what the home page's form reads).
+fn day_json(c: &mut Criterion) {
+    use platform::report::json::{ReportJson, SeriesJson, SeriesTail};
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let store = ObjectStore::local(dir.path());
+    let day = runtime.block_on(store_sample_reports(&store, 1))[0];
+    let key = platform::reports::day_key(&DmaParams::STANDARD, day, platform::reports::ReportFormat::Json);
+    let bytes = runtime.block_on(store.get(&key)).expect("a read").expect("the day");
+    c.bench_function("day JSON read whole", |b| b.iter(|| ReportJson::<SeriesJson>::parse(&bytes).expect("a report")));
+    c.bench_function("day JSON read, newest 60 days", |b| {
+        b.iter(|| ReportJson::<SeriesTail<60>>::parse(&bytes).expect("a report"))
+    });
+    c.bench_function("day JSON read, series skipped", |b| {
+        b.iter(|| ReportJson::<serde::de::IgnoredAny>::parse(&bytes).expect("a report"))
+    });
+}
+
+criterion_group!(benches, pages, day_json);
 criterion_main!(benches);

@@ -21,13 +21,13 @@ use platform::{
     interest::MAX_FUNDS,
     report::{
         Group,
-        json::{FundJson, IndexDay, IndexFund, IndexJson, ReportJson},
+        json::{FundJson, IndexDay, IndexFund, IndexJson, ReportJson, SeriesTail},
     },
     reports::{self, ReportFormat},
     store::ObjectStore,
     strategy::DmaParams,
 };
-use serde::Deserialize;
+use serde::{Deserialize, de::IgnoredAny};
 use std::sync::Arc;
 
 use crate::{
@@ -297,14 +297,16 @@ async fn day(reads: &mut Reads<'_>, params: &DmaParams, date: TradeDate) -> Resu
     let Some(bytes) = reads.get(&key).await? else {
         return Err(AppError::NotFound.into());
     };
-    let report = ReportJson::parse(&bytes).map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
+    // The page draws the newest `spark::DAYS` of each series: the older days are not read as numbers.
+    let report = ReportJson::<SeriesTail<{ spark::DAYS }>>::parse(&bytes)
+        .map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
     let index = load_index(reads, params).await?;
     // The index is newest first: the previous trading day is the first one older than this.
     let link = |day: &IndexDay| (day.trade_date.to_string(), day.trade_date.iso());
     let previous = index.days.iter().find(|it| it.trade_date < date).map(link);
     let next = index.days.iter().rev().find(|it| it.trade_date > date).map(link);
 
-    let mut rows: Vec<(Group, FundRow)> = report.funds.iter().map(|fund| fund_row(&report, fund)).collect();
+    let mut rows: Vec<(Group, FundRow)> = report.funds.iter().map(|fund| fund_row(report.trade_date, fund)).collect();
     rows.sort_by_key(|(group, _)| *group);
     let (undecided_funds, decided): (Vec<_>, Vec<_>) =
         rows.into_iter().partition(|(group, _)| *group == Group::Undecided);
@@ -415,7 +417,9 @@ async fn choice_groups(
 
 /// The form's groups of the funds of one stored day's JSON at `key`.
 fn parse_choice_groups(key: &platform::store::ObjectKey, bytes: &[u8]) -> Result<Vec<ChoiceGroup>, AppError> {
-    let report = ReportJson::parse(bytes).map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
+    // The form lists the funds: their series are skipped.
+    let report = ReportJson::<IgnoredAny>::parse(bytes)
+        .map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
     if report.funds.is_empty() {
         return Ok(Vec::new());
     }
@@ -459,7 +463,7 @@ fn state_words(group: Group) -> (&'static str, &'static str) {
 }
 
 /// A fund's row and its group (the e-mail's order).
-fn fund_row(report: &ReportJson, fund: &FundJson) -> (Group, FundRow) {
+fn fund_row(trade_date: TradeDate, fund: &FundJson<SeriesTail<{ spark::DAYS }>>) -> (Group, FundRow) {
     let group = Group::of_stored(&fund.state);
     let (state_class, state_label) = state_words(group);
     let since = match fund.since {
@@ -473,7 +477,7 @@ fn fund_row(report: &ReportJson, fund: &FundJson) -> (Group, FundRow) {
         (None, _) => "-".to_owned(),
     };
     let number = |value: Option<f64>| value.map_or("-".to_owned(), |it| format!("{it:.3}"));
-    let marked = fund.since.filter(|it| *it <= report.trade_date).or(Some(report.trade_date));
+    let marked = fund.since.filter(|it| *it <= trade_date).or(Some(trade_date));
     let row = FundRow {
         code: fund.code.as_str().to_owned(),
         name: fund.name.clone(),
@@ -486,7 +490,7 @@ fn fund_row(report: &ReportJson, fund: &FundJson) -> (Group, FundRow) {
         ma_short: number(fund.ma_short),
         ma_long: number(fund.ma_long),
         reason: fund.reason.clone().unwrap_or_default(),
-        spark: spark::svg(&fund.series, marked),
+        spark: spark::svg(&fund.series.newest, marked),
     };
     (group, row)
 }
@@ -669,6 +673,27 @@ mod tests {
         assert!(rows > 40, "{rows} decided rows");
         assert_eq!(body.matches(r#"<svg class="spark""#).count(), rows, "a sparkline per row");
         assert!(body.len() <= 30 * 1024, "the day page is {} bytes", body.len());
+    }
+
+    /// The day page reads only the newest days of each series: its sparklines are those drawn from
+    /// the whole series, fund by fund, on the bundled list's sample day.
+    #[tokio::test]
+    async fn the_sparklines_drawn_from_the_newest_days_are_those_of_the_whole_series() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::local(dir.path());
+        let day = test_support::reports::store_sample_reports(&store, 1).await[0];
+        let key = reports::day_key(&DmaParams::STANDARD, day, ReportFormat::Json);
+        let bytes = store.get(&key).await.unwrap().unwrap();
+        let whole = ReportJson::<platform::report::json::SeriesJson>::parse(&bytes).unwrap();
+        let newest = ReportJson::<SeriesTail<{ spark::DAYS }>>::parse(&bytes).unwrap();
+        assert_eq!(newest.funds.len(), whole.funds.len());
+        for (whole, newest) in whole.funds.iter().zip(&newest.funds) {
+            let days = whole.series.dates.len();
+            assert!(days > spark::DAYS, "{}: {days} days, more than a sparkline draws", whole.code);
+            assert_eq!(newest.series.newest.dates, whole.series.dates[days - spark::DAYS..], "{}", whole.code);
+            let marked = whole.since.or(Some(day));
+            assert_eq!(spark::svg(&newest.series.newest, marked), spark::svg(&whole.series, marked), "{}", whole.code);
+        }
     }
 
     #[tokio::test]
