@@ -80,3 +80,7 @@ pub const TEST_CHROMEDRIVER: &str = "ALCHEMY_TEST_CHROMEDRIVER";
 pub const TEST_CARGO_LAMBDA_BIN: &str = "ALCHEMY_TEST_CARGO_LAMBDA_BIN";
 /// A Python with numpy (a virtualenv's `python`), for the backtest's independent check.
 pub const TEST_NUMPY_PYTHON: &str = "ALCHEMY_TEST_NUMPY_PYTHON";
+/// The cargo profile the packaging builds with instead of `release`: `cargo xtask test` sets
+/// `package-test` (unoptimized, otherwise the release profile's behaviour), because its tests prove
+/// the packaging, not the shipped binaries' speed or size, which `cargo xtask bench` measures.
+pub const PACKAGE_PROFILE: &str = "ALCHEMY_PACKAGE_PROFILE";

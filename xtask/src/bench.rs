@@ -31,6 +31,13 @@ impl flags::Bench {
             return Ok(());
         }
         anyhow::ensure!(self.runs > 0, "--runs must be at least 1");
+        // The figures are those of the binaries as released.
+        let profile = std::env::var(platform::env::PACKAGE_PROFILE).unwrap_or_default();
+        anyhow::ensure!(
+            profile.is_empty() || profile == "release",
+            "{}={profile} would measure binaries built otherwise than for release: unset it",
+            platform::env::PACKAGE_PROFILE
+        );
         let functions: Vec<(&str, &str)> =
             package::FUNCTION_BINARIES.iter().map(|binary| (package::FUNCTIONS_PACKAGE, *binary)).collect();
         let built = package::build(sh, Architecture::X86_64, &functions)?;

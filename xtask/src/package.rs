@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use std::collections::BTreeMap;
 
 use anyhow::{Context, format_err};
+use platform::env;
 use serde::{Deserialize, Serialize};
 use stacks::{ArtifactKind, config::StageConfig, ecs::Architecture};
 use xshell::{Shell, cmd};
@@ -246,6 +247,7 @@ pub(crate) fn build(sh: &Shell, architecture: Architecture, functions: &[(&str, 
     } else if !functions.is_empty() {
         runs.push((rust_target(architecture), functions.to_vec()));
     }
+    let profile = build_profile(std::env::var(env::PACKAGE_PROFILE).ok())?;
     for (target, binaries) in &runs {
         // Without the default features: the functions link no 127.0.0.1 server (`local-server`) and
         // the web function no subscribe API; the job no credential chain beyond what an ECS task
@@ -254,13 +256,13 @@ pub(crate) fn build(sh: &Shell, architecture: Architecture, functions: &[(&str, 
         for (package, binary) in binaries {
             args.extend(["--package".to_owned(), (*package).to_owned(), "--bin".to_owned(), (*binary).to_owned()]);
         }
-        eprintln!("building {binaries:?} for {target} with cargo-lambda");
+        eprintln!("building {binaries:?} for {target} with cargo-lambda (profile {profile})");
         let path = std::env::join_paths(
             std::iter::once(venv_bin.clone())
                 .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
         )?;
         let cargo_lambda = venv_bin.join("cargo-lambda");
-        cmd!(sh, "{cargo_lambda} lambda build --release --target {target} {args...}")
+        cmd!(sh, "{cargo_lambda} lambda build --profile {profile} --target {target} {args...}")
             .env("PATH", path)
             .run()
             .with_context(|| format!("building {binaries:?} with cargo-lambda"))?;
@@ -273,6 +275,24 @@ pub(crate) fn build(sh: &Shell, architecture: Architecture, functions: &[(&str, 
             .collect(),
         job: target_dir.join("lambda").join(JOB_BINARY).join("bootstrap"),
     })
+}
+
+/// The cargo profile of the packaging build: `release`, or the one `ALCHEMY_PACKAGE_PROFILE` names
+/// (`cargo xtask test` sets `package-test`).
+fn build_profile(named: Option<String>) -> anyhow::Result<String> {
+    let Some(profile) = named.filter(|it| !it.is_empty()) else {
+        return Ok("release".to_owned());
+    };
+    let valid = profile.chars().all(|it| it.is_ascii_alphanumeric() || it == '-' || it == '_');
+    anyhow::ensure!(
+        valid,
+        "{}={profile:?} is not a cargo profile name (letters, digits, - and _)",
+        env::PACKAGE_PROFILE
+    );
+    if profile != "release" {
+        eprintln!("{}={profile}: the binaries are built with that profile, not as released", env::PACKAGE_PROFILE);
+    }
+    Ok(profile)
 }
 
 /// Zips the functions and assembles the image from `built`; uploads what is absent when `destinations`

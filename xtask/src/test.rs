@@ -114,6 +114,7 @@ fn test_env(registry: &registry::Registry, moto: &moto::Moto, numpy: &std::path:
         (env::TEST_CHROMEDRIVER, site_tools::CHROMEDRIVER.to_owned()),
         (env::TEST_CARGO_LAMBDA_BIN, cargo_lambda.display().to_string()),
         (env::TEST_NUMPY_PYTHON, numpy.display().to_string()),
+        (env::PACKAGE_PROFILE, "package-test".to_owned()),
         ("ALCHEMY_TEST_REGISTRY", registry.url()),
         ("AWS_ENDPOINT_URL", moto.endpoint_url()),
         ("AWS_ACCESS_KEY_ID", "test".to_owned()),
