@@ -47,12 +47,12 @@ fn day_json(c: &mut Criterion) {
     let day = runtime.block_on(store_sample_reports(&store, 1))[0];
     let key = platform::reports::day_key(&DmaParams::STANDARD, day, platform::reports::ReportFormat::Json);
     let bytes = runtime.block_on(store.get(&key)).expect("a read").expect("the day");
-    c.bench_function("day JSON read whole", |b| b.iter(|| ReportJson::<SeriesJson>::parse(&bytes).expect("a report")));
+    c.bench_function("day JSON read whole", |b| b.iter(|| ReportJson::<SeriesJson>::read(&bytes).expect("a report")));
     c.bench_function("day JSON read, newest 60 days", |b| {
-        b.iter(|| ReportJson::<SeriesTail<60>>::parse(&bytes).expect("a report"))
+        b.iter(|| ReportJson::<SeriesTail<60>>::read(&bytes).expect("a report"))
     });
     c.bench_function("day JSON read, series skipped", |b| {
-        b.iter(|| ReportJson::<serde::de::IgnoredAny>::parse(&bytes).expect("a report"))
+        b.iter(|| ReportJson::<serde::de::IgnoredAny>::read(&bytes).expect("a report"))
     });
 }
 

@@ -298,7 +298,7 @@ async fn day(reads: &mut Reads<'_>, params: &DmaParams, date: TradeDate) -> Resu
         return Err(AppError::NotFound.into());
     };
     // The page draws the newest `spark::DAYS` of each series: the older days are not read as numbers.
-    let report = ReportJson::<SeriesTail<{ spark::DAYS }>>::parse(&bytes)
+    let report = ReportJson::<SeriesTail<{ spark::DAYS }>>::read(&bytes)
         .map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
     let index = load_index(reads, params).await?;
     // The index is newest first: the previous trading day is the first one older than this.
@@ -418,7 +418,7 @@ async fn choice_groups(
 /// The form's groups of the funds of one stored day's JSON at `key`.
 fn parse_choice_groups(key: &platform::store::ObjectKey, bytes: &[u8]) -> Result<Vec<ChoiceGroup>, AppError> {
     // The form lists the funds: their series are skipped.
-    let report = ReportJson::<IgnoredAny>::parse(bytes)
+    let report = ReportJson::<IgnoredAny>::read(bytes)
         .map_err(|err| anyhow::Error::new(err).context(format!("parsing {key}")))?;
     if report.funds.is_empty() {
         return Ok(Vec::new());
@@ -684,8 +684,8 @@ mod tests {
         let day = test_support::reports::store_sample_reports(&store, 1).await[0];
         let key = reports::day_key(&DmaParams::STANDARD, day, ReportFormat::Json);
         let bytes = store.get(&key).await.unwrap().unwrap();
-        let whole = ReportJson::<platform::report::json::SeriesJson>::parse(&bytes).unwrap();
-        let newest = ReportJson::<SeriesTail<{ spark::DAYS }>>::parse(&bytes).unwrap();
+        let whole = ReportJson::<platform::report::json::SeriesJson>::read(&bytes).unwrap();
+        let newest = ReportJson::<SeriesTail<{ spark::DAYS }>>::read(&bytes).unwrap();
         assert_eq!(newest.funds.len(), whole.funds.len());
         for (whole, newest) in whole.funds.iter().zip(&newest.funds) {
             let days = whole.series.dates.len();

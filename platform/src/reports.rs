@@ -20,7 +20,7 @@ use crate::{
     fund::FundCode,
     report::{
         Report,
-        json::{IndexDay, IndexJson, ReportJson, SeriesJson},
+        json::{IndexDay, IndexJson, ReportJson},
     },
     store::{KeyPrefix, ObjectKey, ObjectStore, StoreError},
     strategy::DmaParams,
@@ -147,7 +147,7 @@ pub async fn rebuild_index(store: &ObjectStore, params: &DmaParams) -> Result<In
 /// Whether the day's stored report is complete (false when there is none or it is unreadable).
 pub async fn stored_complete(store: &ObjectStore, params: &DmaParams, date: TradeDate) -> Result<bool, StoreError> {
     let stored = store.get(&day_key(params, date, ReportFormat::Json)).await?;
-    Ok(stored.is_some_and(|bytes| ReportJson::<SeriesJson>::parse(&bytes).is_ok_and(|it| it.complete)))
+    Ok(stored.is_some_and(|bytes| ReportJson::parse(&bytes).is_ok_and(|it| it.complete)))
 }
 
 /// Stores the day's JSON, its text and the index with the day upserted, in that order.

@@ -9,6 +9,7 @@
 
 mod dev;
 mod flags;
+mod lambda_build;
 mod site_tools;
 mod stage;
 mod synth;

@@ -21,18 +21,9 @@ use serde::{Deserialize, Serialize};
 use stacks::{ArtifactKind, config::StageConfig, ecs::Architecture};
 use xshell::{Shell, cmd};
 
-use crate::{flags, site_tools, stage, tools};
+use crate::{flags, lambda_build, stage, tools};
 
-/// The package holding the function binaries, and their names: one zip each.
-pub(crate) const FUNCTIONS_PACKAGE: &str = "functions";
-pub(crate) const FUNCTION_BINARIES: &[&str] = &["subscribe", "web"];
-
-/// The job's package and binary: the image's entrypoint `/signal`.
-pub(crate) const JOB_PACKAGE: &str = "jobs";
-pub(crate) const JOB_BINARY: &str = "signal";
-
-/// The job image is built for x86_64 only: it carries this machine's glibc and libraries.
-pub(crate) const JOB_TARGET: &str = "x86_64-unknown-linux-gnu";
+pub(crate) use crate::lambda_build::{FUNCTION_BINARIES, FUNCTIONS_PACKAGE, JOB_BINARY, JOB_PACKAGE, JOB_TARGET};
 
 impl flags::Package {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
@@ -239,33 +230,18 @@ impl Upload {
 /// in release mode with cargo-lambda, in one cargo run where the targets agree, so shared
 /// dependencies compile once.
 pub(crate) fn build(sh: &Shell, architecture: Architecture, functions: &[(&str, &str)]) -> anyhow::Result<Built> {
-    // The same pinned virtualenv the Lambda-runtime tests use.
-    let venv_bin = site_tools::install_cargo_lambda(sh)?;
     let mut runs: Vec<(&str, Vec<(&str, &str)>)> = vec![(JOB_TARGET, vec![(JOB_PACKAGE, JOB_BINARY)])];
     if rust_target(architecture) == JOB_TARGET {
         runs[0].1.extend_from_slice(functions);
     } else if !functions.is_empty() {
         runs.push((rust_target(architecture), functions.to_vec()));
     }
-    let profile = build_profile(std::env::var(env::PACKAGE_PROFILE).ok())?;
+    let profile = lambda_build::profile(std::env::var(env::PACKAGE_PROFILE).ok())?;
+    if profile != "release" {
+        eprintln!("{}={profile}: the binaries are built with that profile, not as released", env::PACKAGE_PROFILE);
+    }
     for (target, binaries) in &runs {
-        // Without the default features: the functions link no 127.0.0.1 server (`local-server`) and
-        // the web function no subscribe API; the job no credential chain beyond what an ECS task
-        // has (`credential-chain`).
-        let mut args = vec!["--no-default-features".to_owned()];
-        for (package, binary) in binaries {
-            args.extend(["--package".to_owned(), (*package).to_owned(), "--bin".to_owned(), (*binary).to_owned()]);
-        }
-        eprintln!("building {binaries:?} for {target} with cargo-lambda (profile {profile})");
-        let path = std::env::join_paths(
-            std::iter::once(venv_bin.clone())
-                .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-        )?;
-        let cargo_lambda = venv_bin.join("cargo-lambda");
-        cmd!(sh, "{cargo_lambda} lambda build --profile {profile} --target {target} {args...}")
-            .env("PATH", path)
-            .run()
-            .with_context(|| format!("building {binaries:?} with cargo-lambda"))?;
+        lambda_build::build(sh, target, binaries, &profile, lambda_build::Output::Shown)?;
     }
     let target_dir = tools::cargo_target_dir(sh)?;
     Ok(Built {
@@ -275,24 +251,6 @@ pub(crate) fn build(sh: &Shell, architecture: Architecture, functions: &[(&str, 
             .collect(),
         job: target_dir.join("lambda").join(JOB_BINARY).join("bootstrap"),
     })
-}
-
-/// The cargo profile of the packaging build: `release`, or the one `ALCHEMY_PACKAGE_PROFILE` names
-/// (`cargo xtask test` sets `package-test`).
-fn build_profile(named: Option<String>) -> anyhow::Result<String> {
-    let Some(profile) = named.filter(|it| !it.is_empty()) else {
-        return Ok("release".to_owned());
-    };
-    let valid = profile.chars().all(|it| it.is_ascii_alphanumeric() || it == '-' || it == '_');
-    anyhow::ensure!(
-        valid,
-        "{}={profile:?} is not a cargo profile name (letters, digits, - and _)",
-        env::PACKAGE_PROFILE
-    );
-    if profile != "release" {
-        eprintln!("{}={profile}: the binaries are built with that profile, not as released", env::PACKAGE_PROFILE);
-    }
-    Ok(profile)
 }
 
 /// Zips the functions and assembles the image from `built`; uploads what is absent when `destinations`

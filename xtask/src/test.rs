@@ -24,7 +24,7 @@ use anyhow::Context;
 use platform::env;
 use xshell::{Shell, cmd};
 
-use crate::{flags, site_tools, stage, synth, tools};
+use crate::{flags, lambda_build, site_tools, stage, synth, tools};
 
 impl flags::Test {
     pub(crate) fn run(self, sh: &Shell) -> anyhow::Result<()> {
@@ -45,12 +45,21 @@ impl flags::Test {
         let tools = installs.join().map_err(|_| anyhow::anyhow!("installing the test tools panicked"))??;
         let (registry, moto) = servers(sh)?;
 
-        step("cargo test");
+        step("cargo test: compiling");
+        cmd!(sh, "cargo test --workspace --all-features --locked --no-run").run()?;
+        // The tests mostly wait (on moto, Chromium, servers); the packaging builds are all CPU. They
+        // run beside the tests, so that the ones that package (xtask's, last) find them done.
+        step("cargo test, with the packaging builds beside it");
+        let root = sh.current_dir();
+        let packaging = std::thread::spawn(move || build_packaging(&root));
         let mut tests = cmd!(sh, "cargo test --workspace --all-features --locked -- --include-ignored");
         for (name, value) in test_env(&registry, &moto, &tools.numpy) {
             tests = tests.env(name, value);
         }
-        tests.run()?;
+        let tested = tests.run();
+        let packaged = packaging.join().map_err(|_| anyhow::anyhow!("the packaging builds panicked"))?;
+        tested?;
+        packaged?;
 
         check_templates(sh, &tools.policy)
     }
@@ -81,6 +90,28 @@ fn install_test_tools(root: &std::path::Path) -> anyhow::Result<TestTools> {
     let policy = policy::Policy::install(&sh)?;
     eprintln!("the test tools are installed");
     Ok(TestTools { numpy, policy })
+}
+
+/// The cargo-lambda builds the tests ask for, in [`lambda_build::TEST_PROFILE`] and their order: the
+/// job alone (`xtask/src/package/tests.rs`), then the job with the functions (the rehearsal's deploy).
+fn build_packaging(root: &std::path::Path) -> anyhow::Result<()> {
+    let sh = Shell::new().context("a shell for the packaging builds")?;
+    sh.change_dir(root);
+    let job = [(lambda_build::JOB_PACKAGE, lambda_build::JOB_BINARY)];
+    let functions = lambda_build::FUNCTION_BINARIES.iter().map(|it| (lambda_build::FUNCTIONS_PACKAGE, *it));
+    let with_functions: Vec<(&str, &str)> = job.iter().copied().chain(functions).collect();
+    let started = std::time::Instant::now();
+    for binaries in [&job[..], &with_functions] {
+        let (target, profile, kept) =
+            (lambda_build::JOB_TARGET, lambda_build::TEST_PROFILE, lambda_build::Output::Kept);
+        lambda_build::build(&sh, target, binaries, profile, kept)?;
+    }
+    eprintln!(
+        "\nthe packaging builds ({}) are done after {} s",
+        lambda_build::TEST_PROFILE,
+        started.elapsed().as_secs()
+    );
+    Ok(())
 }
 
 /// Synthesizes every stage and runs every template checker over those templates and the snapshots.
@@ -114,7 +145,7 @@ fn test_env(registry: &registry::Registry, moto: &moto::Moto, numpy: &std::path:
         (env::TEST_CHROMEDRIVER, site_tools::CHROMEDRIVER.to_owned()),
         (env::TEST_CARGO_LAMBDA_BIN, cargo_lambda.display().to_string()),
         (env::TEST_NUMPY_PYTHON, numpy.display().to_string()),
-        (env::PACKAGE_PROFILE, "package-test".to_owned()),
+        (env::PACKAGE_PROFILE, lambda_build::TEST_PROFILE.to_owned()),
         ("ALCHEMY_TEST_REGISTRY", registry.url()),
         ("AWS_ENDPOINT_URL", moto.endpoint_url()),
         ("AWS_ACCESS_KEY_ID", "test".to_owned()),

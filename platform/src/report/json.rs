@@ -208,9 +208,16 @@ impl Report {
     }
 }
 
+impl ReportJson {
+    /// Parses a stored report, its series whole.
+    pub fn parse(bytes: &[u8]) -> Result<ReportJson, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
 impl<S: DeserializeOwned> ReportJson<S> {
     /// Parses a stored report, reading its series as `S` does.
-    pub fn parse(bytes: &[u8]) -> Result<ReportJson<S>, serde_json::Error> {
+    pub fn read(bytes: &[u8]) -> Result<ReportJson<S>, serde_json::Error> {
         serde_json::from_slice(bytes)
     }
 }
@@ -481,8 +488,8 @@ mod tests {
     /// The series as the whole reader reads them, and the newest `N` days as the tail reader does.
     fn both<const N: usize>(series: serde_json::Value) -> (SeriesJson, SeriesJson) {
         let bytes = stored(series);
-        let whole = ReportJson::<SeriesJson>::parse(&bytes).unwrap().funds.remove(0).series;
-        let tail = ReportJson::<SeriesTail<N>>::parse(&bytes).unwrap().funds.remove(0).series.newest;
+        let whole = ReportJson::<SeriesJson>::read(&bytes).unwrap().funds.remove(0).series;
+        let tail = ReportJson::<SeriesTail<N>>::read(&bytes).unwrap().funds.remove(0).series.newest;
         (whole, tail)
     }
 
@@ -528,7 +535,7 @@ mod tests {
 
     #[test]
     fn a_malformed_series_is_an_error_whether_the_bad_day_is_read_or_skipped() {
-        let parse = |value: serde_json::Value| ReportJson::<SeriesTail<10>>::parse(&stored(value));
+        let parse = |value: serde_json::Value| ReportJson::<SeriesTail<10>>::read(&stored(value));
         let mut value = series(30);
         value["close"][29] = json!("4.0");
         let err = parse(value).unwrap_err().to_string();
@@ -546,7 +553,7 @@ mod tests {
         let text = String::from_utf8(stored(series(30))).unwrap();
         let broken = text.replacen("1.001", "1.0.01", 1);
         assert_ne!(broken, text);
-        assert!(ReportJson::<SeriesTail<10>>::parse(broken.as_bytes()).is_err());
+        assert!(ReportJson::<SeriesTail<10>>::read(broken.as_bytes()).is_err());
     }
 
     #[test]
@@ -563,9 +570,9 @@ mod tests {
             }],
         });
         let bytes = serde_json::to_vec(&report).unwrap();
-        let whole = ReportJson::<SeriesJson>::parse(&bytes).unwrap();
+        let whole = ReportJson::<SeriesJson>::read(&bytes).unwrap();
         assert_eq!(whole.funds[0].series.close, [3.9, 4.0]);
-        let skipped = ReportJson::<IgnoredAny>::parse(&bytes).unwrap();
+        let skipped = ReportJson::<IgnoredAny>::read(&bytes).unwrap();
         assert_eq!(
             (skipped.schema, skipped.trade_date, &skipped.source, skipped.sample_data, skipped.complete),
             (whole.schema, whole.trade_date, &whole.source, whole.sample_data, whole.complete)
@@ -582,6 +589,6 @@ mod tests {
         );
         // The series are still checked to be JSON.
         let broken = String::from_utf8(bytes).unwrap().replace("[3.9,4.0]", "[3.9,,4.0]");
-        assert!(ReportJson::<IgnoredAny>::parse(broken.as_bytes()).is_err());
+        assert!(ReportJson::<IgnoredAny>::read(broken.as_bytes()).is_err());
     }
 }

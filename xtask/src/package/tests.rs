@@ -25,15 +25,6 @@ fn a_missing_arm64_target_is_an_error_naming_the_rustup_command() {
 }
 
 #[test]
-fn the_packaging_builds_release_unless_the_tests_name_their_profile_and_refuses_a_strange_name() {
-    assert_eq!(build_profile(None).unwrap(), "release");
-    assert_eq!(build_profile(Some(String::new())).unwrap(), "release");
-    assert_eq!(build_profile(Some("package-test".to_owned())).unwrap(), "package-test");
-    let err = build_profile(Some("release --offline".to_owned())).unwrap_err().to_string();
-    assert!(err.contains("ALCHEMY_PACKAGE_PROFILE=\"release --offline\" is not a cargo profile name"), "{err}");
-}
-
-#[test]
 #[ignore = "needs the OCI registry and the AWS emulator: cargo xtask test"]
 fn the_job_image_from_the_registry_runs_in_a_chroot_as_the_unprivileged_user() {
     let registry_url = registry_url();

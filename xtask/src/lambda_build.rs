@@ -1,0 +1,111 @@
+//! The cargo-lambda builds of the job and the functions: what `package` ships, and what `cargo
+//! xtask test` builds ahead of the tests that package (in the light build, which has no `package`).
+
+use anyhow::Context;
+use platform::env;
+use xshell::{Shell, cmd};
+
+use crate::site_tools;
+
+/// The package holding the function binaries, and their names: one zip each.
+pub(crate) const FUNCTIONS_PACKAGE: &str = "functions";
+pub(crate) const FUNCTION_BINARIES: &[&str] = &["subscribe", "web"];
+
+/// The job's package and binary: the image's entrypoint `/signal`.
+pub(crate) const JOB_PACKAGE: &str = "jobs";
+pub(crate) const JOB_BINARY: &str = "signal";
+
+/// The job image is built for x86_64 only: it carries this machine's glibc and libraries.
+pub(crate) const JOB_TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// The profile `cargo xtask test` packages with (`Cargo.toml` says what it is).
+pub(crate) const TEST_PROFILE: &str = "package-test";
+
+/// Where a build's cargo output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Output {
+    /// To this process's output, as it comes.
+    Shown,
+    /// Kept, and shown only in the error when the build fails (a build beside the tests).
+    Kept,
+}
+
+/// Builds `binaries` (`(package, binary)` pairs) for `target` with cargo-lambda and `profile`, in one
+/// cargo run, without the default features: the functions link no 127.0.0.1 server (`local-server`)
+/// and the web function no subscribe API; the job no credential chain beyond what an ECS task has
+/// (`credential-chain`). The bootstraps land in `target/lambda/<binary>/bootstrap`.
+pub(crate) fn build(
+    sh: &Shell,
+    target: &str,
+    binaries: &[(&str, &str)],
+    profile: &str,
+    output: Output,
+) -> anyhow::Result<()> {
+    // The same pinned virtualenv the Lambda-runtime tests use.
+    let venv_bin = site_tools::install_cargo_lambda(sh)?;
+    let mut args = vec!["--no-default-features".to_owned()];
+    for (package, binary) in binaries {
+        args.extend(["--package".to_owned(), (*package).to_owned(), "--bin".to_owned(), (*binary).to_owned()]);
+    }
+    let path = std::env::join_paths(
+        std::iter::once(venv_bin.clone()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )?;
+    let cargo_lambda = venv_bin.join("cargo-lambda");
+    let build =
+        cmd!(sh, "{cargo_lambda} lambda build --profile {profile} --target {target} {args...}").env("PATH", path);
+    let context = || format!("building {binaries:?} for {target} with cargo-lambda (profile {profile})");
+    match output {
+        Output::Shown => {
+            eprintln!("{}", context());
+            build.run().with_context(context)
+        }
+        Output::Kept => {
+            let out = build.quiet().ignore_status().output().with_context(context)?;
+            anyhow::ensure!(
+                out.status.success(),
+                "{}: {}\n{}",
+                context(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .rev()
+                    .take(40)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The cargo profile of the packaging build: `release`, or the one `ALCHEMY_PACKAGE_PROFILE` names
+/// (`cargo xtask test` sets [`TEST_PROFILE`]).
+pub(crate) fn profile(named: Option<String>) -> anyhow::Result<String> {
+    let Some(profile) = named.filter(|it| !it.is_empty()) else {
+        return Ok("release".to_owned());
+    };
+    let valid = profile.chars().all(|it| it.is_ascii_alphanumeric() || it == '-' || it == '_');
+    anyhow::ensure!(
+        valid,
+        "{}={profile:?} is not a cargo profile name (letters, digits, - and _)",
+        env::PACKAGE_PROFILE
+    );
+    Ok(profile)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_packaging_builds_release_unless_the_tests_name_their_profile_and_refuses_a_strange_name() {
+        assert_eq!(profile(None).unwrap(), "release");
+        assert_eq!(profile(Some(String::new())).unwrap(), "release");
+        assert_eq!(profile(Some(TEST_PROFILE.to_owned())).unwrap(), "package-test");
+        let err = profile(Some("release --offline".to_owned())).unwrap_err().to_string();
+        assert!(err.contains("ALCHEMY_PACKAGE_PROFILE=\"release --offline\" is not a cargo profile name"), "{err}");
+    }
+}
