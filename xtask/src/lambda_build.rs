@@ -5,7 +5,7 @@ use anyhow::Context;
 use platform::env;
 use xshell::{Shell, cmd};
 
-use crate::site_tools;
+use crate::{site_tools, tools};
 
 /// The package holding the function binaries, and their names: one zip each.
 pub(crate) const FUNCTIONS_PACKAGE: &str = "functions";
@@ -51,6 +51,10 @@ pub(crate) fn build(
         std::iter::once(venv_bin.clone()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
     )?;
     let cargo_lambda = venv_bin.join("cargo-lambda");
+    // cargo-lambda moves each binary from cargo's output to `target/lambda/`, outside cargo's lock:
+    // two builds at once (two deploys, or `cargo xtask test`'s build beside a test's) would take
+    // each other's binaries. One at a time, then.
+    let _one_at_a_time = lock(sh)?;
     let build =
         cmd!(sh, "{cargo_lambda} lambda build --profile {profile} --target {target} {args...}").env("PATH", path);
     let context = || format!("building {binaries:?} for {target} with cargo-lambda (profile {profile})");
@@ -81,6 +85,16 @@ pub(crate) fn build(
     }
 }
 
+/// Waits for, then holds, the lock of the packaging builds of this target directory.
+fn lock(sh: &Shell) -> anyhow::Result<std::fs::File> {
+    let dir = tools::cargo_target_dir(sh)?.join("lambda");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(".build.lock");
+    let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    file.lock().with_context(|| format!("locking {}", path.display()))?;
+    Ok(file)
+}
+
 /// The cargo profile of the packaging build: `release`, or the one `ALCHEMY_PACKAGE_PROFILE` names
 /// (`cargo xtask test` sets [`TEST_PROFILE`]).
 pub(crate) fn profile(named: Option<String>) -> anyhow::Result<String> {
@@ -99,6 +113,18 @@ pub(crate) fn profile(named: Option<String>) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_packaging_build_at_a_time_holds_the_target_directorys_lock() {
+        let sh = Shell::new().unwrap();
+        sh.change_dir(crate::project_root());
+        let held = lock(&sh).unwrap();
+        let path = tools::cargo_target_dir(&sh).unwrap().join("lambda/.build.lock");
+        let other = std::fs::File::open(&path).unwrap();
+        assert!(other.try_lock().is_err(), "a second build would run beside the first");
+        drop(held);
+        other.try_lock().expect("free once the first is done");
+    }
 
     #[test]
     fn the_packaging_builds_release_unless_the_tests_name_their_profile_and_refuses_a_strange_name() {

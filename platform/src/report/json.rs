@@ -558,7 +558,9 @@ mod tests {
 
     #[test]
     fn a_report_read_without_its_series_has_every_other_field_of_the_whole_read() {
-        let series = json!({"dates": ["20261102", "20261103"], "close": [3.9, 4.0], "ma_short": [null, 3.9], "ma_long": [null, null]});
+        let series = json!({
+            "dates": ["20261102", "20261103"], "close": [3.9, 4.0], "ma_short": [null, 3.9], "ma_long": [null, null],
+        });
         let bytes = stored(series);
         let whole = ReportJson::<SeriesJson>::read(&bytes).unwrap();
         assert_eq!(whole.funds[0].series.close, [3.9, 4.0]);

@@ -26,10 +26,10 @@ fn collect_references(value: &Value, found: &mut BTreeSet<Reference>) {
             if let Some(Value::String(name)) = object.get("Ref") {
                 found.insert(Reference::Ref(name.clone()));
             }
-            if let Some(Value::Array(args)) = object.get("Fn::GetAtt") {
-                if let Some(Value::String(name)) = args.first() {
-                    found.insert(Reference::Resource(name.clone()));
-                }
+            if let Some(Value::Array(args)) = object.get("Fn::GetAtt")
+                && let Some(Value::String(name)) = args.first()
+            {
+                found.insert(Reference::Resource(name.clone()));
             }
             if let Some(Value::String(template)) = object.get("Fn::Sub") {
                 found.extend(sub_references(template));
