@@ -46,7 +46,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `warn,jobs=info,platform=info`).
+/// Logs to stderr, filtered by `RUST_LOG` (default `warn,signal=info,platform=info`: the job's
+/// modules log as the binary's crate, `signal`, not as the package, `jobs`).
 ///
 /// `RUST_LOG` is a list of `level` and `target=level` directives, read as [`Targets`]: unlike
 /// `EnvFilter` it has no span or field filters, so the binary links no regex engine for them. A
@@ -55,7 +56,7 @@ fn init_tracing() {
     let filter = std::env::var("RUST_LOG").ok().and_then(|text| text.parse::<Targets>().ok()).unwrap_or_else(|| {
         Targets::new()
             .with_default(tracing::Level::WARN)
-            .with_target("jobs", tracing::Level::INFO)
+            .with_target("signal", tracing::Level::INFO)
             .with_target("platform", tracing::Level::INFO)
     });
     let format = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);

@@ -65,6 +65,18 @@ fn files(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, Iterator::count)
 }
 
+/// Without `RUST_LOG`, the job's own info lines are logged: its modules' target is the binary's
+/// crate, `signal`, not the package's name.
+#[test]
+fn the_jobs_info_lines_are_logged_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = signal(dir.path(), &["--date", "20261120", "--no-publish"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // tracing colours the level and the target (`xtask logs` reads them so, `logs/line.rs`).
+    let line = stderr.lines().find(|it| it.contains("track record of 3 funds: prices in ")).expect(&stderr);
+    assert!(line.contains("INFO") && line.contains("signal::performance"), "{line}");
+}
+
 #[test]
 fn the_record_ends_on_the_runs_last_day_and_has_a_live_period_from_the_first_published_day() {
     let dir = tempfile::tempdir().unwrap();

@@ -216,14 +216,14 @@ mod tests {
             "WARN  no bar on the trade date  code=510300.SH attempts=3",
         );
         // An `=` inside the message is not a field when a plain word follows it.
-        check("INFO jobs::run: ratio a=b is fine", "INFO  ratio a=b is fine");
+        check("INFO signal::run: ratio a=b is fine", "INFO  ratio a=b is fine");
         check("2026-12-07T10:00:14Z ERROR jobs: failed", "ERROR failed");
     }
 
     #[test]
     fn json_lines_show_level_message_and_the_other_fields() {
         check(
-            r#"{"timestamp":"2026-12-07T10:00:14Z","level":"INFO","fields":{"message":"stored","day":"20261127"},"target":"jobs::run"}"#,
+            r#"{"timestamp":"2026-12-07T10:00:14Z","level":"INFO","fields":{"message":"stored","day":"20261127"},"target":"signal::run"}"#,
             "INFO  stored  day=20261127",
         );
         check(r#"{"level":"error","msg":"boom","code":3}"#, "ERROR boom  code=3");
