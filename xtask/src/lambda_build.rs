@@ -87,8 +87,12 @@ pub(crate) fn build(
 
 /// Waits for, then holds, the lock of the packaging builds of this target directory.
 fn lock(sh: &Shell) -> anyhow::Result<std::fs::File> {
-    let dir = tools::cargo_target_dir(sh)?.join("lambda");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    lock_in(&tools::cargo_target_dir(sh)?.join("lambda"))
+}
+
+/// Waits for, then holds, the lock file `.build.lock` in `dir`.
+fn lock_in(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join(".build.lock");
     let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
     file.lock().with_context(|| format!("locking {}", path.display()))?;
@@ -116,11 +120,10 @@ mod tests {
 
     #[test]
     fn one_packaging_build_at_a_time_holds_the_target_directorys_lock() {
-        let sh = Shell::new().unwrap();
-        sh.change_dir(crate::project_root());
-        let held = lock(&sh).unwrap();
-        let path = tools::cargo_target_dir(&sh).unwrap().join("lambda/.build.lock");
-        let other = std::fs::File::open(&path).unwrap();
+        // A folder of its own: the target directory's lock may be held by a build beside the tests.
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock_in(dir.path()).unwrap();
+        let other = std::fs::File::open(dir.path().join(".build.lock")).unwrap();
         assert!(other.try_lock().is_err(), "a second build would run beside the first");
         drop(held);
         other.try_lock().expect("free once the first is done");
