@@ -32,9 +32,9 @@ impl flags::Bench {
         }
         anyhow::ensure!(self.runs > 0, "--runs must be at least 1");
         // The figures are those of the binaries as released.
-        let profile = std::env::var(platform::env::PACKAGE_PROFILE).unwrap_or_default();
+        let profile = crate::lambda_build::packaging_profile()?;
         anyhow::ensure!(
-            profile.is_empty() || profile == "release",
+            profile == "release",
             "{}={profile} would measure binaries built otherwise than for release: unset it",
             platform::env::PACKAGE_PROFILE
         );

@@ -65,21 +65,10 @@ pub(crate) fn build(
         }
         Output::Kept => {
             let out = build.quiet().ignore_status().output().with_context(context)?;
-            anyhow::ensure!(
-                out.status.success(),
-                "{}: {}\n{}",
-                context(),
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .rev()
-                    .take(40)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let lines: Vec<&str> = stderr.lines().collect();
+            let last = lines[lines.len().saturating_sub(40)..].join("\n");
+            anyhow::ensure!(out.status.success(), "{}: {}\n{last}", context(), out.status);
             Ok(())
         }
     }
@@ -99,9 +88,14 @@ fn lock_in(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
     Ok(file)
 }
 
+/// The cargo profile of the packaging build, from `ALCHEMY_PACKAGE_PROFILE` ([`profile`]).
+pub(crate) fn packaging_profile() -> anyhow::Result<String> {
+    profile(std::env::var(env::PACKAGE_PROFILE).ok())
+}
+
 /// The cargo profile of the packaging build: `release`, or the one `ALCHEMY_PACKAGE_PROFILE` names
 /// (`cargo xtask test` sets [`TEST_PROFILE`]).
-pub(crate) fn profile(named: Option<String>) -> anyhow::Result<String> {
+fn profile(named: Option<String>) -> anyhow::Result<String> {
     let Some(profile) = named.filter(|it| !it.is_empty()) else {
         return Ok("release".to_owned());
     };

@@ -227,8 +227,8 @@ impl Upload {
 }
 
 /// Builds the function binaries (`(package, binary)` pairs, for `arch`) and the job binary (x86_64)
-/// in release mode with cargo-lambda, in one cargo run where the targets agree, so shared
-/// dependencies compile once.
+/// with cargo-lambda in the packaging profile (`release`, unless `ALCHEMY_PACKAGE_PROFILE` names
+/// another), in one cargo run where the targets agree, so shared dependencies compile once.
 pub(crate) fn build(sh: &Shell, architecture: Architecture, functions: &[(&str, &str)]) -> anyhow::Result<Built> {
     let mut runs: Vec<(&str, Vec<(&str, &str)>)> = vec![(JOB_TARGET, vec![(JOB_PACKAGE, JOB_BINARY)])];
     if rust_target(architecture) == JOB_TARGET {
@@ -236,7 +236,7 @@ pub(crate) fn build(sh: &Shell, architecture: Architecture, functions: &[(&str, 
     } else if !functions.is_empty() {
         runs.push((rust_target(architecture), functions.to_vec()));
     }
-    let profile = lambda_build::profile(std::env::var(env::PACKAGE_PROFILE).ok())?;
+    let profile = lambda_build::packaging_profile()?;
     if profile != "release" {
         eprintln!("{}={profile}: the binaries are built with that profile, not as released", env::PACKAGE_PROFILE);
     }
